@@ -1,0 +1,5 @@
+# Why: ASan+UBSan find memory and UB bugs the tests would otherwise pass over.
+if(PXT_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

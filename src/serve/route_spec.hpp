@@ -1,0 +1,75 @@
+#pragma once
+// RouteSpec / ServiceSpec: one struct for every source (TOML service files, the single-endpoint
+// CLI, tests). BoundRoute is a RouteSpec validated against the catalog, ready to serve.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/schema.hpp"
+
+namespace pxt {
+
+enum class RouteType { Insert, Update, Delete, Query, Compute };
+std::string_view route_type_name(RouteType t);  // "insert", ...
+
+struct ExportSqlSpec {
+  std::string db_connect;
+  std::string table;
+  std::string db_schema;         // empty: the target's default
+  std::string method = "insert"; // insert | update | merge
+};
+
+struct RouteSpec {
+  RouteType type = RouteType::Insert;
+  std::string path;
+  bool background = false;
+  std::string table;  // insert, update, delete, compute
+  std::optional<std::vector<std::string>> inputs;   // nullopt: the reference's default
+  std::vector<std::string> uploadfile_inputs;
+  std::optional<std::vector<std::string>> outputs;  // nullopt: all columns
+  bool return_fileresponse = false;
+  std::optional<ExportSqlSpec> export_sql;
+  std::optional<std::vector<std::string>> match_columns;  // delete; nullopt: primary key
+  std::string query;          // query routes: "mod.sub.name" or "mod.sub:name"
+  bool one_row = false;
+  std::string method = "post";  // query routes: "get" | "post"
+  std::string location;         // "file:line" of the entry, or "command line"
+};
+
+struct ServiceSpec {
+  std::string name;
+  std::string title = "Pixeltable";
+  std::string prefix;
+  std::string host = "0.0.0.0";
+  int port = 8000;
+  std::vector<std::string> modules;
+  std::vector<RouteSpec> routes;
+  std::string config_file;  // where it was read from ("" for the CLI form)
+  // Limits and later-issue settings ([service] keys beyond the reference).
+  int64_t max_body_mb = 1;
+  int64_t max_upload_mb = 100;
+};
+
+// A field of a request (JSON key, form field or query parameter).
+struct RequestField {
+  std::string name;
+  ColumnType type = ColumnType::String;
+  bool required = false;               // must be present in the request
+  bool nullable = true;                // null accepted
+  std::optional<Value> default_value;  // query parameters with defaults
+};
+
+struct BoundRoute {
+  RouteSpec spec;
+  std::string full_path;    // prefix + path
+  std::string http_method;  // "POST" or "GET"
+  TableDef table;           // insert, update, delete, compute (the snapshot at registration)
+  QueryDef query;           // query routes
+  std::vector<RequestField> fields;   // body/query fields in order: insert/compute: inputs;
+                                      // update: primary key then inputs; delete: match
+                                      // columns; query: parameters
+  std::vector<RequestField> uploads;  // multipart file fields
+  std::vector<ResultColumn> outputs;  // response columns in order
+};
+
+}  // namespace pxt

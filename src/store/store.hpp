@@ -1,0 +1,109 @@
+#pragma once
+// The store interface. One implementation per backend: SQLite (embedded default, this file's
+// sqlite_store.cpp) and later PostgreSQL. Nothing outside src/store/ may depend on which backend
+// is in use; SQL fragments passed in (where expressions, computed columns, query SQL) use the
+// dialect common to SQLite and PostgreSQL.
+//
+// Thread-safety: every method may be called from any thread concurrently; the SQLite backend
+// gives each thread its own connection and serialises writers in-process.
+// Errors: methods return Result; codes follow util/result.hpp (not_found for unknown tables with
+// "did you mean", schema_changed when a TableDef passed in is stale, busy when the store stayed
+// locked past the busy timeout, invalid_argument for bad values or expressions).
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/schema.hpp"
+
+namespace pxt {
+
+struct StoreOptions {
+  std::string home;                // folder holding pxt.db and media/ (created if missing)
+  std::string durability = "normal";  // "normal": survives a process crash; "full": power loss
+  int busy_timeout_ms = 5000;      // how long a writer waits for another process's lock
+};
+
+enum class IfExists { error, ignore, replace };
+
+struct CatalogEntry {
+  enum class Kind { Dir, Table } kind;
+  std::string path;  // canonical
+};
+
+// Rows to act on: the AND of column equalities and an optional SQL expression (`--where`).
+struct Filter {
+  std::vector<std::pair<std::string, Value>> equals;
+  std::string where_sql;
+};
+
+struct SelectSpec {
+  Filter filter;
+  std::vector<std::string> columns;  // empty: all, in table order
+  std::string order_by;              // SQL ORDER BY body, e.g. "id DESC"; empty: insertion order
+  int64_t limit = -1;                // -1: no limit
+};
+
+// Called once per result row; return false to stop early.
+using RowCallback = std::function<bool(const Row&)>;
+// Fills the next input row; returns false when there are no more rows.
+using RowSource = std::function<Result<bool>(Row&)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens (creating if needed) the store at options.home. Fails with a clear message if the
+  // home was written by a newer format version or cannot be created.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+
+  virtual std::string home() const = 0;
+  virtual std::string media_dir() const = 0;
+
+  // ---- catalog (paths may be dotted or slashed) ----
+  virtual Result<void> create_dir(std::string_view path, IfExists if_exists) = 0;
+  // Validates names, types, the primary key and computed expressions (unknown columns with
+  // "did you mean", cycles, type inference), fills depends_on, creates the table and returns
+  // the stored definition. With IfExists::replace an existing table is dropped first; with
+  // ignore an existing table is returned unchanged.
+  virtual Result<TableDef> create_table(TableDef def, IfExists if_exists) = 0;
+  virtual Result<TableDef> get_table(std::string_view path) = 0;
+  virtual Result<std::vector<CatalogEntry>> list(std::string_view dir, bool recursive) = 0;
+  virtual Result<void> drop_table(std::string_view path, bool force) = 0;
+  virtual Result<void> drop_dir(std::string_view path, bool force) = 0;
+  virtual Result<void> move(std::string_view from, std::string_view to) = 0;
+
+  // ---- data: `t` is the definition the caller resolved; stale -> schema_changed ----
+  // Inserts rows given for `columns` (non-computed), evaluates computed columns in dependency
+  // order and returns the stored rows (every column, table order). All or nothing.
+  virtual Result<std::vector<Row>> insert(const TableDef& t, const std::vector<std::string>& columns,
+                                          const std::vector<Row>& rows) = 0;
+  // Bulk load from a source in one transaction (all or nothing); returns the row count.
+  virtual Result<int64_t> insert_stream(const TableDef& t, const std::vector<std::string>& columns,
+                                        const RowSource& next) = 0;
+  // Sets `set` on matching rows, recomputes exactly the computed columns whose inputs changed,
+  // returns the updated rows (every column). No match: an empty vector (not an error).
+  virtual Result<std::vector<Row>> update(const TableDef& t, const Filter& filter,
+                                          const std::vector<std::pair<std::string, Value>>& set) = 0;
+  virtual Result<int64_t> remove(const TableDef& t, const Filter& filter) = 0;
+  virtual Result<int64_t> count(const TableDef& t, const Filter& filter) = 0;
+  // Streams rows (selected columns, or every column) to cb.
+  virtual Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) = 0;
+  // Evaluates the computed columns for one input row without storing anything (compute routes).
+  virtual Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns,
+                              const Row& inputs) = 0;
+
+  // ---- named queries ----
+  // Checks the query (tables exist, read-only, parameters match) and describes its result.
+  virtual Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) = 0;
+  // Runs the query with params aligned to q.params (defaults already applied by the caller).
+  virtual Result<void> run_query(const QueryDef& q, const std::vector<Value>& params,
+                                 const RowCallback& cb) = 0;
+
+  // Cheap liveness check for /healthz.
+  virtual Result<void> ping() = 0;
+};
+
+}  // namespace pxt

@@ -1,0 +1,93 @@
+#pragma once
+// Result<T>: a value or an Error, in the style of tl::expected (not packaged in Debian 12).
+// Low layers return Result; the CLI's single top-level catch turns a thrown pxt::Failure into
+// `pxt: error: ...` and an exit status, and HTTP handlers map Errc to status codes.
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace pxt {
+
+enum class Errc {
+  invalid_argument,  // bad input from the user (CLI 1 / HTTP 400 or 422)
+  not_found,         // HTTP 404
+  already_exists,    // HTTP 409
+  conflict,          // HTTP 409 (e.g. one_row with many rows, schema changed)
+  schema_changed,    // table dropped or altered after a route was registered (HTTP 409)
+  busy,              // store locked past the wait limit (HTTP 503)
+  unsupported,       // feature not available (yet)
+  io,                // filesystem or network failure
+  internal,          // a bug or an unexpected backend failure (HTTP 500)
+};
+
+struct Error {
+  Errc code = Errc::internal;
+  std::string message;
+};
+
+inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+
+// Thrown only where a caller cannot handle the error (the top level catches it).
+struct Failure : std::exception {
+  Error error;
+  explicit Failure(Error e) : error(std::move(e)) {}
+  const char* what() const noexcept override { return error.message.c_str(); }
+};
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const Error& error() const { return std::get<1>(v_); }
+  // Returns the value or throws Failure: for top-level code only.
+  T take() && {
+    if (!ok()) throw Failure(error());
+    return std::get<0>(std::move(v_));
+  }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : err_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const { return err_; }
+  void take() && {
+    if (!ok_) throw Failure(err_);
+  }
+
+ private:
+  Error err_;
+  bool ok_ = true;
+};
+
+// Propagates an error from a Result-returning expression: PXT_TRY(auto x, f());
+#define PXT_CONCAT_(a, b) a##b
+#define PXT_CONCAT(a, b) PXT_CONCAT_(a, b)
+#define PXT_TRY_IMPL(tmp, decl, expr) \
+  auto tmp = (expr);                  \
+  if (!tmp.ok()) return tmp.error();  \
+  decl = std::move(tmp).value()
+#define PXT_TRY(decl, expr) PXT_TRY_IMPL(PXT_CONCAT(pxt_try_, __LINE__), decl, expr)
+#define PXT_CHECK(expr)                          \
+  do {                                           \
+    auto pxt_check_ = (expr);                    \
+    if (!pxt_check_.ok()) return pxt_check_.error(); \
+  } while (0)
+
+}  // namespace pxt

@@ -1,0 +1,29 @@
+#pragma once
+// Small string helpers shared by every layer. All functions are pure and thread-safe.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pxt {
+
+// The candidate closest to `bad` by edit distance (case-insensitive), or "" when none is close
+// enough to be a plausible typo.
+std::string closest_match(std::string_view bad, const std::vector<std::string>& candidates);
+// ", did you mean 'x'?" or "" — append to an "unknown ..." message.
+std::string did_you_mean(std::string_view bad, const std::vector<std::string>& candidates);
+
+// True for [A-Za-z_][A-Za-z0-9_]*.
+bool is_identifier(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+// "a", "b" -> 'a', 'b' : for error messages listing names.
+std::string quoted_list(const std::vector<std::string>& names);
+// SQL identifier quoting with double quotes ("a""b").
+std::string quote_ident(std::string_view name);
+// SQL string literal quoting with single quotes.
+std::string quote_literal(std::string_view s);
+
+}  // namespace pxt
