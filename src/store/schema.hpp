@@ -16,6 +16,8 @@ struct ColumnDef {
   bool required = false;                // NOT NULL; a required input must be given on insert
   std::string computed;                 // SQL expression; empty for a stored (input) column
   std::vector<std::string> depends_on;  // columns the expression reads (filled by the store)
+  bool infer_type = false;              // computed column declared without a type: the store
+                                        // infers it from the expression or refuses
   bool is_computed() const { return !computed.empty(); }
 };
 

@@ -1,0 +1,27 @@
+#pragma once
+// State shared by every subcommand: global options and the lazily opened store. Opening the
+// store only when a command needs it keeps `pxt --help` and friends instant.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace pxt {
+
+struct CliContext {
+  std::string home_flag;  // --home (empty: $PXT_HOME, else ~/.pxt)
+  bool json = false;      // --json: machine-readable output
+  int exit_status = 0;    // set by a command that fails without throwing (e.g. serve)
+
+  // --home, else $PXT_HOME, else $HOME/.pxt.
+  std::string home() const;
+  // Opens the store on first use; throws Failure when it cannot be opened. Not thread-safe.
+  Store& store();
+
+ private:
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace pxt
