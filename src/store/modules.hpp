@@ -31,6 +31,11 @@ Result<std::string> find_module_file(std::string_view module, const std::vector<
 // Parses one file; every mistake is reported (one "file:line: message" per line).
 Result<ModuleDef> parse_module(const std::string& file, std::string_view module_name);
 
+// Fills a retrieval query's params (one per match column, typed from the catalog). parse_module
+// already does this when the module itself declares the table; a no-op for SQL queries and
+// resolved ones. Errors: not_found for an unknown table or column, prefixed with q.location.
+Result<void> resolve_retrieval_params(Store& store, QueryDef& q);
+
 // What applying the module would change, one human-readable line each; empty when all matches.
 Result<std::vector<std::string>> diff_module(Store& store, const ModuleDef& m);
 // Creates what is missing; an existing table that differs is an error showing the diff unless

@@ -1,0 +1,33 @@
+#pragma once
+// pxt's own SQL functions, usable in computed columns, where expressions and queries. Later
+// issues add image and model functions here. Every store connection registers the functions known
+// when it opens, so register yours before opening a store (e.g. at start-up).
+// Thread-safety: all functions here are thread-safe; an impl may be called from many threads at once.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/types.hpp"
+
+namespace pxt {
+
+struct SqlFunction {
+  std::string name;
+  int arity = -1;                         // number of arguments; -1: any
+  std::optional<ColumnType> result_type;  // for computed-column type inference; nullopt: unknown
+  bool deterministic = true;              // same arguments, same result (lets SQLite optimise)
+  // Returns the result; an Error's message fails the statement (and so the write) that called it.
+  std::function<Result<Value>(const std::vector<Value>& args)> impl;
+};
+
+// Adds a function, replacing one with the same name and arity.
+void register_sql_function(SqlFunction f);
+// The registered functions: the built-ins (plus test helpers such as pxt_sleep_ms(ms) when the
+// environment has PXT_TEST_FUNCTIONS=1) and everything registered since.
+std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
+// The registered function named `name` (case-insensitive) or nullptr.
+std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
+
+}  // namespace pxt

@@ -1,0 +1,198 @@
+#pragma once
+// The SQLite implementation of Store (internal to src/store/). The on-disk catalog is described in
+// doc/catalog.md. Each user table is a STRICT SQLite table named by its canonical dotted path.
+//
+// Concurrency: each thread uses its own connection (ConnPool + a thread-local slot); writers are
+// serialised in-process by writer_mu_ before BEGIN IMMEDIATE, so threads never meet SQLITE_BUSY
+// from each other; other processes are waited for up to busy_timeout_ms. WAL checkpoints run on a
+// background thread. The in-memory catalog is an immutable snapshot replaced when the database's
+// schema cookie (or the catalog generation counter) moves.
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace pxt::sqlite {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr int kCheckpointPages = 1000;   // WAL size that triggers a background checkpoint
+inline constexpr int kCheckpointPauseMs = 50;   // minimum time between two checkpoints
+inline constexpr int kWalRestartPages = 65536;  // 256 MB of WAL: writers pause so it can restart
+
+struct TableInfo {
+  TableDef def;
+  std::vector<int> order;  // computed columns in dependency order
+  std::string qname;       // quoted SQLite table name
+};
+
+struct Catalog {
+  std::map<std::string, std::shared_ptr<const TableInfo>> tables;  // by canonical path
+  std::set<std::string> dirs;                                      // every directory but the root
+  int64_t schema_version = -1;
+  int64_t generation = -1;
+  std::vector<std::string> table_paths() const;
+  std::vector<std::string> dir_paths() const;
+};
+
+class ConnPool;
+
+// A connection for the current thread's use until destroyed: the thread's own connection, or a
+// spare one when that is already in use further up the stack (e.g. a store call in a callback).
+class Lease {
+ public:
+  Lease(Conn* c, bool* in_use, ConnPool* spare_pool) : c_(c), in_use_(in_use), pool_(spare_pool) {}
+  Lease(Lease&& o) noexcept : c_(o.c_), in_use_(o.in_use_), pool_(o.pool_) { o.c_ = nullptr; }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease();
+  Conn& operator*() const { return *c_; }
+  Conn* operator->() const { return c_; }
+
+ private:
+  Conn* c_;
+  bool* in_use_;
+  ConnPool* pool_;
+};
+
+// Holds the in-process writer lock and an IMMEDIATE transaction; rolls back unless committed.
+class WriteTxn {
+ public:
+  WriteTxn(std::mutex& writer_mu, Conn& c) : mu_(writer_mu), c_(c) {}
+  ~WriteTxn();
+  WriteTxn(const WriteTxn&) = delete;
+  WriteTxn& operator=(const WriteTxn&) = delete;
+  // Error: busy when another process holds the lock past the busy timeout; invalid_argument when
+  // this thread is already inside a write (a store write from a RowSource would deadlock).
+  Result<void> begin();
+  Result<void> commit();
+  // SQLite already ended the transaction (it rolled back by itself): nothing left to undo.
+  void abandon() { active_ = false; }
+
+ private:
+  std::mutex& mu_;
+  Conn& c_;
+  std::unique_lock<std::mutex> lock_;
+  bool active_ = false;
+};
+
+// True when this thread holds `mu` through a WriteTxn (a nested write would deadlock).
+bool holds_writer_lock(const std::mutex& mu);
+Error nested_write_error();
+
+// A read transaction so that the staleness check and the read see the same snapshot.
+class ReadTxn {
+ public:
+  explicit ReadTxn(Conn& c) : c_(c) {}
+  ~ReadTxn();
+  ReadTxn(const ReadTxn&) = delete;
+  ReadTxn& operator=(const ReadTxn&) = delete;
+  Result<void> begin();
+
+ private:
+  Conn& c_;
+  bool active_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& options);
+  ~SqliteStore() override;
+
+  std::string home() const override { return home_; }
+  std::string media_dir() const override { return home_ + "/media"; }
+
+  Result<void> create_dir(std::string_view path, IfExists if_exists) override;
+  Result<TableDef> create_table(TableDef def, IfExists if_exists) override;
+  Result<TableDef> get_table(std::string_view path) override;
+  Result<std::vector<CatalogEntry>> list(std::string_view dir, bool recursive) override;
+  Result<void> drop_table(std::string_view path, bool force) override;
+  Result<void> drop_dir(std::string_view path, bool force) override;
+  Result<void> move(std::string_view from, std::string_view to) override;
+
+  Result<std::vector<Row>> insert(const TableDef& t, const std::vector<std::string>& columns,
+                                  const std::vector<Row>& rows) override;
+  Result<int64_t> insert_stream(const TableDef& t, const std::vector<std::string>& columns,
+                                const RowSource& next) override;
+  Result<std::vector<Row>> update(const TableDef& t, const Filter& filter,
+                                  const std::vector<std::pair<std::string, Value>>& set) override;
+  Result<int64_t> remove(const TableDef& t, const Filter& filter) override;
+  Result<int64_t> count(const TableDef& t, const Filter& filter) override;
+  Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) override;
+  Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns, const Row& inputs) override;
+
+  Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) override;
+  Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;
+
+  Result<void> ping() override;
+
+ private:
+  SqliteStore() = default;
+  Result<Lease> conn();
+  // The catalog as of c's current transaction; reloads when the schema cookie (and, with
+  // check_generation, the catalog generation) differs from the cached snapshot's.
+  Result<std::shared_ptr<const Catalog>> catalog(Conn& c, bool check_generation);
+  Result<std::shared_ptr<const Catalog>> reload(Conn& c, int64_t schema_version);
+  // The current definition of t; schema_changed when t is stale.
+  Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
+  Result<void> bump_generation(Conn& c);
+  Result<void> init_catalog(Conn& c);
+  // Runs work(conn) in a write transaction, possibly together with other threads' concurrent
+  // writes (group commit, sqlite_group.cpp); returns work's result or the commit's failure. A
+  // failed work changes nothing. work must not call the store's write methods.
+  Result<void> write_grouped(const std::function<Result<void>(Conn&)>& work);
+  struct WriteJob;
+  void run_batch(const std::vector<WriteJob*>& batch);
+  void checkpoint_loop();
+  static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
+
+  std::string home_;
+  std::shared_ptr<ConnPool> pool_;
+  std::mutex writer_mu_;
+  std::mutex group_mu_;  // guards group_queue_ and group_leader_
+  std::condition_variable group_cv_;
+  std::vector<WriteJob*> group_queue_;
+  bool group_leader_ = false;
+  std::mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_;
+  // Background WAL checkpointing.
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  std::atomic<bool> ckpt_wanted_{false};  // set by commits, cleared after a checkpoint
+  bool ckpt_stop_ = false;
+  std::thread ckpt_thread_;
+};
+
+// Helpers shared by the SQLite store's source files.
+Error stale_error();
+Error unknown_column(const TableDef& def, std::string_view name, std::string_view context = {});
+// Checks v against column c's type (not nullability). Error: invalid_argument
+// "column 'age' expects Int, got String \"abc\"".
+Result<void> check_value(const ColumnDef& c, const Value& v);
+// Binds v for a column of type t (an Int bound to a Float column becomes a double).
+int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v);
+// Reads every result column of s into row using def's column types (table order).
+void read_row(sqlite3_stmt* s, const TableDef& def, Row& row);
+
+// The WHERE clause for a Filter, numbering its parameters from first_param. Error:
+// invalid_argument for unknown columns or values of the wrong type.
+struct FilterSql {
+  std::string where;  // "" or " WHERE ..."
+  std::vector<std::pair<ColumnType, const Value*>> binds;
+};
+Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param);
+void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param);
+
+// Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
+const std::vector<std::string>& known_function_names();
+// Rewrites a SQLite error about user SQL ("no such column: x") into pxt's wording with "did you mean".
+Error user_sql_error(const Error& e, const TableDef* def, const Catalog* cat, std::string_view what);
+
+}  // namespace pxt::sqlite
