@@ -1,0 +1,62 @@
+#pragma once
+// The subcommand table and the registration functions behind it. Each add_* function creates
+// its subcommand on `app` (named as in the table), binds options into state it owns and sets
+// the callback that runs the command. Commands throw Failure (exit 1) or UsageError (exit 2).
+#include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/common.hpp"
+
+namespace pxt {
+
+// A malformed command line that CLI11 itself cannot see (a bad --column spec, two inputs
+// given at once): printed like a parse error, exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CommandEntry {
+  const char* name;
+  const char* help;  // one line, shown by `pxt --help`
+  CLI::App* (*add)(CLI::App& app, CliContext& ctx);
+};
+
+// Every subcommand, in the order `pxt --help` lists them.
+const std::vector<CommandEntry>& command_table();
+// "unknown command 'lss', did you mean 'ls'?" (or without the suggestion).
+std::string unknown_command_message(std::string_view name);
+
+CLI::App* add_create_dir_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_create_table_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_drop_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_drop_dir_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_mv_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_ls_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_describe_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_columns_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_count_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_insert_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_rows_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_update_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_delete_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_schema_command(CLI::App& app, CliContext& ctx);
+
+// Shared by the commands: the table at `path` (not_found with "did you mean" -> Failure).
+TableDef require_table(CliContext& ctx, std::string_view path);
+// Unwraps a Result, turning an invalid_argument about the command line into a UsageError.
+template <class T>
+T usage_take(Result<T> r) {
+  if (!r) throw UsageError(r.error().message);
+  return std::move(r).value();
+}
+inline void usage_take(Result<void> r) {
+  if (!r) throw UsageError(r.error().message);
+}
+// The prefix media paths are printed with: the home's media folder.
+std::string media_prefix(CliContext& ctx);
+
+}  // namespace pxt
