@@ -1,6 +1,7 @@
 #pragma once
 // RouteSpec / ServiceSpec: one struct for every source (TOML service files, the single-endpoint
 // CLI, tests). BoundRoute is a RouteSpec validated against the catalog, ready to serve.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct RouteSpec {
   bool one_row = false;
   std::string method = "post";  // query routes: "get" | "post"
   std::string location;         // "file:line" of the entry, or "command line"
+  // "file:line" of each key given in a TOML entry, so later checks (e.g. against the catalog)
+  // can point at the exact line; keys not listed fall back to `location`.
+  std::map<std::string, std::string> key_locations;
 };
 
 struct ServiceSpec {
@@ -45,6 +49,8 @@ struct ServiceSpec {
   std::vector<std::string> modules;
   std::vector<RouteSpec> routes;
   std::string config_file;  // where it was read from ("" for the CLI form)
+  std::string location;     // "file:line" of the [[service]] entry, or "command line"
+  std::map<std::string, std::string> key_locations;  // as in RouteSpec
   // Limits and later-issue settings ([service] keys beyond the reference).
   int64_t max_body_mb = 1;
   int64_t max_upload_mb = 100;

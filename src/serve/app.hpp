@@ -1,0 +1,51 @@
+#pragma once
+// ServeApp: everything the server answers, independent of sockets, so unit tests can drive it with
+// plain httplib::Request/Response objects. Dispatch: the bound routes under the service prefix,
+// /openapi.json, /docs (+ /docs/assets/*), /redoc, /healthz, <prefix>/media/* and <prefix>/jobs/*.
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "serve/handlers.hpp"
+#include "serve/route_spec.hpp"
+#include "serve/router.hpp"
+#include "store/store.hpp"
+
+namespace pxt {
+
+class ServeApp {
+ public:
+  // Resolves every route and builds the OpenAPI document. Errors: a route that cannot be resolved
+  // (internal) or two routes on the same method and path (invalid_argument). `routes` must
+  // outlive the app.
+  static Result<std::unique_ptr<ServeApp>> create(Store& store, const ServiceSpec& service,
+                                                  const std::vector<BoundRoute>& routes);
+
+  // Answers one request. Never throws: an exception becomes 500 {"detail": "internal server
+  // error"} with the details in the access log. Thread-safe: the app is immutable after create().
+  void handle(const httplib::Request& req, httplib::Response& res) const noexcept;
+
+  const std::string& openapi_json() const { return openapi_; }
+  size_t route_count() const { return runtimes_.size(); }
+  // service.max_body_mb in bytes.
+  size_t max_body_bytes() const { return max_body_bytes_; }
+
+ private:
+  explicit ServeApp(Store& store) : store_(store) {}
+  void dispatch(const httplib::Request& req, httplib::Response& res) const;
+  void serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
+                    httplib::Response& res) const;
+  void not_found(const httplib::Request& req, httplib::Response& res) const;
+
+  Store& store_;
+  std::vector<RouteRuntime> runtimes_;
+  Router router_;
+  std::string openapi_;
+  std::string docs_html_;
+  std::string redoc_html_;
+  size_t max_body_bytes_ = 0;
+};
+
+}  // namespace pxt

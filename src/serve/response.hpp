@@ -1,0 +1,39 @@
+#pragma once
+// FastAPI-shaped responses: {"detail": "..."} errors, the status for each Errc, and a reusable
+// per-thread JSON buffer so handlers do not allocate a fresh one per request.
+#include <httplib.h>
+
+#include <string>
+#include <string_view>
+
+#include "util/json.hpp"
+#include "util/result.hpp"
+
+namespace pxt {
+
+inline constexpr const char* kJsonType = "application/json";
+
+// This thread's scratch buffer, cleared. Valid until the next call on the same thread.
+JsonBuffer& scratch_json();
+
+// Sets a header, replacing any previous value (httplib's set_header appends a duplicate).
+void put_header(httplib::Response& res, const std::string& key, std::string value);
+// res := status + the buffer's JSON (copied into res.body).
+void set_json(httplib::Response& res, int status, const JsonBuffer& buf);
+// res := status + {"detail": detail}.
+void reply_detail(httplib::Response& res, int status, std::string_view detail);
+
+// The HTTP status for a store error: invalid_argument 400, not_found 404, already_exists /
+// conflict / schema_changed 409, busy 503, unsupported 501, io / internal 500.
+int http_status(Errc code);
+// Answers a store error. schema_changed gets the fixed restart message; busy adds Retry-After;
+// io and internal answer {"detail": "internal server error"} and put the message in the access
+// log only.
+void reply_error(httplib::Response& res, const Error& error);
+// 500 {"detail": "internal server error"}; `why` goes to the access log.
+void reply_internal(httplib::Response& res, std::string_view why);
+
+// The reason phrase FastAPI/Starlette uses as the detail of a bare status ("Not Found").
+std::string_view status_phrase(int status);
+
+}  // namespace pxt

@@ -1,0 +1,354 @@
+#include "serve/server.hpp"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "serve/access_log.hpp"
+#include "serve/app.hpp"
+#include "serve/response.hpp"
+#include "serve/server_banner.hpp"
+
+namespace pxt {
+
+namespace {
+
+// cpp-httplib parks one pool thread per keep-alive connection, so the pool must be larger than the
+// number of concurrent clients we promise to serve (64).
+constexpr size_t kWorkerThreads = 80;
+// Bounded so that clients beyond the pool size still get a turn (a busy connection gives its
+// thread back every kKeepAliveMaxCount requests), yet high enough that reconnects cost nothing.
+constexpr size_t kKeepAliveMaxCount = 1000;
+// An idle keep-alive connection holds a thread and delays shutdown by up to this long.
+constexpr time_t kKeepAliveTimeoutSec = 2;
+constexpr int kListenBacklog = 4096;
+constexpr size_t kMaxDrainBytes = 64u << 20;
+
+bool expects_body(const httplib::Request& req) {
+  auto cl = req.headers.find("Content-Length");
+  if (cl != req.headers.end() && cl->second != "0") return true;
+  return req.headers.find("Transfer-Encoding") != req.headers.end();
+}
+
+// Methods whose body httplib reads before calling a handler.
+bool httplib_reads_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// Brotli at httplib's fixed quality 11 costs milliseconds per response; gzip stays available.
+// Range requests make no sense for API answers. The request object httplib passes is its own
+// non-const local, so adjusting it here is well-defined.
+void normalize_request(const httplib::Request& creq) {
+  auto& req = const_cast<httplib::Request&>(creq);
+  req.ranges.clear();
+  auto ae = req.headers.find("Accept-Encoding");
+  if (ae != req.headers.end() && ae->second.find("br") != std::string::npos) {
+    bool gzip = ae->second.find("gzip") != std::string::npos;
+    req.headers.erase(ae);
+    if (gzip) req.headers.emplace("Accept-Encoding", "gzip");
+  }
+}
+
+std::string too_large_detail(size_t limit) {
+  return "request body too large: the limit is " + std::to_string(limit >> 20) + " MB";
+}
+
+// Reads the body with the service's limit enforced while reading: httplib checks a declared
+// Content-Length, but would buffer a chunked body of any size.
+void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+  auto& req = const_cast<httplib::Request&>(creq);  // httplib's own non-const request
+  const size_t limit = app.max_body_bytes();
+  size_t total = 0;
+  bool too_large = false;
+  // Past the limit the body is drained, not stored, so the connection stays usable (as httplib
+  // does for a declared Content-Length); past kMaxDrainBytes more the read is abandoned.
+  auto fits = [&](size_t n) {
+    total += n;
+    if (total > limit) too_large = true;
+    return !too_large;
+  };
+  auto keep_reading = [&]() { return total <= limit + kMaxDrainBytes; };
+  bool ok = false;
+  if (req.is_multipart_form_data()) {
+    httplib::MultipartFormDataMap::iterator cur;
+    ok = reader(
+        [&](const httplib::MultipartFormData& file) {
+          cur = req.files.emplace(file.name, file);
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          if (fits(n)) cur->second.content.append(data, n);
+          return keep_reading();
+        });
+  } else {
+    ok = reader([&](const char* data, size_t n) {
+      if (fits(n)) req.body.append(data, n);
+      return keep_reading();
+    });
+  }
+  if (too_large || res.status == 413 || !ok) {
+    if (too_large || res.status == 413) {
+      reply_detail(res, 413, too_large_detail(limit));
+    } else {
+      reply_detail(res, 400, "There was an error parsing the body");
+    }
+    // Part of the body may be unread: tell the client not to reuse the connection.
+    if (!ok) put_header(res, "Connection", "close");
+    return;
+  }
+  app.handle(req, res);
+}
+
+void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {
+  svr.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  svr.set_tcp_nodelay(true);
+  svr.set_keep_alive_max_count(kKeepAliveMaxCount);
+  svr.set_keep_alive_timeout(kKeepAliveTimeoutSec);
+  svr.set_payload_max_length(app.max_body_bytes());
+
+  // Requests without a body are answered here, before httplib's regex dispatch. (httplib would
+  // also wait for a body that a POST without Content-Length never sends.)
+  svr.set_pre_routing_handler([&app](const httplib::Request& req, httplib::Response& res) {
+    log_request_start();
+    normalize_request(req);
+    bool body = expects_body(req);
+    if (body && httplib_reads_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
+    app.handle(req, res);
+    // An unread body would be parsed as the next request: end the connection instead.
+    if (body) put_header(res, "Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  auto with_body = [&app](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    read_body_and_handle(app, req, res, reader);
+  };
+  svr.Post(".*", with_body);
+  svr.Put(".*", with_body);
+  svr.Patch(".*", with_body);
+  svr.Delete(".*", with_body);
+
+  // Refuse an oversized body before the client sends it (curl asks first for bodies over 1 MB).
+  svr.set_expect_100_continue_handler([&app](const httplib::Request& req, httplib::Response& res) {
+    log_request_start();
+    auto cl = req.headers.find("Content-Length");
+    if (cl != req.headers.end() && std::strtoull(cl->second.c_str(), nullptr, 10) > app.max_body_bytes()) {
+      reply_detail(res, 413, too_large_detail(app.max_body_bytes()));
+      put_header(res, "Connection", "close");
+      return 413;
+    }
+    return 100;
+  });
+  // Statuses httplib produces itself (400, 413, 414, ...) get a FastAPI-shaped body. Returning
+  // Handled also makes httplib set Content-Length on those non-routed responses.
+  svr.set_error_handler(
+      httplib::Server::HandlerWithResponse([&app](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) {
+          reply_detail(res, res.status,
+                       res.status == 413 ? too_large_detail(app.max_body_bytes())
+                                         : std::string(status_phrase(res.status)));
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  // ServeApp::handle never throws; this is the last line of defence for httplib's own code.
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string why = "unhandled exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      why += std::string(": ") + e.what();
+    } catch (...) {
+    }
+    res.headers.clear();
+    reply_internal(res, why);
+  });
+  svr.set_logger([log_format](const httplib::Request& req, const httplib::Response& res) {
+    write_access_log(log_format, req.remote_addr, req.method, req.path, res.status);
+  });
+}
+
+std::string bind_error(const std::string& host, int port, int err) {
+  switch (err) {
+    case EADDRINUSE:
+      return "port " + std::to_string(port) + " is already in use";
+    case EACCES:
+      return "permission denied to listen on port " + std::to_string(port) +
+             " (ports below 1024 need privileges)";
+    case EADDRNOTAVAIL:
+      return "cannot listen on " + host + ": the address is not available on this machine";
+    default:
+      return "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(err);
+  }
+}
+
+bool resolves(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), "0", &hints, &result) != 0) return false;
+  freeaddrinfo(result);
+  return true;
+}
+
+// SIGINT/SIGTERM: the handler only records the signal and writes a byte to a pipe (both
+// async-signal-safe); a waiter thread wakes on the pipe and stops the server. The signals are also
+// blocked in every thread the server creates, so httplib's workers are never interrupted. Unlike a
+// bare sigwait, this stays correct when a thread started earlier (e.g. by the store) does not
+// block them and the kernel delivers the signal there.
+volatile sig_atomic_t g_signal = 0;
+int g_wake_fd = -1;
+
+extern "C" void on_stop_signal(int sig) {
+  // A second signal during the graceful phase forces an immediate exit.
+  if (g_signal != 0) _exit(sig == SIGINT ? 130 : 143);
+  g_signal = sig;
+  int saved = errno;
+  if (g_wake_fd >= 0) {
+    ssize_t n = ::write(g_wake_fd, "s", 1);
+    (void)n;
+  }
+  errno = saved;
+}
+
+class SignalWaiter {
+ public:
+  explicit SignalWaiter(httplib::Server& svr) : svr_(svr) {}
+  ~SignalWaiter() { finish(); }
+
+  // Creates the wake-up pipe, installs the handlers and starts the waiter thread. False (with
+  // errno) when the pipe cannot be created.
+  bool start(const sigset_t& signals) {
+    if (::pipe(pipe_) != 0) return false;
+    g_signal = 0;
+    g_wake_fd = pipe_[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    installed_ = true;
+    thread_ = std::thread([this, signals] {
+      pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+      run();
+    });
+    return true;
+  }
+  // Wakes and joins the thread (after the server stopped) and restores the previous handlers.
+  void finish() {
+    if (thread_.joinable()) {
+      done_ = true;
+      ssize_t n = ::write(pipe_[1], "d", 1);
+      (void)n;
+      thread_.join();
+    }
+    if (installed_) {
+      sigaction(SIGINT, &old_int_, nullptr);
+      sigaction(SIGTERM, &old_term_, nullptr);
+      installed_ = false;
+      g_wake_fd = -1;
+      ::close(pipe_[0]);
+      ::close(pipe_[1]);
+    }
+  }
+  int signal() const { return static_cast<int>(g_signal); }
+
+ private:
+  void run() {
+    char c = 0;
+    while (::read(pipe_[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    if (done_ || g_signal == 0) return;
+    std::fprintf(stderr, "pxt: %s received, finishing in-flight requests\n",
+                 g_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    // stop() is a no-op until listen_after_bind() has started; retry until it has.
+    while (!done_ && !svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    svr_.stop();
+  }
+
+  httplib::Server& svr_;
+  int pipe_[2] = {-1, -1};
+  bool installed_ = false;
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app, const ServerOptions& options,
+          const sigset_t& signals) {
+  int listen_fd = -1;
+  // Replaces httplib's default (SO_REUSEPORT, which would let a second server share the port).
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
+  if (!resolves(service.host)) {
+    std::fprintf(stderr, "pxt: error: cannot resolve host '%s'\n", service.host.c_str());
+    return 1;
+  }
+  errno = 0;
+  int port = service.port;
+  bool bound =
+      port == 0 ? (port = svr.bind_to_any_port(service.host)) > 0 : svr.bind_to_port(service.host, port);
+  if (!bound) {
+    int err = errno;
+    std::fprintf(stderr, "pxt: error: %s\n", bind_error(service.host, service.port, err).c_str());
+    return 1;
+  }
+  // httplib listens with a backlog of 5: bursts of connections would wait for SYN retransmits.
+  if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
+
+  SignalWaiter waiter(svr);
+  if (!waiter.start(signals)) {
+    std::fprintf(stderr, "pxt: error: cannot set up signal handling: %s\n", std::strerror(errno));
+    return 1;
+  }
+  print_banner(service, port, app.route_count(), options.json_banner);
+  bool ok = svr.listen_after_bind();
+  waiter.finish();
+  if (waiter.signal() == SIGINT) return 130;
+  if (waiter.signal() == SIGTERM) return 0;
+  if (!ok) std::fprintf(stderr, "pxt: error: the server stopped accepting connections\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int run_server(Store& store, const ServiceSpec& service, const std::vector<BoundRoute>& routes,
+               const ServerOptions& options) {
+  auto app = ServeApp::create(store, service, routes);
+  if (!app) {
+    std::fprintf(stderr, "pxt: error: %s\n", app.error().message.c_str());
+    return 1;
+  }
+  // Block the signals before the server's threads start, so they inherit the mask (see
+  // SignalWaiter). SIGPIPE is ignored so a closed log pipe cannot kill the server.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  ::signal(SIGPIPE, SIG_IGN);
+  int status = 1;
+  {
+    httplib::Server svr;
+    configure(svr, **app, parse_log_format(options.log_format));
+    status = serve(svr, service, **app, options, signals);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return status;
+}
+
+}  // namespace pxt

@@ -1,0 +1,192 @@
+// Request decoding and validation: FastAPI/pydantic v2's 422 shapes for every kind of bad input,
+// content types, JSON syntax errors with Python's positions and messages, query parameters.
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/error.h>
+
+#include "serve/request.hpp"
+#include "serve_test_support.hpp"
+
+using namespace pxt;
+using namespace pxt::test;
+
+namespace {
+
+std::vector<RequestField> fields() {
+  return {field("id", ColumnType::Int, true, false), field("name", ColumnType::String, false, true),
+          field("score", ColumnType::Float, false, true), field("tags", ColumnType::Json, false, true)};
+}
+
+struct Decoded {
+  bool ok;
+  DecodedFields d;
+  httplib::Response res;
+};
+
+Decoded decode_body(const std::string& body, const char* content_type = "application/json",
+                    std::vector<RequestField> fs = fields()) {
+  httplib::Request req;
+  req.method = "POST";
+  req.body = body;
+  if (content_type != nullptr) req.headers.emplace("Content-Type", content_type);
+  Decoded out;
+  out.ok = decode_json_body(fs, req, out.d, out.res);
+  return out;
+}
+
+Decoded decode_query(std::initializer_list<std::pair<std::string, std::string>> params,
+                     std::vector<RequestField> fs) {
+  httplib::Request req;
+  req.method = "GET";
+  for (const auto& p : params) req.params.emplace(p.first, p.second);
+  Decoded out;
+  out.ok = decode_query_params(fs, req, out.d, out.res);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a valid body fills every field; absent optional fields are null and not present") {
+  auto r = decode_body(R"({"id": 7, "name": "ann", "extra": "ignored"})");
+  REQUIRE(r.ok);
+  CHECK(std::get<int64_t>(r.d.values[0]) == 7);
+  CHECK(std::get<std::string>(r.d.values[1]) == "ann");
+  CHECK(is_null(r.d.values[2]));
+  CHECK(r.d.present == std::vector<char>{1, 1, 0, 0});
+}
+
+TEST_CASE("explicit null in a nullable field is present and null") {
+  auto r = decode_body(R"({"id": 1, "name": null, "tags": {"k": [1, 2]}})");
+  REQUIRE(r.ok);
+  CHECK(is_null(r.d.values[1]));
+  CHECK(r.d.present[1] == 1);
+  CHECK(std::get<std::string>(r.d.values[3]) == R"({"k":[1,2]})");
+}
+
+TEST_CASE("the last of duplicate keys wins, as in Python's json module") {
+  auto r = decode_body(R"({"id": 1, "id": 2})");
+  REQUIRE(r.ok);
+  CHECK(std::get<int64_t>(r.d.values[0]) == 2);
+}
+
+TEST_CASE("every bad field is listed, in field order, with the whole body as input for missing ones") {
+  auto r = decode_body(R"({"score": "high", "name": 5})");
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.res.status == 422);
+  CHECK(r.res.get_header_value("Content-Type") == "application/json");
+  CHECK(
+      r.res.body ==
+      R"({"detail":[)"
+      R"({"type":"missing","loc":["body","id"],"msg":"Field required","input":{"score":"high","name":5}},)"
+      R"({"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":5},)"
+      R"({"type":"float_type","loc":["body","score"],"msg":"Input should be a valid number","input":"high"}]})");
+}
+
+TEST_CASE("null for a non-nullable field is the type's error with input null") {
+  auto r = decode_body(R"({"id": null})");
+  REQUIRE_FALSE(r.ok);
+  CHECK(
+      r.res.body ==
+      R"({"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":null}]})");
+}
+
+TEST_CASE("malformed JSON: json_invalid at Python's character position with Python's message") {
+  auto r = decode_body(R"({"id": 1,})");
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.res.status == 422);
+  CHECK(r.res.body ==
+        R"({"detail":[{"type":"json_invalid","loc":["body",9],"msg":"JSON decode error","input":{},)"
+        R"("ctx":{"error":"Expecting property name enclosed in double quotes"}}]})");
+  // Positions count characters, not bytes.
+  CHECK(decode_body("{\"\xc3\xa4\": 1,}").res.body.find(R"("loc":["body",8])") != std::string::npos);
+  CHECK(decode_body(R"({"id": 1} x)").res.body.find(R"("loc":["body",10])") != std::string::npos);
+  CHECK(decode_body(R"({"id": 1} x)").res.body.find("Extra data") != std::string::npos);
+  CHECK(decode_body(R"({"id": })").res.body.find("Expecting value") != std::string::npos);
+  CHECK(decode_body("   ").res.body.find(R"("loc":["body",3])") != std::string::npos);
+}
+
+TEST_CASE("python_json_error maps RapidJSON codes to json.JSONDecodeError messages") {
+  CHECK(python_json_error(rapidjson::kParseErrorObjectMissColon) == "Expecting ':' delimiter");
+  CHECK(python_json_error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket) == "Expecting ',' delimiter");
+  CHECK(python_json_error(rapidjson::kParseErrorValueInvalid) == "Expecting value");
+  CHECK(python_json_error(rapidjson::kParseErrorStringEscapeInvalid) == "Invalid \\escape");
+}
+
+TEST_CASE("a body that is not an object is model_attributes_type; no body or JSON null is missing") {
+  auto arr = decode_body("[1, 2]");
+  CHECK(arr.res.body ==
+        R"({"detail":[{"type":"model_attributes_type","loc":["body"],)"
+        R"("msg":"Input should be a valid dictionary or object to extract fields from","input":[1,2]}]})");
+  CHECK(decode_body("\"text\"").res.body.find(R"("input":"text")") != std::string::npos);
+  auto empty = decode_body("");
+  CHECK(empty.res.status == 422);
+  CHECK(empty.res.body ==
+        R"({"detail":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]})");
+  CHECK(decode_body("null").res.body == empty.res.body);
+}
+
+TEST_CASE("content types: JSON and +json parse; no header parses; anything else is raw bytes") {
+  CHECK(decode_body(R"({"id": 1})", "application/json; charset=utf-8").ok);
+  CHECK(decode_body(R"({"id": 1})", "application/vnd.api+json").ok);
+  CHECK(decode_body(R"({"id": 1})", "Application/JSON").ok);
+  CHECK(decode_body(R"({"id": 1})", nullptr).ok);
+  auto form = decode_body(R"({"id": 1})", "application/x-www-form-urlencoded");
+  REQUIRE_FALSE(form.ok);
+  CHECK(form.res.body == R"({"detail":[{"type":"model_attributes_type","loc":["body"],)"
+                         R"("msg":"Input should be a valid dictionary or object to extract fields from",)"
+                         R"("input":"{\"id\": 1}"}]})");
+  CHECK_FALSE(decode_body(R"({"id": 1})", "text/plain").ok);
+  CHECK(is_json_content_type(""));
+  CHECK_FALSE(is_json_content_type("application/jsonx"));
+  CHECK_FALSE(is_json_content_type("text/json"));
+}
+
+TEST_CASE("invalid UTF-8 and absurd nesting are refused like FastAPI's body parse failure (400)") {
+  auto utf = decode_body("{\"id\": 1, \"name\": \"\xff\"}");
+  CHECK(utf.res.status == 400);
+  CHECK(utf.res.body == R"({"detail":"There was an error parsing the body"})");
+  std::string deep(kMaxJsonDepth + 1, '[');
+  deep += std::string(kMaxJsonDepth + 1, ']');
+  CHECK(decode_body(deep).res.status == 400);
+  // Just under the limit is fine (and not an object).
+  std::string ok_deep(kMaxJsonDepth, '[');
+  ok_deep += std::string(kMaxJsonDepth, ']');
+  CHECK(decode_body(ok_deep).res.status == 422);
+  // Brackets inside strings do not count.
+  CHECK(decode_body(R"({"id": 1, "name": ")" + std::string(2000, '[') + R"("})").ok);
+}
+
+TEST_CASE("an echoed raw body that is not UTF-8 is made valid") {
+  auto r = decode_body("a\xff", "text/plain");
+  CHECK(r.res.body.find("a\xef\xbf\xbd") != std::string::npos);
+}
+
+TEST_CASE("a route without fields ignores the body entirely") {
+  auto r = decode_body("not json at all", "application/json", {});
+  CHECK(r.ok);
+}
+
+TEST_CASE("query parameters: typed with value_from_text, defaults, loc starts with query") {
+  std::vector<RequestField> fs = {field("q", ColumnType::String, true, false),
+                                  field("limit", ColumnType::Int, false, false)};
+  fs[1].default_value = Value(int64_t{10});
+  auto ok = decode_query({{"q", "sun"}}, fs);
+  REQUIRE(ok.ok);
+  CHECK(std::get<std::string>(ok.d.values[0]) == "sun");
+  CHECK(std::get<int64_t>(ok.d.values[1]) == 10);
+  CHECK(ok.d.present == std::vector<char>{1, 0});
+
+  auto last = decode_query({{"q", "a"}, {"q", "b"}, {"limit", "3"}}, fs);
+  REQUIRE(last.ok);
+  CHECK(std::get<std::string>(last.d.values[0]) == "b");
+  CHECK(std::get<int64_t>(last.d.values[1]) == 3);
+
+  auto bad = decode_query({{"limit", "ten"}}, fs);
+  REQUIRE_FALSE(bad.ok);
+  CHECK(bad.res.status == 422);
+  CHECK(bad.res.body ==
+        R"({"detail":[{"type":"missing","loc":["query","q"],"msg":"Field required","input":null},)"
+        R"({"type":"int_parsing","loc":["query","limit"],)"
+        R"("msg":"Input should be a valid integer, unable to parse string as an integer","input":"ten"}]})");
+}
