@@ -16,22 +16,22 @@ std::string_view route_type_name(RouteType t);  // "insert", ...
 struct ExportSqlSpec {
   std::string db_connect;
   std::string table;
-  std::string db_schema;         // empty: the target's default
-  std::string method = "insert"; // insert | update | merge
+  std::string db_schema;          // empty: the target's default
+  std::string method = "insert";  // insert | update | merge
 };
 
 struct RouteSpec {
   RouteType type = RouteType::Insert;
   std::string path;
   bool background = false;
-  std::string table;  // insert, update, delete, compute
-  std::optional<std::vector<std::string>> inputs;   // nullopt: the reference's default
+  std::string table;                               // insert, update, delete, compute
+  std::optional<std::vector<std::string>> inputs;  // nullopt: the reference's default
   std::vector<std::string> uploadfile_inputs;
   std::optional<std::vector<std::string>> outputs;  // nullopt: all columns
   bool return_fileresponse = false;
   std::optional<ExportSqlSpec> export_sql;
   std::optional<std::vector<std::string>> match_columns;  // delete; nullopt: primary key
-  std::string query;          // query routes: "mod.sub.name" or "mod.sub:name"
+  std::string query;                                      // query routes: "mod.sub.name" or "mod.sub:name"
   bool one_row = false;
   std::string method = "post";  // query routes: "get" | "post"
   std::string location;         // "file:line" of the entry, or "command line"
@@ -67,10 +67,10 @@ struct RequestField {
 
 struct BoundRoute {
   RouteSpec spec;
-  std::string full_path;    // prefix + path
-  std::string http_method;  // "POST" or "GET"
-  TableDef table;           // insert, update, delete, compute (the snapshot at registration)
-  QueryDef query;           // query routes
+  std::string full_path;              // prefix + path
+  std::string http_method;            // "POST" or "GET"
+  TableDef table;                     // insert, update, delete, compute (the snapshot at registration)
+  QueryDef query;                     // query routes
   std::vector<RequestField> fields;   // body/query fields in order: insert/compute: inputs;
                                       // update: primary key then inputs; delete: match
                                       // columns; query: parameters

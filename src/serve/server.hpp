@@ -10,8 +10,8 @@
 namespace pxt {
 
 struct ServerOptions {
-  bool json_banner = false;          // print the start banner as one JSON object
-  std::string log_format = "text";   // access log format: text | json
+  bool json_banner = false;         // print the start banner as one JSON object
+  std::string log_format = "text";  // access log format: text | json
 };
 
 // Binds, prints the banner, serves until SIGINT/SIGTERM, finishes in-flight requests.

@@ -52,7 +52,7 @@ struct QueryDef {
   std::string module;  // "myapp.queries"
   std::string name;    // "search_docs"
   Kind kind = Kind::Sql;
-  std::string sql;  // Sql: read-only SELECT with :named parameters; tables as "dir.table"
+  std::string sql;                 // Sql: read-only SELECT with :named parameters; tables as "dir.table"
   std::vector<QueryParam> params;  // Sql: declared; Retrieval: one per match column
   std::string table;               // Retrieval: table path
   std::vector<std::string> match;  // Retrieval: columns matched by equality

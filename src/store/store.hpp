@@ -21,9 +21,9 @@
 namespace pxt {
 
 struct StoreOptions {
-  std::string home;                // folder holding pxt.db and media/ (created if missing)
+  std::string home;                   // folder holding pxt.db and media/ (created if missing)
   std::string durability = "normal";  // "normal": survives a process crash; "full": power loss
-  int busy_timeout_ms = 5000;      // how long a writer waits for another process's lock
+  int busy_timeout_ms = 5000;         // how long a writer waits for another process's lock
 };
 
 enum class IfExists { error, ignore, replace };

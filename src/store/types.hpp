@@ -13,7 +13,20 @@
 
 namespace pxt {
 
-enum class ColumnType { String, Int, Float, Bool, Timestamp, Date, Json, Array, Image, Video, Audio, Document };
+enum class ColumnType {
+  String,
+  Int,
+  Float,
+  Bool,
+  Timestamp,
+  Date,
+  Json,
+  Array,
+  Image,
+  Video,
+  Audio,
+  Document
+};
 
 // "String", "Int", ...: the spelling used in TOML, the CLI and error messages.
 std::string_view type_name(ColumnType t);

@@ -37,7 +37,7 @@ struct Failure : std::exception {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -84,9 +84,9 @@ class [[nodiscard]] Result<void> {
   if (!tmp.ok()) return tmp.error();  \
   decl = std::move(tmp).value()
 #define PXT_TRY(decl, expr) PXT_TRY_IMPL(PXT_CONCAT(pxt_try_, __LINE__), decl, expr)
-#define PXT_CHECK(expr)                          \
-  do {                                           \
-    auto pxt_check_ = (expr);                    \
+#define PXT_CHECK(expr)                              \
+  do {                                               \
+    auto pxt_check_ = (expr);                        \
     if (!pxt_check_.ok()) return pxt_check_.error(); \
   } while (0)
 
