@@ -4,6 +4,7 @@
 // (syntax, keys, types, ${VAR}, service names); the values themselves are checked by
 // bind_routes, together with the catalog, so that all of those mistakes are reported at once.
 #include <toml.hpp>
+#include "util/toml_names.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -23,26 +24,7 @@ namespace {
 
 using TValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
-std::string describe_type(const TValue& v) {
-  switch (v.type()) {
-    case toml::value_t::boolean:
-      return "a boolean";
-    case toml::value_t::integer:
-      return "an integer";
-    case toml::value_t::floating:
-      return "a float";
-    case toml::value_t::string:
-      return "a string";
-    case toml::value_t::array:
-      return "an array";
-    case toml::value_t::table:
-      return "a table";
-    case toml::value_t::empty:
-      return "nothing";
-    default:
-      return "a date/time";
-  }
-}
+std::string describe_type(const TValue& v) { return std::string(toml_kind_name(v.type())); }
 
 // toml11's message: "[error] toml::parse_x: what\n --> file\n ...\n 3 | text\n   |  ^--- hint".
 std::string syntax_message(const std::string& what) {

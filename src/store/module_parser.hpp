@@ -2,6 +2,7 @@
 // The schema module parser, shared by modules.cpp (files, tables) and module_queries.cpp
 // (queries). Private to src/store/: use parse_module() from modules.hpp.
 #include <fmt/format.h>
+#include "util/toml_names.hpp"
 
 #include <optional>
 #include <string>
@@ -55,25 +56,6 @@ inline const std::vector<std::string> kColumnKeys = {"name", "type", "required",
 inline const std::vector<std::string> kQueryKeys = {"name", "params", "sql", "table", "match", "limit"};
 inline const std::vector<std::string> kParamKeys = {"name", "type", "default"};
 
-inline std::string_view toml_type(const toml::value& v) {
-  switch (v.type()) {
-    case toml::value_t::boolean:
-      return "a boolean";
-    case toml::value_t::integer:
-      return "an integer";
-    case toml::value_t::floating:
-      return "a float";
-    case toml::value_t::string:
-      return "a string";
-    case toml::value_t::array:
-      return "an array";
-    case toml::value_t::table:
-      return "a table";
-    case toml::value_t::empty:
-      return "empty";
-    default:
-      return "a date/time";
-  }
-}
+inline std::string_view toml_type(const toml::value& v) { return toml_kind_name(v.type()); }
 
 }  // namespace pxt::detail
