@@ -1,0 +1,55 @@
+#pragma once
+// Media files: the files behind Image, Video, Audio and Document columns. They live under the
+// home's media/ folder; a row holds the path relative to it (e.g. "ab/3f9c...e1.jpg"), and
+// responses render it as the URL "/media/<relative path>". Names are always chosen here (128
+// random bits), never by a client, so a relative path is safe to join once it passed resolve().
+//
+// The life of an upload: the server streams the body to temp_file(), validate() checks it against
+// the column type, adopt() moves it to its final name, the row is written with that name; if the
+// write fails the caller remove()s the adopted file, so a refused request leaves nothing behind.
+//
+// Thread-safety: every function here is thread-safe (no shared state besides the file system).
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "store/types.hpp"
+
+namespace pxt::media {
+
+// A fresh relative name "xx/<32 hex chars><ext>" (ext like ".jpg", may be empty). The two-char
+// subfolder keeps folders small; it is created by adopt() or create_for_write().
+std::string new_relative_name(std::string_view ext);
+
+// media_dir / rel, after checking rel is a name this module could have produced or at least a
+// plain relative path (no "..", no absolute path, no empty or dot segments, no backslash, no NUL).
+// Returns not_found for anything else, and for paths whose final file is a symlink or not a
+// regular file. Does not require the file to exist unless must_exist is true.
+Result<std::filesystem::path> resolve(const std::filesystem::path& media_dir, std::string_view rel,
+                                      bool must_exist);
+
+// A new, empty temp file under media_dir/.tmp/ for an upload to stream into. Temp files older
+// than a day are swept at store open, so a crash mid-upload leaves nothing for long.
+Result<std::filesystem::path> temp_file(const std::filesystem::path& media_dir);
+
+// The media type of a file from its first bytes (JPEG, PNG, GIF, WebP, BMP, TIFF, MP4/MOV, WebM/
+// MKV, AVI, MP3, WAV, OGG, FLAC, PDF, HTML), falling back to its extension, then to
+// "application/octet-stream". Text files (.txt, .md) are "text/plain" / "text/markdown".
+std::string content_type(const std::filesystem::path& file);
+// The usual extension (".jpg", ".mp4", ...) for a media type; "" when unknown.
+std::string_view extension_for(std::string_view content_type);
+
+// Checks that the file is a valid value for a column of media type t: an Image must decode as an
+// image, a Video/Audio must be a known container of that kind, a Document must be PDF, HTML,
+// Markdown or UTF-8 text. Returns invalid_argument naming what was expected and what was found.
+Result<void> validate(ColumnType t, const std::filesystem::path& file);
+
+// Moves tmp (a file under media_dir) to a fresh name with the extension of its content type and
+// returns the relative name. On failure tmp is removed.
+Result<std::string> adopt(const std::filesystem::path& media_dir, const std::filesystem::path& tmp);
+
+// Removes the file named rel (a relative name as stored in a row). Missing files and names that
+// fail resolve() are ignored: removing is idempotent. Returns whether a file was removed.
+bool remove(const std::filesystem::path& media_dir, std::string_view rel);
+
+}  // namespace pxt::media
