@@ -7,10 +7,16 @@
 
 namespace pxt::sqlite {
 
+// Each waiting writer sleeps on its own condition variable and is woken exactly once: when its
+// work is done, or when it is handed the leadership. One shared condition variable woke every
+// waiter at the end of every batch, and most went back to sleep: at 64 connections that was most
+// of the store's context switches.
 struct SqliteStore::WriteJob {
   const std::function<Result<void>(Conn&)>* work;
   Result<void> result;
   bool done = false;
+  bool lead = false;
+  std::condition_variable cv;
 };
 
 namespace {
@@ -68,23 +74,31 @@ void SqliteStore::run_batch(const std::vector<WriteJob*>& batch) {
 Result<void> SqliteStore::write_grouped(const std::function<Result<void>(Conn&)>& work) {
   // A write from inside insert_stream's RowSource would wait for a leader that waits for us.
   if (holds_writer_lock(writer_mu_)) return nested_write_error();
-  WriteJob job{&work, {}, false};
+  WriteJob job{&work, {}};
   std::unique_lock lock(group_mu_);
   group_queue_.push_back(&job);
-  while (!job.done) {
-    if (group_leader_) {
-      group_cv_.wait(lock);
-      continue;
-    }
-    group_leader_ = true;
-    std::vector<WriteJob*> batch;
-    batch.swap(group_queue_);
-    lock.unlock();
-    run_batch(batch);
-    lock.lock();
-    for (WriteJob* j : batch) j->done = true;
+  if (group_leader_) {
+    job.cv.wait(lock, [&] { return job.done || job.lead; });
+    if (job.done) return job.result;
+  }
+  // Leader: run everything queued so far (our own work included) in one transaction.
+  group_leader_ = true;
+  std::vector<WriteJob*> batch;
+  batch.swap(group_queue_);
+  lock.unlock();
+  run_batch(batch);
+  lock.lock();
+  // Waiters cannot return (and destroy their job) before we release group_mu_.
+  for (WriteJob* j : batch) {
+    j->done = true;
+    if (j != &job) j->cv.notify_one();
+  }
+  if (group_queue_.empty()) {
     group_leader_ = false;
-    group_cv_.notify_all();
+  } else {
+    // Hand over directly, so the queue never waits for a thread that has nothing to do.
+    group_queue_.front()->lead = true;
+    group_queue_.front()->cv.notify_one();
   }
   return job.result;
 }

@@ -156,8 +156,7 @@ class SqliteStore final : public Store {
   std::string home_;
   std::shared_ptr<ConnPool> pool_;
   std::mutex writer_mu_;
-  std::mutex group_mu_;  // guards group_queue_ and group_leader_
-  std::condition_variable group_cv_;
+  std::mutex group_mu_;  // guards group_queue_, group_leader_ and every queued WriteJob
   std::vector<WriteJob*> group_queue_;
   bool group_leader_ = false;
   std::mutex catalog_mu_;
