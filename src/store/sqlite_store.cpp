@@ -283,7 +283,8 @@ void SqliteStore::checkpoint_loop() {
     if (auto c = pool_->acquire(); c.ok()) {
       // PASSIVE never waits for readers or writers: the bulk of the work does not stall writes.
       int log_frames = 0;
-      sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
+      int done_frames = 0;
+      sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
       // The WAL only restarts from its beginning when a writer finds it fully checkpointed; under a
       // steady stream of commits that never happens and the file grows without bound. Once it is
       // large, catch up on the frames written meanwhile while holding off this process's writers
@@ -291,6 +292,11 @@ void SqliteStore::checkpoint_loop() {
       // kept it from restarting, wait for more growth before stalling writers again.
       if (log_frames < forced_at) forced_at = 0;
       if (log_frames >= kWalRestartPages && log_frames >= forced_at + kWalRestartPages / 4) {
+        // Catch up without the lock first, so the stall only covers the last few frames.
+        for (int i = 0; i < 8 && log_frames - done_frames > kWalCatchUpFrames; ++i) {
+          sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                    &done_frames);
+        }
         std::lock_guard writers(writer_mu_);
         sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         forced_at = log_frames;

@@ -25,6 +25,7 @@ inline constexpr int kFormatVersion = 1;
 inline constexpr int kCheckpointPages = 1000;   // WAL size that triggers a background checkpoint
 inline constexpr int kCheckpointPauseMs = 50;   // minimum time between two checkpoints
 inline constexpr int kWalRestartPages = 65536;  // 256 MB of WAL: writers pause so it can restart
+inline constexpr int kWalCatchUpFrames = 256;   // backlog small enough to finish while writers wait
 
 struct TableInfo {
   TableDef def;
