@@ -19,7 +19,7 @@ std::string CliContext::home() const {
 
 Store& CliContext::store() {
   if (!store_) {
-    StoreOptions options;
+    StoreOptions options = store_options;
     options.home = home();
     store_ = Store::open(options).take();
   }

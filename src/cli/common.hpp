@@ -14,6 +14,9 @@ struct CliContext {
   std::string home_flag;  // --home (empty: $PXT_HOME, else ~/.pxt)
   bool json = false;      // --json: machine-readable output
   int exit_status = 0;    // set by a command that fails without throwing (e.g. serve)
+  // How the store is opened (durability, lock wait); the home is filled in by store(). A command
+  // that changes it must do so before its first store() call.
+  StoreOptions store_options;
 
   // --home, else $PXT_HOME, else $HOME/.pxt.
   std::string home() const;

@@ -176,6 +176,11 @@ void print_json_error(const std::string& message) {
 void run_serve(ServeState& st, CliContext& ctx) {
   ServiceSpec service = service_from_args(st, ctx);
   apply_overrides(st, service);
+  // Bad values are left to bind_routes, which reports them with their file:line.
+  if (service.durability == "normal" || service.durability == "full")
+    ctx.store_options.durability = service.durability;
+  if (service.write_timeout_ms >= 1 && service.write_timeout_ms <= 3600000)
+    ctx.store_options.busy_timeout_ms = static_cast<int>(service.write_timeout_ms);
   Store& store = ctx.store();
   auto routes = bind_routes(store, service).take();
   if (st.dry_run) {

@@ -13,6 +13,9 @@ namespace pxt {
 
 // Reads every service from a file. Errors: "file:line: key: reason", all at once.
 Result<std::vector<ServiceSpec>> load_services(const std::string& file);
+// The same for TOML text already read; `file` names it in errors and decides its flavour
+// (pyproject.toml, config.toml or standalone). Never throws. Thread-safe.
+Result<std::vector<ServiceSpec>> load_services_text(const std::string& text, const std::string& file);
 // Finds the config to use when --config is not given: pyproject.toml with a service entry in
 // the current folder or a parent, else $PXT_HOME/config.toml. not_found says where it looked.
 Result<std::string> find_service_config(const std::string& home);

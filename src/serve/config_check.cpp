@@ -98,13 +98,14 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{"name",    "title",       "prefix",        "host",  "port",
-                                             "modules", "max_body_mb", "max_upload_mb", "routes"};
+  static const std::vector<std::string> keys{"name",   "title",      "prefix",          "host",
+                                             "port",   "modules",    "max_body_mb",     "max_upload_mb",
+                                             "routes", "durability", "write_timeout_ms"};
   return keys;
 }
 
 const std::vector<std::string>& future_service_keys() {
-  static const std::vector<std::string> keys{"job_ttl_s",   "job_workers",  "job_queue_max", "durability",
+  static const std::vector<std::string> keys{"job_ttl_s",   "job_workers",  "job_queue_max",
                                              "auth_tokens", "cors_origins", "rate_limit"};
   return keys;
 }
@@ -230,6 +231,13 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (s.max_upload_mb < 1)
     errs.add(location_of(s, "max_upload_mb"), "max_upload_mb",
              "must be at least 1, got " + std::to_string(s.max_upload_mb));
+  if (s.durability != "normal" && s.durability != "full")
+    errs.add(location_of(s, "durability"), "durability",
+             "must be 'normal' or 'full', got '" + s.durability + "'" +
+                 did_you_mean(s.durability, {"normal", "full"}));
+  if (s.write_timeout_ms < 1 || s.write_timeout_ms > 3600000)
+    errs.add(location_of(s, "write_timeout_ms"), "write_timeout_ms",
+             "must be between 1 and 3600000 (an hour), got " + std::to_string(s.write_timeout_ms));
   std::set<std::string> seen;
   for (const auto& m : s.modules) {
     if (!is_module_name(m))

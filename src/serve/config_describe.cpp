@@ -210,6 +210,10 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   w.Int64(service.max_body_mb);
   key(w, "max_upload_mb");
   w.Int64(service.max_upload_mb);
+  key(w, "durability");
+  str(w, service.durability);
+  key(w, "write_timeout_ms");
+  w.Int64(service.write_timeout_ms);
   key(w, "config_file");
   if (service.config_file.empty())
     w.Null();

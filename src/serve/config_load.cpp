@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <sstream>
 
 #include "serve/config.hpp"
 #include "serve/config_detail.hpp"
 #include "util/strings.hpp"
+#include "util/toml_guard.hpp"
 
 namespace pxt {
 
@@ -201,6 +203,8 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   if (k == "port") return int_field(s.port);
   if (k == "max_body_mb") return int_field(s.max_body_mb);
   if (k == "max_upload_mb") return int_field(s.max_upload_mb);
+  if (k == "durability") return str_field(s.durability);
+  if (k == "write_timeout_ms") return int_field(s.write_timeout_ms);
   if (k == "modules") {
     auto m = str_list(v, k);
     if (m) s.modules = std::move(*m);
@@ -344,14 +348,25 @@ Result<std::vector<ServiceSpec>> load_services(const std::string& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec))
     return make_error(Errc::not_found, "config file '" + file + "' not found");
+  auto text = read_text_file(file);
+  if (!text.ok())
+    return make_error(Errc::io, "cannot read config file '" + file + "': " + text.error().message);
+  return load_services_text(*text, file);
+}
+
+Result<std::vector<ServiceSpec>> load_services_text(const std::string& text, const std::string& file) {
+  namespace fs = std::filesystem;
+  PXT_CHECK(check_toml_shape(text, file));
   TValue doc;
   try {
-    doc = toml::parse<toml::discard_comments, std::map, std::vector>(file);
-  } catch (const toml::syntax_error& e) {
+    std::istringstream in(text);
+    doc = toml::parse<toml::discard_comments, std::map, std::vector>(in, file);
+  } catch (const toml::exception& e) {
     return make_error(Errc::invalid_argument,
                       file + ":" + std::to_string(e.location().line()) + ": " + syntax_message(e.what()));
   } catch (const std::exception& e) {
-    return make_error(Errc::io, "cannot read config file '" + file + "': " + e.what());
+    // toml11 reports some bad values (e.g. an integer past 64 bits) with other exceptions.
+    return make_error(Errc::invalid_argument, file + ": TOML error: " + syntax_message(e.what()));
   }
   const std::string base = fs::path(file).filename().string();
   Loader loader(file);

@@ -54,6 +54,8 @@ struct ServiceSpec {
   // Limits and later-issue settings ([service] keys beyond the reference).
   int64_t max_body_mb = 1;
   int64_t max_upload_mb = 100;
+  std::string durability = "normal";  // "normal": survives a process crash; "full": also power loss
+  int64_t write_timeout_ms = 5000;    // a write waiting longer for the store's lock gets 503
 };
 
 // A field of a request (JSON key, form field or query parameter).

@@ -17,6 +17,7 @@
 #include "serve/app.hpp"
 #include "serve/response.hpp"
 #include "serve/server_banner.hpp"
+#include "serve/server_setup.hpp"
 
 namespace pxt {
 
@@ -349,6 +350,10 @@ int run_server(Store& store, const ServiceSpec& service, const std::vector<Bound
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return status;
+}
+
+void configure_server(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {
+  configure(svr, app, log_format);
 }
 
 }  // namespace pxt

@@ -168,16 +168,29 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
   if (!refused.empty()) return make_error(Errc::conflict, join(refused, "\n"));
 
   std::vector<std::string> done;
+  // A module applies whole or not at all: on a failure, what this call created is dropped again
+  // (newest first), so a bad declaration never leaves half a module behind. Replaced tables
+  // cannot be restored, but replacing one already means dropping its rows.
+  std::vector<std::string> new_dirs, new_tables;
+  auto undo = [&](Error e) {
+    for (auto it = new_tables.rbegin(); it != new_tables.rend(); ++it) (void)store.drop_table(*it, true);
+    for (auto it = new_dirs.rbegin(); it != new_dirs.rend(); ++it) (void)store.drop_dir(*it, false);
+    return e;
+  };
   for (const auto& d : missing_dirs(m, c)) {
     auto r = store.create_dir(d, IfExists::ignore);
-    if (!r) return make_error(r.error().code, fmt::format("{}: {}", m.file, r.error().message));
+    if (!r) return undo(make_error(r.error().code, fmt::format("{}: {}", m.file, r.error().message)));
+    new_dirs.push_back(d);
     done.push_back("created dir " + d);
   }
   for (const auto& p : plans) {
     if (p.exists && p.changes.empty()) continue;
     IfExists mode = p.exists ? IfExists::replace : IfExists::error;
     auto r = store.create_table(p.decl->def, mode);
-    if (!r) return make_error(r.error().code, fmt::format("{}: {}", p.decl->location, r.error().message));
+    if (!r) {
+      return undo(make_error(r.error().code, fmt::format("{}: {}", p.decl->location, r.error().message)));
+    }
+    if (!p.exists) new_tables.push_back(r->path);
     done.push_back(
         fmt::format("{} table {} ({})", p.exists ? "replaced" : "created", r->path, column_count(*r)));
   }
@@ -192,7 +205,7 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
     auto d = store.describe_query(q);
     if (!d) errors.push_back(fmt::format("{}: query '{}': {}", q.location, q.name, d.error().message));
   }
-  if (!errors.empty()) return make_error(Errc::invalid_argument, join(errors, "\n"));
+  if (!errors.empty()) return undo(make_error(Errc::invalid_argument, join(errors, "\n")));
   return done;
 }
 

@@ -16,6 +16,7 @@
 
 #include "store/values.hpp"
 #include "util/strings.hpp"
+#include "util/toml_guard.hpp"
 
 namespace pxt {
 
@@ -312,14 +313,25 @@ Result<ModuleDef> parse_module(const std::string& file, std::string_view module_
   if (!std::filesystem::is_regular_file(file, ec)) {
     return make_error(Errc::not_found, fmt::format("module file '{}' not found", file));
   }
+  auto text = read_text_file(file);
+  if (!text.ok()) return text.error();
+  return parse_module_text(*text, file, module_name);
+}
+
+Result<ModuleDef> parse_module_text(const std::string& text, const std::string& file,
+                                    std::string_view module_name) {
+  PXT_CHECK(check_toml_shape(text, file));
   toml::value root;
   try {
-    root = toml::parse(file);
-  } catch (const toml::syntax_error& e) {
+    std::istringstream in(text);
+    root = toml::parse(in, file);
+  } catch (const toml::exception& e) {
     return make_error(Errc::invalid_argument,
                       fmt::format("{}:{}: {}", file, e.location().line(), syntax_message(e.what())));
   } catch (const std::exception& e) {
-    return make_error(Errc::io, fmt::format("{}: {}", file, e.what()));
+    // toml11 reports some bad values (e.g. an integer past 64 bits) with other exceptions.
+    return make_error(Errc::invalid_argument,
+                      fmt::format("{}: TOML error: {}", file, syntax_message(e.what())));
   }
   ModuleDef m;
   m.name = std::string(module_name);

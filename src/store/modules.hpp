@@ -30,6 +30,9 @@ std::vector<std::string> module_search_path(const std::vector<std::string>& extr
 Result<std::string> find_module_file(std::string_view module, const std::vector<std::string>& search);
 // Parses one file; every mistake is reported (one "file:line: message" per line).
 Result<ModuleDef> parse_module(const std::string& file, std::string_view module_name);
+// The same for TOML text already read (`file` names it in errors). Never throws. Thread-safe.
+Result<ModuleDef> parse_module_text(const std::string& text, const std::string& file,
+                                    std::string_view module_name);
 
 // Fills a retrieval query's params (one per match column, typed from the catalog). parse_module
 // already does this when the module itself declares the table; a no-op for SQL queries and

@@ -3,6 +3,9 @@
 // transaction, each piece inside its own SAVEPOINT so a failure undoes only that piece, and commits
 // once for all. Under concurrency this replaces many commits (each a WAL write plus lock system
 // calls) with one, and a writer that gets CPU time commits everyone's pending work.
+#include <algorithm>
+#include <chrono>
+
 #include "store/sqlite_store.hpp"
 
 namespace pxt::sqlite {
@@ -78,7 +81,17 @@ Result<void> SqliteStore::write_grouped(const std::function<Result<void>(Conn&)>
   std::unique_lock lock(group_mu_);
   group_queue_.push_back(&job);
   if (group_leader_) {
-    job.cv.wait(lock, [&] { return job.done || job.lead; });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(write_timeout_ms_);
+    if (!job.cv.wait_until(lock, deadline, [&] { return job.done || job.lead; })) {
+      // Still queued (no leader took it yet): withdraw it, so it never runs after we answered.
+      // Once a leader has taken it, it is running and its outcome is what we must report.
+      auto it = std::find(group_queue_.begin(), group_queue_.end(), &job);
+      if (it != group_queue_.end()) {
+        group_queue_.erase(it);
+        return write_wait_error(write_timeout_ms_);
+      }
+      job.cv.wait(lock, [&] { return job.done || job.lead; });
+    }
     if (job.done) return job.result;
   }
   // Leader: run everything queued so far (our own work included) in one transaction.

@@ -72,7 +72,7 @@ struct ThreadSlots {
   }
 };
 thread_local ThreadSlots tls_slots;
-thread_local std::vector<const std::mutex*> tls_writers;
+thread_local std::vector<const std::timed_mutex*> tls_writers;
 
 }  // namespace
 
@@ -119,13 +119,23 @@ Error nested_write_error() {
                     "cannot write to the store from inside another write on this thread");
 }
 
-bool holds_writer_lock(const std::mutex& mu) {
+Error write_wait_error(int timeout_ms) {
+  return make_error(Errc::busy, "the store is busy with other writes (waited " + std::to_string(timeout_ms) +
+                                    " ms); try again");
+}
+
+bool holds_writer_lock(const std::timed_mutex& mu) {
   return std::find(tls_writers.begin(), tls_writers.end(), &mu) != tls_writers.end();
 }
 
 Result<void> WriteTxn::begin() {
   if (holds_writer_lock(mu_)) return nested_write_error();
-  lock_ = std::unique_lock(mu_);
+  // Bounded: a long write elsewhere in this process (a bulk load, a schema change) answers busy
+  // instead of holding this request forever.
+  lock_ = std::unique_lock(mu_, std::defer_lock);
+  if (!lock_.try_lock_for(std::chrono::milliseconds(c_.busy_timeout_ms()))) {
+    return write_wait_error(c_.busy_timeout_ms());
+  }
   tls_writers.push_back(&mu_);
   PXT_TRY(sqlite3_stmt * s, c_.cached("BEGIN IMMEDIATE"));
   StmtUse use(s);
@@ -231,6 +241,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   }
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
+  s->write_timeout_ms_ = options.busy_timeout_ms;
   ConnSettings settings;
   settings.file = options.home + "/pxt.db";
   settings.synchronous_full = options.durability == "full";

@@ -64,13 +64,14 @@ class Lease {
 };
 
 // Holds the in-process writer lock and an IMMEDIATE transaction; rolls back unless committed.
+// Both locks are waited for at most the connection's busy timeout.
 class WriteTxn {
  public:
-  WriteTxn(std::mutex& writer_mu, Conn& c) : mu_(writer_mu), c_(c) {}
+  WriteTxn(std::timed_mutex& writer_mu, Conn& c) : mu_(writer_mu), c_(c) {}
   ~WriteTxn();
   WriteTxn(const WriteTxn&) = delete;
   WriteTxn& operator=(const WriteTxn&) = delete;
-  // Error: busy when another process holds the lock past the busy timeout; invalid_argument when
+  // Error: busy when another thread or process holds the lock past the busy timeout; invalid_argument when
   // this thread is already inside a write (a store write from a RowSource would deadlock).
   Result<void> begin();
   Result<void> commit();
@@ -78,14 +79,16 @@ class WriteTxn {
   void abandon() { active_ = false; }
 
  private:
-  std::mutex& mu_;
+  std::timed_mutex& mu_;
   Conn& c_;
-  std::unique_lock<std::mutex> lock_;
+  std::unique_lock<std::timed_mutex> lock_;
   bool active_ = false;
 };
 
 // True when this thread holds `mu` through a WriteTxn (a nested write would deadlock).
-bool holds_writer_lock(const std::mutex& mu);
+bool holds_writer_lock(const std::timed_mutex& mu);
+// busy: this process's other writes held the store longer than timeout_ms.
+Error write_wait_error(int timeout_ms);
 Error nested_write_error();
 
 // A read transaction so that the staleness check and the read see the same snapshot.
@@ -156,8 +159,9 @@ class SqliteStore final : public Store {
 
   std::string home_;
   std::shared_ptr<ConnPool> pool_;
-  std::mutex writer_mu_;
-  std::mutex group_mu_;  // guards group_queue_, group_leader_ and every queued WriteJob
+  std::timed_mutex writer_mu_;
+  int write_timeout_ms_ = 5000;  // a queued write gives up (busy) after waiting this long
+  std::mutex group_mu_;          // guards group_queue_, group_leader_ and every queued WriteJob
   std::vector<WriteJob*> group_queue_;
   bool group_leader_ = false;
   std::mutex catalog_mu_;

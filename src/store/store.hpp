@@ -23,7 +23,9 @@ namespace pxt {
 struct StoreOptions {
   std::string home;                   // folder holding pxt.db and media/ (created if missing)
   std::string durability = "normal";  // "normal": survives a process crash; "full": power loss
-  int busy_timeout_ms = 5000;         // how long a writer waits for another process's lock
+  // How long a write waits for the store's lock (held by this process's other writers or by
+  // another process) before it fails with Errc::busy.
+  int busy_timeout_ms = 5000;
 };
 
 enum class IfExists { error, ignore, replace };

@@ -44,8 +44,10 @@ Converted int_from_double(double d) {
   if (d != std::trunc(d)) {
     return err("int_from_float", "Input should be a valid integer, got a number with a fractional part");
   }
-  // 2^63 is exactly representable; anything at or beyond it does not fit.
-  if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
+  // 2^63 is exactly representable; anything at or beyond it does not fit. -2^63 itself is refused
+  // too: an integer literal below it (which JSON parsers hand over as a double) rounds to it, and
+  // storing it would silently change the value; -2^63 written as an integer never gets here.
+  if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0) {
     return err("int_parsing_size", "Input should be a valid integer, the number is too large for 64 bits");
   }
   return Value(static_cast<int64_t>(d));

@@ -1,0 +1,142 @@
+#include "util/toml_guard.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace pxt {
+
+namespace {
+
+Error at(const std::string& file, int line, const std::string& what) {
+  return make_error(Errc::invalid_argument, file + ":" + std::to_string(line) + ": " + what);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// toml11 saturates a decimal integer past 64 bits to the largest one instead of refusing it, which
+// would silently change a value. text[i] starts a value (after '=', '[' or ','): when it is a
+// decimal integer that does not fit, returns its text.
+std::optional<std::string> overflowing_integer(std::string_view text, size_t i) {
+  size_t j = i;
+  bool negative = false;
+  if (j < text.size() && (text[j] == '+' || text[j] == '-')) negative = text[j++] == '-';
+  std::string digits;
+  while (j < text.size() && (is_digit(text[j]) || text[j] == '_')) {
+    if (text[j] != '_') digits += text[j];
+    ++j;
+  }
+  if (digits.empty()) return std::nullopt;
+  // A float, a date or a time continues with one of these: not an integer.
+  if (j < text.size() && std::string_view(".eE:-xob").find(text[j]) != std::string_view::npos)
+    return std::nullopt;
+  size_t lead = digits.find_first_not_of('0');
+  std::string_view mag =
+      lead == std::string::npos ? std::string_view() : std::string_view(digits).substr(lead);
+  std::string_view max = negative ? "9223372036854775808" : "9223372036854775807";
+  if (mag.size() < max.size() || (mag.size() == max.size() && mag <= max)) return std::nullopt;
+  return std::string(text.substr(i, j - i));
+}
+
+}  // namespace
+
+Result<void> check_toml_shape(std::string_view text, const std::string& file) {
+  if (text.size() > kMaxTomlBytes) {
+    return at(file, 1, "the file is larger than " + std::to_string(kMaxTomlBytes >> 20) + " MB");
+  }
+  enum class In { code, comment, basic, literal, ml_basic, ml_literal };
+  In in = In::code;
+  int line = 1;
+  int depth = 0;
+  int dots = 0;             // dots in the key being read: reset by anything that ends a key
+  bool value_next = false;  // the next token starts a value (after '=', '[' or ',')
+  auto starts = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      if (in == In::comment || in == In::basic || in == In::literal) in = In::code;
+      dots = 0;
+      continue;
+    }
+    switch (in) {
+      case In::comment:
+        break;
+      case In::basic:
+        if (c == '\\') {
+          ++i;
+          if (i < text.size() && text[i] == '\n') ++line;
+        } else if (c == '"') {
+          in = In::code;
+        }
+        break;
+      case In::literal:
+        if (c == '\'') in = In::code;
+        break;
+      case In::ml_basic:
+        if (c == '\\') {
+          ++i;
+          if (i < text.size() && text[i] == '\n') ++line;
+        } else if (starts(i, "\"\"\"")) {
+          in = In::code;
+          i += 2;
+        }
+        break;
+      case In::ml_literal:
+        if (starts(i, "'''")) {
+          in = In::code;
+          i += 2;
+        }
+        break;
+      case In::code:
+        if (value_next && c != ' ' && c != '\t' && c != '\r') {
+          value_next = false;
+          if (auto big = overflowing_integer(text, i)) {
+            return at(file, line, "the integer " + *big + " does not fit in 64 bits");
+          }
+        }
+        if (c == '=' || c == '[' || c == ',') value_next = true;
+        if (c == '#') {
+          in = In::comment;
+        } else if (c == '"') {
+          in = starts(i, "\"\"\"") ? In::ml_basic : In::basic;
+          if (in == In::ml_basic) i += 2;
+        } else if (c == '\'') {
+          in = starts(i, "'''") ? In::ml_literal : In::literal;
+          if (in == In::ml_literal) i += 2;
+        } else if (c == '[' || c == '{') {
+          dots = 0;
+          if (++depth > kMaxTomlDepth) {
+            return at(
+                file, line,
+                "arrays or inline tables nested deeper than " + std::to_string(kMaxTomlDepth) + " levels");
+          }
+        } else if (c == ']' || c == '}') {
+          dots = 0;
+          if (depth > 0) --depth;
+        } else if (c == '=' || c == ',') {
+          dots = 0;
+        } else if (c == '.') {
+          if (++dots >= kMaxTomlKeyParts) {
+            return at(file, line,
+                      "a dotted key with more than " + std::to_string(kMaxTomlKeyParts) + " parts");
+          }
+        }
+        break;
+    }
+  }
+  return {};
+}
+
+Result<std::string> read_text_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(Errc::io, "cannot read '" + file + "': " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return make_error(Errc::io, "cannot read '" + file + "': read failed");
+  return ss.str();
+}
+
+}  // namespace pxt
