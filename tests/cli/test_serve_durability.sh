@@ -38,7 +38,7 @@ TOML
 }
 
 rounds=(normal normal full full)
-delays=(0.4 0.9 0.6 1.2)
+delays=(0.1 0.7 0.3 1.0)
 total_acked=0
 for round in "${!rounds[@]}"; do
   mode=${rounds[$round]}
@@ -48,7 +48,12 @@ for round in "${!rounds[@]}"; do
   python3 "$PXT_SRC/tests/cli/load_client.py" --port "$PORT" --clients 4 --seconds 20 \
     --id-base $(((round + 1) * 100000000)) --acked "acked.$round" >"load.$round" &
   load=$!
-  # Kill at a different moment each round, once the clients are well under way.
+  # Kill at a different moment each round, once the clients are well under way (on a loaded
+  # machine the first answers can take a while: wait for them, boundedly).
+  for _ in $(seq 1 200); do
+    [ "$(wc -l <"acked.$round")" -ge 20 ] && break
+    sleep 0.05
+  done
   sleep "${delays[$round]}"
   kill -9 "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
