@@ -4,6 +4,7 @@
 // else nested SELECTs (computed.hpp). Stored rows come back through RETURNING without a re-read.
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "store/computed.hpp"
 #include "store/sqlite_store.hpp"
@@ -308,6 +309,21 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
   return n;
 }
 
+// Removes the old media files that no updated row refers to any more.
+void SqliteStore::drop_replaced_media(const TableDef& t, const std::vector<Row>& rows,
+                                      const std::vector<std::string>& old_media) {
+  if (old_media.empty()) return;
+  std::set<std::string> keep;
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size() && i < t.columns.size(); ++i)
+      if (is_media(t.columns[i].type))
+        if (const auto* s = std::get_if<std::string>(&row[i])) keep.insert(*s);
+  std::vector<std::string> gone;
+  for (const auto& n : old_media)
+    if (!keep.count(n)) gone.push_back(n);
+  remove_media_files(media_dir(), gone);
+}
+
 Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& filter,
                                              const std::vector<std::pair<std::string, Value>>& set) {
   if (set.empty()) return make_error(Errc::invalid_argument, "nothing to update: no column values given");
@@ -320,12 +336,19 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   PXT_TRY(std::vector<int> idx, plan_inputs(t, names, false));
   PXT_CHECK(check_row(t, idx, values, true));
   std::vector<Row> out;
+  std::vector<std::string> old_media;
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    out.clear();
     PXT_TRY(auto info, fresh(c, t));
     const TableDef& def = info->def;
     int first_filter = static_cast<int>(idx.size()) + 1;
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
     std::vector<int> affected = affected_computed(def, info->order, idx);
+    // The media files the update replaces: the old values of changed media columns.
+    std::vector<int> changed = idx;
+    changed.insert(changed.end(), affected.begin(), affected.end());
+    old_media.clear();
+    PXT_CHECK(collect_media(c, *info, media_columns(def, changed), &where, first_filter, old_media));
     std::string base = updated_row(*info, idx, affected);
     std::string sql = update_sql(*info, idx, affected, base) + where.where + " RETURNING *";
     auto prepared = c.cached(sql);
@@ -348,14 +371,18 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     }
     return {};
   }));
+  drop_replaced_media(t, out, old_media);
   return out;
 }
 
 Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
   int64_t n = 0;
+  std::vector<std::string> gone;
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    gone.clear();
     PXT_TRY(auto info, fresh(c, t));
     PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
+    PXT_CHECK(collect_media(c, *info, media_columns(info->def), &where, 1, gone));
     auto prepared = c.cached("DELETE FROM " + info->qname + where.where);
     if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
     StmtUse use(*prepared);
@@ -365,6 +392,7 @@ Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
     n = sqlite3_changes64(c.db());
     return {};
   }));
+  remove_media_files(media_dir(), gone);
   return n;
 }
 
