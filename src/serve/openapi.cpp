@@ -97,9 +97,9 @@ void write_fields_object(JsonWriter& w, const RouteDoc& doc, const std::string& 
       w.EndArray();
     }
     write_key(w, "title");
-    std::string title = f.name;
-    if (!title.empty()) title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-    write_string(w, title);
+    std::string label = f.name;
+    if (!label.empty()) label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
+    write_string(w, label);
     w.EndObject();
   }
   w.EndObject();

@@ -348,7 +348,8 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     std::vector<int> changed = idx;
     changed.insert(changed.end(), affected.begin(), affected.end());
     old_media.clear();
-    PXT_CHECK(collect_media(c, *info, media_columns(def, changed), &where, first_filter, old_media));
+    auto collected = collect_media(c, *info, media_columns(def, changed), &where, first_filter, old_media);
+    if (!collected) return collected.error();
     std::string base = updated_row(*info, idx, affected);
     std::string sql = update_sql(*info, idx, affected, base) + where.where + " RETURNING *";
     auto prepared = c.cached(sql);
@@ -382,7 +383,8 @@ Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
     gone.clear();
     PXT_TRY(auto info, fresh(c, t));
     PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
-    PXT_CHECK(collect_media(c, *info, media_columns(info->def), &where, 1, gone));
+    auto collected = collect_media(c, *info, media_columns(info->def), &where, 1, gone);
+    if (!collected) return collected.error();
     auto prepared = c.cached("DELETE FROM " + info->qname + where.where);
     if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
     StmtUse use(*prepared);
