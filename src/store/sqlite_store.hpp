@@ -149,8 +149,6 @@ class SqliteStore final : public Store {
   // writes (group commit, sqlite_group.cpp); returns work's result or the commit's failure. A
   // failed work changes nothing. work must not call the store's write methods.
   Result<void> write_grouped(const std::function<Result<void>(Conn&)>& work);
-  void drop_replaced_media(const TableDef& t, const std::vector<Row>& rows,
-                           const std::vector<std::string>& old_media);
   struct WriteJob;
   void run_batch(const std::vector<WriteJob*>& batch);
   void checkpoint_loop();
