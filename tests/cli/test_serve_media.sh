@@ -291,3 +291,52 @@ TOML
 expect_status 1 "$PXT" serve bad --config bad.toml --dry-run
 expect_contains "$ERR" "return_fileresponse" "two media outputs refused"
 pass "return_fileresponse validated at registration"
+
+# ---- the reference's /resize example, exactly as its curl line shows; query uploads ----
+cat >resize.toml <<'TOML'
+dirs = ["my_dir"]
+[[tables]]
+path = "my_dir.images"
+columns = [
+  { name = "image", type = "Image" },
+  { name = "width", type = "Int" },
+  { name = "height", type = "Int" },
+  { name = "resized", type = "Image", computed = "resize(image, width, height)" },
+]
+[[queries]]
+name = "same_size"
+params = [ { name = "image", type = "Image" } ]
+sql = """SELECT width(:image) AS w, height(:image) AS h"""
+TOML
+cat >resize_service.toml <<'TOML'
+[[service]]
+name = "resize"
+modules = ["resize"]
+[[service.routes]]
+type = "insert"
+table = "my_dir/images"
+path = "/resize"
+inputs = ["width", "height"]
+uploadfile_inputs = ["image"]
+outputs = ["resized"]
+return_fileresponse = true
+[[service.routes]]
+type = "query"
+path = "/size"
+query = "resize.same_size"
+uploadfile_inputs = ["image"]
+TOML
+$PY -c 'from PIL import Image; Image.new("RGB", (1280, 960), (10, 120, 200)).save("photo.jpg")'
+start_server resize --config resize_service.toml
+curl -s -X POST "http://127.0.0.1:$PORT/resize" \
+  -F image=@photo.jpg -F width=640 -F height=480 \
+  --output resized.jpg
+expect_eq "$($PY -c 'from PIL import Image; im = Image.open("resized.jpg"); print(im.format, im.size)')" \
+  "JPEG (640, 480)" "the /resize example returns the resized file"
+n=$(media_count)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@photo.jpg "http://127.0.0.1:$PORT/size")
+expect_eq "$STATUS $(cat "$TMP/body")" '200 {"rows":[{"w":1280,"h":960}]}' "query with an uploaded parameter"
+expect_eq "$(media_count)" "$n" "a query's upload is not kept"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@plain.txt "http://127.0.0.1:$PORT/size")
+expect_eq "$STATUS" 422 "query upload is validated"
+pass "the /resize example and query uploads"
