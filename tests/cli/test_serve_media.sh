@@ -179,6 +179,9 @@ expect_eq "$STATUS" 413 "oversize upload without Expect: 100-continue"
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' -F id=62 -F video=@big.mp4 \
   "$BASE/v1/upload")
 expect_eq "$STATUS" 413 "oversize chunked upload"
+many=(); for _ in $(seq 1 65); do many+=(-F doc=@plain.txt); done
+upload -F id=63 "${many[@]}"
+expect_eq "$STATUS" 400 "too many file parts: $BODY"
 expect_eq "$(media_count)" 9 "no file from oversize uploads"
 expect_eq "$(tmp_count)" 0 "no temp file from oversize uploads"
 pass "oversize uploads: 413"
