@@ -37,6 +37,8 @@ constexpr size_t kKeepAliveMaxCount = 1000;
 constexpr time_t kKeepAliveTimeoutSec = 2;
 constexpr int kListenBacklog = 4096;
 constexpr size_t kMaxDrainBytes = 64u << 20;
+// Each file part becomes a temp file; a route has a handful of upload inputs.
+constexpr size_t kMaxFileParts = 64;
 
 bool expects_body(const httplib::Request& req) {
   auto cl = req.headers.find("Content-Length");
@@ -80,7 +82,7 @@ size_t declared_length(const httplib::Request& req) {
 // Streams the file parts of a multipart body to temp files under media/.tmp (an upload never
 // sits in memory), keeping only the text fields in req.files. `total` counts every byte.
 bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const httplib::ContentReader& reader,
-                            Uploads& uploads, size_t limit, bool& too_large, bool& io_error) {
+                            Uploads& uploads, size_t limit, bool& too_large, bool& io_error, bool& too_many) {
   size_t total = 0, text_total = 0;
   std::FILE* out = nullptr;
   std::string* text = nullptr;
@@ -96,6 +98,10 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         if (part.filename.empty()) {
           text = &req.files.emplace(part.name, part)->second.content;
           return true;
+        }
+        if (uploads.parts.size() >= kMaxFileParts) {
+          too_many = true;
+          return false;
         }
         // Only a text document's extension is kept (it tells Markdown from plain text).
         std::string ext = to_lower(std::filesystem::path(part.filename).extension().string());
@@ -139,7 +145,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         return true;
       });
   close_out();
-  return ok && !io_error && !too_large;
+  return ok && !io_error && !too_large && !too_many;
 }
 
 // Reads the body with the service's limit enforced while reading: httplib checks a declared
@@ -157,11 +163,13 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   }
   if (uploads_here && req.is_multipart_form_data()) {
     Uploads uploads;
-    bool too_large = false, io_error = false;
-    bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error);
+    bool too_large = false, io_error = false, too_many = false;
+    bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
     if (!ok) {
       if (too_large) {
         reply_detail(res, 413, too_large_detail(limit));
+      } else if (too_many) {
+        reply_detail(res, 400, "too many files in one request: at most " + std::to_string(kMaxFileParts));
       } else if (io_error) {
         reply_internal(res, "cannot write an upload to the media folder");
       } else {

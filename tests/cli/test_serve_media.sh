@@ -179,6 +179,9 @@ expect_eq "$STATUS" 413 "oversize upload without Expect: 100-continue"
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' -F id=62 -F video=@big.mp4 \
   "$BASE/v1/upload")
 expect_eq "$STATUS" 413 "oversize chunked upload"
+many=(); for _ in $(seq 1 65); do many+=(-F doc=@plain.txt); done
+upload -F id=63 "${many[@]}"
+expect_eq "$STATUS" 400 "too many file parts: $BODY"
 expect_eq "$(media_count)" 9 "no file from oversize uploads"
 expect_eq "$(tmp_count)" 0 "no temp file from oversize uploads"
 pass "oversize uploads: 413"
@@ -261,6 +264,18 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -F n=2 "$BASE/v1/photo")
 expect_eq "$STATUS" 422 "required upload missing"
 pass "return_fileresponse and query rows"
 
+# ---- OpenAPI: multipart request bodies, file responses ----
+http GET /openapi.json
+expect_eq "$(jq -r '.paths["/v1/upload"].post.requestBody.content | keys[0]' <<<"$BODY")" multipart/form-data \
+  "upload route documents a multipart body"
+REQ=$(jq -r '.paths["/v1/upload"].post.requestBody.content["multipart/form-data"].schema["$ref"]' <<<"$BODY")
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].properties.image.anyOf[0]" <<<"$BODY")" \
+  '{"type":"string","format":"binary"}' "file part schema"
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].required" <<<"$BODY")" '["id"]' "required parts"
+expect_eq "$(jq -r '.paths["/v1/photo"].post.responses["200"].content | keys[0]' <<<"$BODY")" \
+  application/octet-stream "file response documented"
+pass "OpenAPI multipart bodies"
+
 # ---- files go with their rows ----
 n=$(media_count)
 http POST /v1/delete '{"id": 1}'
@@ -291,3 +306,73 @@ TOML
 expect_status 1 "$PXT" serve bad --config bad.toml --dry-run
 expect_contains "$ERR" "return_fileresponse" "two media outputs refused"
 pass "return_fileresponse validated at registration"
+
+# ---- the reference's /resize example, exactly as its curl line shows; query uploads ----
+cat >resize.toml <<'TOML'
+dirs = ["my_dir"]
+[[tables]]
+path = "my_dir.images"
+columns = [
+  { name = "image", type = "Image" },
+  { name = "width", type = "Int" },
+  { name = "height", type = "Int" },
+  { name = "resized", type = "Image", computed = "resize(image, width, height)" },
+]
+[[tables]]
+path = "my_dir.videos"
+columns = [ { name = "video", type = "Video" } ]
+[[queries]]
+name = "same_size"
+params = [ { name = "image", type = "Image" } ]
+sql = """SELECT width(:image) AS w, height(:image) AS h"""
+TOML
+cat >resize_service.toml <<'TOML'
+[[service]]
+name = "resize"
+modules = ["resize"]
+[[service.routes]]
+type = "insert"
+table = "my_dir/images"
+path = "/resize"
+inputs = ["width", "height"]
+uploadfile_inputs = ["image"]
+outputs = ["resized"]
+return_fileresponse = true
+[[service.routes]]
+type = "query"
+path = "/size"
+query = "resize.same_size"
+uploadfile_inputs = ["image"]
+[[service.routes]]
+type = "insert"
+table = "my_dir.videos"
+path = "/video"
+uploadfile_inputs = ["video"]
+TOML
+$PY -c 'from PIL import Image; Image.new("RGB", (1280, 960), (10, 120, 200)).save("photo.jpg")'
+start_server resize --config resize_service.toml
+curl -s -X POST "http://127.0.0.1:$PORT/resize" \
+  -F image=@photo.jpg -F width=640 -F height=480 \
+  --output resized.jpg
+expect_eq "$($PY -c 'from PIL import Image; im = Image.open("resized.jpg"); print(im.format, im.size)')" \
+  "JPEG (640, 480)" "the /resize example returns the resized file"
+n=$(media_count)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@photo.jpg "http://127.0.0.1:$PORT/size")
+expect_eq "$STATUS $(cat "$TMP/body")" '200 {"rows":[{"w":1280,"h":960}]}' "query with an uploaded parameter"
+expect_eq "$(media_count)" "$n" "a query's upload is not kept"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@plain.txt "http://127.0.0.1:$PORT/size")
+expect_eq "$STATUS" 422 "query upload is validated"
+pass "the /resize example and query uploads"
+
+# ---- a large upload streams to disk: the server's peak memory does not grow with it ----
+{ printf '\0\0\0\x18ftypisom\0\0\0\0isommp41'; head -c $((80 << 20)) /dev/zero; } >large.mp4
+curl -s -o /dev/null -F video=@plain.txt "http://127.0.0.1:$PORT/video" || true  # warm up the route
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+before=$(hwm)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F video=@large.mp4 "http://127.0.0.1:$PORT/video")
+expect_eq "$STATUS" 200 "80 MB upload: $(cat "$TMP/body")"
+after=$(hwm)
+[ $((after - before)) -lt $((16 << 10)) ] || fail "an 80 MB upload raised peak RSS by $(((after - before) >> 10)) MB"
+stored=$(find "$PXT_HOME/media" -name '*.mp4' -size +80M | wc -l)
+expect_eq "$stored" 1 "the large upload is stored whole"
+pass "80 MB upload streamed (peak RSS +$(((after - before) >> 10)) MB)"
