@@ -264,6 +264,18 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -F n=2 "$BASE/v1/photo")
 expect_eq "$STATUS" 422 "required upload missing"
 pass "return_fileresponse and query rows"
 
+# ---- OpenAPI: multipart request bodies, file responses ----
+http GET /openapi.json
+expect_eq "$(jq -r '.paths["/v1/upload"].post.requestBody.content | keys[0]' <<<"$BODY")" multipart/form-data \
+  "upload route documents a multipart body"
+REQ=$(jq -r '.paths["/v1/upload"].post.requestBody.content["multipart/form-data"].schema["$ref"]' <<<"$BODY")
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].properties.image.anyOf[0]" <<<"$BODY")" \
+  '{"type":"string","format":"binary"}' "file part schema"
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].required" <<<"$BODY")" '["id"]' "required parts"
+expect_eq "$(jq -r '.paths["/v1/photo"].post.responses["200"].content | keys[0]' <<<"$BODY")" \
+  application/octet-stream "file response documented"
+pass "OpenAPI multipart bodies"
+
 # ---- files go with their rows ----
 n=$(media_count)
 http POST /v1/delete '{"id": 1}'
@@ -306,6 +318,9 @@ columns = [
   { name = "height", type = "Int" },
   { name = "resized", type = "Image", computed = "resize(image, width, height)" },
 ]
+[[tables]]
+path = "my_dir.videos"
+columns = [ { name = "video", type = "Video" } ]
 [[queries]]
 name = "same_size"
 params = [ { name = "image", type = "Image" } ]
@@ -328,6 +343,11 @@ type = "query"
 path = "/size"
 query = "resize.same_size"
 uploadfile_inputs = ["image"]
+[[service.routes]]
+type = "insert"
+table = "my_dir.videos"
+path = "/video"
+uploadfile_inputs = ["video"]
 TOML
 $PY -c 'from PIL import Image; Image.new("RGB", (1280, 960), (10, 120, 200)).save("photo.jpg")'
 start_server resize --config resize_service.toml
@@ -343,3 +363,16 @@ expect_eq "$(media_count)" "$n" "a query's upload is not kept"
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@plain.txt "http://127.0.0.1:$PORT/size")
 expect_eq "$STATUS" 422 "query upload is validated"
 pass "the /resize example and query uploads"
+
+# ---- a large upload streams to disk: the server's peak memory does not grow with it ----
+{ printf '\0\0\0\x18ftypisom\0\0\0\0isommp41'; head -c $((80 << 20)) /dev/zero; } >large.mp4
+curl -s -o /dev/null -F video=@plain.txt "http://127.0.0.1:$PORT/video" || true  # warm up the route
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+before=$(hwm)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F video=@large.mp4 "http://127.0.0.1:$PORT/video")
+expect_eq "$STATUS" 200 "80 MB upload: $(cat "$TMP/body")"
+after=$(hwm)
+[ $((after - before)) -lt $((16 << 10)) ] || fail "an 80 MB upload raised peak RSS by $(((after - before) >> 10)) MB"
+stored=$(find "$PXT_HOME/media" -name '*.mp4' -size +80M | wc -l)
+expect_eq "$stored" 1 "the large upload is stored whole"
+pass "80 MB upload streamed (peak RSS +$(((after - before) >> 10)) MB)"
