@@ -233,6 +233,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   s->home_ = options.home;
   ConnSettings settings;
   settings.file = options.home + "/pxt.db";
+  settings.media_dir = options.home + "/media";
   settings.synchronous_full = options.durability == "full";
   settings.busy_timeout_ms = options.busy_timeout_ms;
   settings.wal_hook = &SqliteStore::on_wal_commit;
