@@ -40,6 +40,12 @@ bool expects_body(const httplib::Request& req) {
   return req.headers.find("Transfer-Encoding") != req.headers.end();
 }
 
+// The Content-Length header's value; 0 when absent (chunked or no body).
+uint64_t declared_length(const httplib::Request& req) {
+  auto cl = req.headers.find("Content-Length");
+  return cl == req.headers.end() ? 0 : std::strtoull(cl->second.c_str(), nullptr, 10);
+}
+
 // Methods whose body httplib reads before calling a handler.
 bool httplib_reads_body(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
@@ -132,6 +138,14 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
       if (body) put_header(res, "Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // A declared length over the limit is refused before any of the body is read (httplib
+    // would read and discard all of it first).
+    if (body && declared_length(req) > app.max_body_bytes()) {
+      reply_detail(res, 413, too_large_detail(app.max_body_bytes()));
+      app.decorate(req, res);
+      put_header(res, "Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (body && httplib_reads_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
     app.handle(req, res);
     // An unread body would be parsed as the next request: end the connection instead.
@@ -151,8 +165,7 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
   svr.set_expect_100_continue_handler([&app](const httplib::Request& req, httplib::Response& res) {
     SlowClientPool::on_headers_read();
     log_request_start();
-    auto cl = req.headers.find("Content-Length");
-    if (cl != req.headers.end() && std::strtoull(cl->second.c_str(), nullptr, 10) > app.max_body_bytes()) {
+    if (declared_length(req) > app.max_body_bytes()) {
       reply_detail(res, 413, too_large_detail(app.max_body_bytes()));
       put_header(res, "Connection", "close");
       return 413;
