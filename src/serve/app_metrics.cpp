@@ -1,4 +1,5 @@
 // ServeApp's /metrics: which slot a request is counted in, and the page itself.
+#include "export/sql_export.hpp"
 #include "serve/app.hpp"
 
 namespace pxt {
@@ -34,6 +35,14 @@ std::string builtin_label(Endpoint e, const std::string& prefix) {
   return "";
 }
 
+// Failed export_sql writes per target (the target names never hold a password).
+void append_export_failures(std::string& out) {
+  metrics::append_header(out, "pxt_export_failures_total",
+                         "export_sql writes that failed since start, by target.", "counter");
+  for (const auto& [target, n] : export_failure_counts())
+    out += "pxt_export_failures_total{target=\"" + metrics::escape_label(target) + "\"} " + std::to_string(n) + "\n";
+}
+
 }  // namespace
 
 void ServeApp::add_metric_slots(const std::vector<BoundRoute>& routes, const std::string& prefix) {
@@ -58,6 +67,7 @@ std::string ServeApp::render_metrics() const {
   std::string out;
   out.reserve(4096);
   metrics_.render(out);
+  append_export_failures(out);
   metrics::collect(out);
   return out;
 }

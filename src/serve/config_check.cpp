@@ -332,7 +332,6 @@ void refuse_unsupported(const RouteSpec& r, Errors& errs) {
     errs.add(location_of(r, "uploadfile_inputs"), "uploadfile_inputs", "not supported yet");
   if (r.return_fileresponse)
     errs.add(location_of(r, "return_fileresponse"), "return_fileresponse", "not supported yet");
-  if (r.export_sql) errs.add(location_of(r, "export_sql"), "export_sql", "not supported yet");
 }
 
 Result<std::string> substitute_env(std::string_view s) {

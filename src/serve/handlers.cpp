@@ -1,5 +1,6 @@
 #include "serve/handlers.hpp"
 
+#include "serve/export_hook.hpp"
 #include "serve/request.hpp"
 #include "serve/response.hpp"
 #include "store/values.hpp"
@@ -49,6 +50,7 @@ void handle_insert(const RouteRuntime& rt, Store& store, DecodedFields& d, httpl
   if (stored->size() != 1) {
     return reply_internal(res, "insert returned " + std::to_string(stored->size()) + " rows, expected 1");
   }
+  if (!export_row_or_reply(rt, stored->front(), res)) return;
   reply_row(rt, stored->front(), res);
 }
 
@@ -81,11 +83,13 @@ void handle_update(const RouteRuntime& rt, Store& store, DecodedFields& d, httpl
     });
     if (!r) return reply_error(res, r.error());
     if (!found) return reply_detail(res, 404, "row not found");
+    if (!export_row_or_reply(rt, *found, res)) return;
     return reply_row(rt, *found, res);
   }
   auto updated = store.update(rt.route->table, filter, set);
   if (!updated) return reply_error(res, updated.error());
   if (updated->empty()) return reply_detail(res, 404, "row not found");
+  if (!export_row_or_reply(rt, updated->front(), res)) return;
   reply_row(rt, updated->front(), res);
 }
 

@@ -242,7 +242,7 @@ type = "update"
 table = "app.users"
 path = "/d"
 [service.routes.export_sql]
-db_connect = "postgresql://x/y"
+db_connect = "sqlite:///no-such-dir/y.db"
 table = "out"
 )");
   auto at = [&](int line) { return "service.toml:" + std::to_string(line + 4) + ": "; };
@@ -253,7 +253,7 @@ table = "out"
            at(7) + "return_fileresponse: not supported yet",
            at(14) + "background: not supported yet",
            at(20) + "return_fileresponse: not supported yet",
-           at(26) + "export_sql: not supported yet",
+           at(27) + "export_sql.db_connect: route POST /d: cannot open SQLite database 'no-such-dir/y.db'",
        }) {
     INFO(want);
     CHECK(err.find(want) != std::string::npos);
