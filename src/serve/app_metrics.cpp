@@ -40,7 +40,8 @@ void append_export_failures(std::string& out) {
   metrics::append_header(out, "pxt_export_failures_total",
                          "export_sql writes that failed since start, by target.", "counter");
   for (const auto& [target, n] : export_failure_counts())
-    out += "pxt_export_failures_total{target=\"" + metrics::escape_label(target) + "\"} " + std::to_string(n) + "\n";
+    out += "pxt_export_failures_total{target=\"" + metrics::escape_label(target) + "\"} " +
+           std::to_string(n) + "\n";
 }
 
 }  // namespace
