@@ -41,6 +41,15 @@ class ServeApp {
   }
   // CORS headers for a response produced outside handle() (e.g. httplib's own 413).
   void decorate(const httplib::Request& req, httplib::Response& res) const { cors_.decorate(req, res); }
+  // The same for a request whose file parts the server streamed to temp files.
+  void handle(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const noexcept;
+
+  // The route a request goes to when it takes file uploads (multipart bodies are then streamed
+  // to disk, up to max_upload_bytes()); nullptr otherwise.
+  const RouteRuntime* upload_route(const httplib::Request& req) const;
+  // service.max_upload_mb in bytes.
+  size_t max_upload_bytes() const { return max_upload_bytes_; }
+  const std::string& media_dir() const { return media_->dir(); }
 
   const std::string& openapi_json() const { return openapi_; }
   size_t route_count() const { return runtimes_.size(); }
@@ -51,9 +60,9 @@ class ServeApp {
 
  private:
   explicit ServeApp(Store& store) : store_(store) {}
-  void dispatch(const httplib::Request& req, httplib::Response& res) const;
+  void dispatch(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const;
   void serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
-                    httplib::Response& res) const;
+                    httplib::Response& res, const Uploads* uploads) const;
   void not_found(const httplib::Request& req, httplib::Response& res) const;
   bool is_public(const httplib::Request& req) const;
   size_t metrics_slot(const httplib::Request& req) const;
@@ -67,13 +76,14 @@ class ServeApp {
   std::string docs_html_;
   std::string redoc_html_;
   size_t max_body_bytes_ = 0;
+  size_t max_upload_bytes_ = 0;
+  std::unique_ptr<MediaRoot> media_;
   std::chrono::seconds read_timeout_{10};
   BearerAuth auth_;
   bool docs_public_ = false;
   Cors cors_;
-  std::unique_ptr<RateLimiter> limiter_;
-  RequestMetrics metrics_;  // slots: one per route, then one per Endpoint kind, then "unmatched"  // null: no
-                            // rate limit (RateLimiter is internally locked)
+  std::unique_ptr<RateLimiter> limiter_;  // null: no rate limit (RateLimiter locks internally)
+  RequestMetrics metrics_;                // slots: one per route, one per Endpoint kind, "unmatched"
 };
 
 }  // namespace pxt

@@ -328,10 +328,6 @@ void refuse_unsupported(const RouteSpec& r, Errors& errs) {
   // Each feature has its own issue; until it lands the route is refused rather than served
   // without it.
   if (r.background) errs.add(location_of(r, "background"), "background", "not supported yet");
-  if (!r.uploadfile_inputs.empty())
-    errs.add(location_of(r, "uploadfile_inputs"), "uploadfile_inputs", "not supported yet");
-  if (r.return_fileresponse)
-    errs.add(location_of(r, "return_fileresponse"), "return_fileresponse", "not supported yet");
 }
 
 Result<std::string> substitute_env(std::string_view s) {

@@ -7,29 +7,38 @@
 #include <string>
 #include <vector>
 
+#include "serve/media_serve.hpp"
 #include "serve/route_spec.hpp"
+#include "serve/uploads.hpp"
 #include "store/store.hpp"
 
 namespace pxt {
 
 struct RouteRuntime {
   const BoundRoute* route = nullptr;
-  std::vector<RequestField> fields;      // as bound; update: non-key fields are optional
-  std::vector<std::string> field_names;  // the column list for Store::insert / compute
-  std::vector<char> field_is_key;        // update: primary key (the filter); delete: every field
-  std::vector<int> output_index;         // where each output sits in the row the store returns
-  std::vector<int> param_field;          // query: for each q.params[i], its field or -1
-  std::string media_prefix;              // "<service prefix>/media/"
-  bool from_query_string = false;        // GET query routes read query parameters
+  std::vector<RequestField> fields;         // as bound; update: non-key fields are optional
+  std::vector<std::string> field_names;     // the column list for Store::insert / compute
+  std::vector<char> field_is_key;           // update: primary key (the filter); delete: every field
+  std::vector<int> output_index;            // where each output sits in the row the store returns
+  std::vector<int> param_field;             // query: for each q.params[i], its field or -1
+  std::string media_prefix;                 // "<service prefix>/media/"
+  bool from_query_string = false;           // GET query routes read query parameters
+  std::vector<std::string> insert_columns;  // field_names, then the upload columns
+  int file_output = -1;                     // return_fileresponse: the media output's index
+  const MediaRoot* media = nullptr;         // serves file responses; its dir() adopts uploads
 };
 
 // Resolves a bound route. Errors (internal): an output or key that is not in the table, which
 // means the binder and the store disagree.
-Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& service_prefix);
+Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& service_prefix,
+                                  const MediaRoot* media = nullptr);
 
 // Answers one request for the route: decodes and validates, calls the store, writes the JSON
 // answer (or the FastAPI-shaped error) into res. Does not throw for bad input or store errors;
-// the caller still guards against exceptions (e.g. bad_alloc). Thread-safe.
-void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res);
+// the caller still guards against exceptions (e.g. bad_alloc). `uploads`: the file parts the
+// server streamed to temp files (routes with uploadfile_inputs). Media values are validated and
+// adopted here, in the request's thread, before the store is called. Thread-safe.
+void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res,
+                  const Uploads* uploads = nullptr);
 
 }  // namespace pxt

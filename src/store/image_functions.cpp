@@ -172,9 +172,18 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
       return make_error(Errc::invalid_argument,
                         "creates a media file, so it can only be used in a computed column, not in a query");
     }
+    std::string key;
+    if (creates) {
+      key = call_key(fname, args);
+      if (!ctx.created->ahead()) {
+        if (auto done = ctx.created->take(key)) return Value(std::move(*done));
+      }
+    }
     init_vips();
     try {
-      return body(ctx, args);
+      Result<Value> r = body(ctx, args);
+      if (creates && ctx.created->ahead() && r.ok()) ctx.created->remember(key, std::get<std::string>(*r));
+      return r;
     } catch (const VError& e) {
       return make_error(Errc::invalid_argument, "cannot process the image: " + vips_message(e));
     }

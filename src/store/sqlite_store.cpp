@@ -11,6 +11,7 @@
 
 #include "store/computed.hpp"
 #include "store/functions.hpp"
+#include "store/media.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -229,6 +230,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   if (ec) {
     return make_error(Errc::io, "cannot create the store's home '" + options.home + "': " + ec.message());
   }
+  media::sweep_temp(std::filesystem::path(options.home) / "media");
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
   ConnSettings settings;

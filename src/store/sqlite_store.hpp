@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "store/function_context.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
 
@@ -144,6 +145,10 @@ class SqliteStore final : public Store {
   // The current definition of t; schema_changed when t is stale.
   Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
+  // Evaluates every column of t for one input row in a read transaction (compute() and the
+  // computing-ahead of file-creating functions, function_context.hpp); files go to `created`.
+  Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                       const Row& inputs);
   Result<void> init_catalog(Conn& c);
   // Runs work(conn) in a write transaction, possibly together with other threads' concurrent
   // writes (group commit, sqlite_group.cpp); returns work's result or the commit's failure. A
@@ -189,6 +194,15 @@ struct FilterSql {
 };
 Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param);
 void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param);
+
+// Media cleanup (sqlite_media.cpp). The media-typed columns of def (among `among`, or all).
+std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among);
+std::vector<int> media_columns(const TableDef& def);
+// Appends the non-null values of `cols` in the rows matching `where` (every row when null) to out.
+Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& cols, const FilterSql* where,
+                           int first_param, std::vector<std::string>& out);
+// Removes the named media files; call only after the transaction that dropped them committed.
+void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names);
 
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();

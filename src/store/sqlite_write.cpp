@@ -247,16 +247,6 @@ std::string update_sql(const TableInfo& t, const std::vector<int>& idx, const st
          layered_select(t.def, base, affected) + ") AS _up)";
 }
 
-// The columns of `cols` that are media columns computed by a file-creating function call.
-std::vector<int> file_columns(const TableDef& def, const std::vector<int>& cols) {
-  std::vector<int> out;
-  for (int i : cols) {
-    const ColumnDef& col = def.columns[static_cast<size_t>(i)];
-    if (is_media(col.type) && creates_media_file(col.computed)) out.push_back(i);
-  }
-  return out;
-}
-
 // The non-null values of columns `cols` in the rows matching `filter` (read inside the write
 // transaction, before an update replaces them).
 Result<std::vector<std::string>> column_files(Conn& c, const TableInfo& t, const std::vector<int>& cols,
@@ -288,6 +278,12 @@ std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vecto
   return out;
 }
 
+// Whether a computed column of def is a call of a file-creating function (resize(...), ...).
+bool creates_files(const TableDef& def) {
+  return std::any_of(def.columns.begin(), def.columns.end(),
+                     [](const ColumnDef& c) { return c.is_computed() && creates_media_file(c.computed); });
+}
+
 }  // namespace
 
 Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
@@ -296,6 +292,13 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
   CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
+  if (creates_files(t)) {
+    // Image work takes milliseconds: do it before the write, outside the writer lock, so other
+    // writers are not held up and several inserts' images are made in parallel.
+    created.set_ahead(true);
+    for (const Row& row : rows) PXT_CHECK(evaluate(created, t, idx, row));
+    created.set_ahead(false);
+  }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     CreatedFilesScope scope(created);
     PXT_TRY(auto info, fresh(c, t));
@@ -370,16 +373,21 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   PXT_CHECK(check_row(t, idx, values, true));
   std::vector<Row> out;
   CreatedFiles created(media_dir());
-  std::vector<int> replaced;           // recomputed columns whose old value is a file to remove
+  std::vector<int> replaced;           // changed media columns: their old files go unless reused
   std::vector<std::string> old_files;  // their values before the update
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     CreatedFilesScope scope(created);
+    out.clear();
     PXT_TRY(auto info, fresh(c, t));
     const TableDef& def = info->def;
     int first_filter = static_cast<int>(idx.size()) + 1;
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
     std::vector<int> affected = affected_computed(def, info->order, idx);
-    replaced = file_columns(def, affected);
+    // The media files the update replaces: old values of changed inputs (a new upload) and of
+    // recomputed media columns (a new resize(...) result).
+    std::vector<int> changed = idx;
+    changed.insert(changed.end(), affected.begin(), affected.end());
+    replaced = media_columns(def, changed);
     if (!replaced.empty()) {
       PXT_TRY(old_files, column_files(c, *info, replaced, filter));
     }
@@ -412,9 +420,13 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
 
 Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
   int64_t n = 0;
+  std::vector<std::string> gone;
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    gone.clear();
     PXT_TRY(auto info, fresh(c, t));
     PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
+    auto collected = collect_media(c, *info, media_columns(info->def), &where, 1, gone);
+    if (!collected) return collected.error();
     auto prepared = c.cached("DELETE FROM " + info->qname + where.where);
     if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
     StmtUse use(*prepared);
@@ -424,6 +436,7 @@ Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
     n = sqlite3_changes64(c.db());
     return {};
   }));
+  remove_media_files(media_dir(), gone);
   return n;
 }
 
@@ -431,9 +444,16 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
                                  const Row& inputs) {
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, false));
   PXT_CHECK(check_row(t, idx, inputs, false));
-  PXT_TRY(Lease c, conn());
-  // Files made here are the response's values; they belong to no row (see README: compute routes).
+  // Files made here are the response's values and belong to no row: they stay.
   CreatedFiles created(media_dir());
+  PXT_TRY(Row out, evaluate(created, t, idx, inputs));
+  created.keep_referenced({out});
+  return out;
+}
+
+Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                  const Row& inputs) {
+  PXT_TRY(Lease c, conn());
   CreatedFilesScope scope(created);
   ReadTxn txn(*c);
   PXT_CHECK(txn.begin());
@@ -453,7 +473,6 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
         *c, rc, def, info->order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
   }
   read_row(s, def, out);
-  created.keep_referenced({out});
   return out;
 }
 

@@ -166,10 +166,12 @@ db_connect = "sqlite:///missing-target.db"
 table = "out"
 TOML
 expect_status 1 "$PXT" serve --config later.toml --dry-run
-for want in "later.toml:8: background: not supported yet" "later.toml:14: uploadfile_inputs: not supported yet" \
-  "later.toml:16: return_fileresponse: not supported yet" "later.toml:22: export_sql.db_connect: route POST /c: cannot open SQLite database 'missing-target.db'"; do
+for want in "later.toml:8: background: not supported yet" \
+  "later.toml:22: export_sql.db_connect: route POST /c: cannot open SQLite database 'missing-target.db'"; do
   expect_contains "$ERR" "$want" "not supported yet"
 done
+expect_not_contains "$ERR" "uploadfile_inputs" "uploads are supported"
+expect_not_contains "$ERR" "return_fileresponse" "file responses are supported"
 expect_status 1 "$PXT" serve insert --table app.users --path /x --background --dry-run
 expect_contains "$ERR" "command line: background: not supported yet" "CLI form refuses too"
 pass "not supported yet"
