@@ -319,6 +319,15 @@ columns = [
   { name = "resized", type = "Image", computed = "resize(image, width, height)" },
 ]
 [[tables]]
+path = "my_dir.sized"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "Int", required = true },
+  { name = "image", type = "Image" },
+  { name = "w", type = "Int" },
+  { name = "resized", type = "Image", computed = "resize(image, w, w)" },
+]
+[[tables]]
 path = "my_dir.videos"
 columns = [ { name = "video", type = "Video" } ]
 [[queries]]
@@ -345,6 +354,17 @@ query = "resize.same_size"
 uploadfile_inputs = ["image"]
 [[service.routes]]
 type = "insert"
+table = "my_dir.sized"
+path = "/sized/new"
+[[service.routes]]
+type = "update"
+table = "my_dir.sized"
+path = "/sized"
+inputs = ["w"]
+outputs = ["resized"]
+return_fileresponse = true
+[[service.routes]]
+type = "insert"
 table = "my_dir.videos"
 path = "/video"
 uploadfile_inputs = ["video"]
@@ -364,6 +384,20 @@ STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@plain.txt "http://12
 expect_eq "$STATUS" 422 "query upload is validated"
 pass "the /resize example and query uploads"
 
+# ---- update with return_fileresponse: the recomputed file, the old one removed ----
+http POST /sized/new "{\"id\": 1, \"image\": \"data:image/jpeg;base64,$(base64 -w0 photo.jpg)\", \"w\": 32}"
+expect_eq "$STATUS" 200 "insert with a data: URI and a computed image: $BODY"
+n=$(media_count)
+STATUS=$(curl -s -o "$TMP/up.jpg" -w '%{http_code}' -H 'Content-Type: application/json' -d '{"id": 1, "w": 48}' \
+  "http://127.0.0.1:$PORT/sized")
+expect_eq "$STATUS" 200 "update file response"
+expect_eq "$($PY -c 'import sys; from PIL import Image; print(Image.open(sys.argv[1]).size)' "$TMP/up.jpg")" \
+  "(48, 48)" "update answers with the recomputed file"
+expect_eq "$(media_count)" "$n" "the replaced file is removed"
+http POST /sized '{"id": 2, "w": 10}'
+expect_eq "$STATUS" 404 "update file response without a row"
+pass "update with return_fileresponse"
+
 # ---- a large upload streams to disk: the server's peak memory does not grow with it ----
 { printf '\0\0\0\x18ftypisom\0\0\0\0isommp41'; head -c $((80 << 20)) /dev/zero; } >large.mp4
 curl -s -o /dev/null -F video=@plain.txt "http://127.0.0.1:$PORT/video" || true  # warm up the route
@@ -376,3 +410,17 @@ after=$(hwm)
 stored=$(find "$PXT_HOME/media" -name '*.mp4' -size +80M | wc -l)
 expect_eq "$stored" 1 "the large upload is stored whole"
 pass "80 MB upload streamed (peak RSS +$(((after - before) >> 10)) MB)"
+
+# ---- the CLI takes data: URIs too; a refused insert keeps no file ----
+stop_server
+"$PXT" create-table app.cli --column id:Int! --column img:Image --primary-key id >/dev/null
+n=$(media_count)
+"$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}" >/dev/null
+expect_eq "$(media_count)" $((n + 1)) "CLI insert stores the data: URI as a file"
+expect_status 1 "$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"
+expect_contains "$ERR" "already exists" "duplicate key"
+{ echo "{\"id\": 2, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"; echo '{"id": 3, "img": "data:,x"}'; } >rows.jsonl
+expect_status 1 "$PXT" insert app.cli --file rows.jsonl
+expect_contains "$ERR" "rows.jsonl:2: column 'img' (Image)" "bulk error names the line and column"
+expect_eq "$(media_count)" $((n + 1)) "refused CLI inserts keep no file"
+pass "CLI inserts with data: URIs"
