@@ -98,15 +98,15 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{"name",   "title",      "prefix",          "host",
-                                             "port",   "modules",    "max_body_mb",     "max_upload_mb",
-                                             "routes", "durability", "write_timeout_ms"};
+  static const std::vector<std::string> keys{
+      "name",           "title",         "prefix",           "host",        "port",         "modules",
+      "max_body_mb",    "max_upload_mb", "auth_tokens",      "docs_public", "cors_origins", "rate_limit",
+      "read_timeout_s", "durability",    "write_timeout_ms", "routes"};
   return keys;
 }
 
 const std::vector<std::string>& future_service_keys() {
-  static const std::vector<std::string> keys{"job_ttl_s",   "job_workers",  "job_queue_max",
-                                             "auth_tokens", "cors_origins", "rate_limit"};
+  static const std::vector<std::string> keys{"job_ttl_s", "job_workers", "job_queue_max"};
   return keys;
 }
 
@@ -231,6 +231,7 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (s.max_upload_mb < 1)
     errs.add(location_of(s, "max_upload_mb"), "max_upload_mb",
              "must be at least 1, got " + std::to_string(s.max_upload_mb));
+  check_security_keys(s, errs);
   if (s.durability != "normal" && s.durability != "full")
     errs.add(location_of(s, "durability"), "durability",
              "must be 'normal' or 'full', got '" + s.durability + "'" +
@@ -308,7 +309,7 @@ void check_route_paths(const ServiceSpec& s, Errors& errs) {
   // The docs, the OpenAPI document and the health check live at the root; media and job URLs
   // under the prefix (they are built from the request's base URL).
   std::vector<std::string> builtin{
-      "/docs", "/redoc", "/openapi.json", "/healthz", s.prefix + "/media", s.prefix + "/jobs"};
+      "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", s.prefix + "/media", s.prefix + "/jobs"};
   auto under = [](const std::string& path, const std::string& base) {
     return path == base ||
            (path.size() > base.size() && path.compare(0, base.size(), base) == 0 && path[base.size()] == '/');

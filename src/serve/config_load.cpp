@@ -203,6 +203,18 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   if (k == "port") return int_field(s.port);
   if (k == "max_body_mb") return int_field(s.max_body_mb);
   if (k == "max_upload_mb") return int_field(s.max_upload_mb);
+  if (k == "read_timeout_s") return int_field(s.read_timeout_s);
+  if (k == "rate_limit") return str_field(s.rate_limit);
+  if (k == "docs_public") {
+    auto b = boolean(v, k);
+    if (b) s.docs_public = *b;
+    return b.has_value();
+  }
+  if (k == "auth_tokens" || k == "cors_origins") {
+    auto l = str_list(v, k);
+    if (l) (k == "auth_tokens" ? s.auth_tokens : s.cors_origins) = std::move(*l);
+    return l.has_value();
+  }
   if (k == "durability") return str_field(s.durability);
   if (k == "write_timeout_ms") return int_field(s.write_timeout_ms);
   if (k == "modules") {

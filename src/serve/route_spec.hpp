@@ -57,8 +57,14 @@ struct ServiceSpec {
   // Limits and later-issue settings ([service] keys beyond the reference).
   int64_t max_body_mb = 1;
   int64_t max_upload_mb = 100;
-  std::string durability = "normal";  // "normal": survives a process crash; "full": also power loss
-  int64_t write_timeout_ms = 5000;    // a write waiting longer for the store's lock gets 503
+  // Security and limits (README "Security and limits"). Tokens are secrets: never print them.
+  std::vector<std::string> auth_tokens;   // empty: no auth
+  bool docs_public = false;               // /openapi.json readable without a token
+  std::vector<std::string> cors_origins;  // empty: no CORS headers
+  std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
+  int64_t read_timeout_s = 10;            // slow-client limit, see server.cpp
+  std::string durability = "normal";      // "normal": survives a process crash; "full": also power loss
+  int64_t write_timeout_ms = 5000;        // a write waiting longer for the store's lock gets 503
 };
 
 // A field of a request (JSON key, form field or query parameter).

@@ -410,3 +410,17 @@ after=$(hwm)
 stored=$(find "$PXT_HOME/media" -name '*.mp4' -size +80M | wc -l)
 expect_eq "$stored" 1 "the large upload is stored whole"
 pass "80 MB upload streamed (peak RSS +$(((after - before) >> 10)) MB)"
+
+# ---- the CLI takes data: URIs too; a refused insert keeps no file ----
+stop_server
+"$PXT" create-table app.cli --column id:Int! --column img:Image --primary-key id >/dev/null
+n=$(media_count)
+"$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}" >/dev/null
+expect_eq "$(media_count)" $((n + 1)) "CLI insert stores the data: URI as a file"
+expect_status 1 "$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"
+expect_contains "$ERR" "already exists" "duplicate key"
+{ echo "{\"id\": 2, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"; echo '{"id": 3, "img": "data:,x"}'; } >rows.jsonl
+expect_status 1 "$PXT" insert app.cli --file rows.jsonl
+expect_contains "$ERR" "rows.jsonl:2: column 'img' (Image)" "bulk error names the line and column"
+expect_eq "$(media_count)" $((n + 1)) "refused CLI inserts keep no file"
+pass "CLI inserts with data: URIs"
