@@ -2,6 +2,7 @@
 
 #include "serve/access_log.hpp"
 #include "serve/docs_pages.hpp"
+#include "serve/job_routes.hpp"
 #include "serve/openapi.hpp"
 #include "serve/response.hpp"
 
@@ -49,6 +50,13 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->redoc_html_ = redoc_html(service.title);
   int64_t mb = service.max_body_mb > 0 ? service.max_body_mb : 1;
   app->max_body_bytes_ = static_cast<size_t>(mb) * 1024 * 1024;
+  app->prefix_ = service.prefix;
+  JobOptions jo;
+  jo.workers = static_cast<int>(service.job_workers);
+  jo.queue_max = service.job_queue_max;
+  jo.ttl_s = service.job_ttl_s;
+  jo.shutdown_wait_s = service.job_shutdown_s;
+  PXT_TRY(app->jobs_, Jobs::start(store, jo));
   return app;
 }
 
@@ -99,8 +107,11 @@ void ServeApp::not_found(const httplib::Request& req, httplib::Response& res) co
 void ServeApp::serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
                             httplib::Response& res) const {
   switch (target.kind) {
-    case Endpoint::Route:
-      return handle_route(runtimes_[target.route], store_, req, res);
+    case Endpoint::Route: {
+      const RouteRuntime& rt = runtimes_[target.route];
+      if (rt.route->spec.background) return handle_background(rt, store_, *jobs_, prefix_, req, res);
+      return handle_route(rt, store_, req, res);
+    }
     case Endpoint::OpenApi:
       return set_text(res, openapi_, kJsonType);
     case Endpoint::Docs:
@@ -126,7 +137,7 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
     case Endpoint::Media:
       return reply_detail(res, 404, "Not Found: serving media files is not supported yet");
     case Endpoint::Jobs:
-      return reply_detail(res, 404, "Not Found: background jobs are not supported yet");
+      return handle_job_status(*jobs_, rest, res);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "serve/handlers.hpp"
+#include "serve/jobs.hpp"
 #include "serve/route_spec.hpp"
 #include "serve/router.hpp"
 #include "store/store.hpp"
@@ -17,8 +18,9 @@ namespace pxt {
 
 class ServeApp {
  public:
-  // Resolves every route and builds the OpenAPI document. Errors: a route that cannot be resolved
-  // (internal) or two routes on the same method and path (invalid_argument). `routes` must
+  // Resolves every route, builds the OpenAPI document and starts the background jobs. Errors: a
+  // route that cannot be resolved (internal), two routes on the same method and path
+  // (invalid_argument), or the store's error when the jobs cannot start. `routes` must
   // outlive the app.
   static Result<std::unique_ptr<ServeApp>> create(Store& store, const ServiceSpec& service,
                                                   const std::vector<BoundRoute>& routes);
@@ -31,6 +33,8 @@ class ServeApp {
   size_t route_count() const { return runtimes_.size(); }
   // service.max_body_mb in bytes.
   size_t max_body_bytes() const { return max_body_bytes_; }
+  // The background jobs (started by create()); shutdown and counts for the server and /metrics.
+  Jobs& jobs() const { return *jobs_; }
 
  private:
   explicit ServeApp(Store& store) : store_(store) {}
@@ -46,6 +50,9 @@ class ServeApp {
   std::string docs_html_;
   std::string redoc_html_;
   size_t max_body_bytes_ = 0;
+  std::string prefix_;
+  // Last, so it is destroyed first: its workers use runtimes_ and store_.
+  std::unique_ptr<Jobs> jobs_;
 };
 
 }  // namespace pxt

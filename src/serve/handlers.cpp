@@ -194,9 +194,12 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
   return rt;
 }
 
-void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res) {
-  DecodedFields d;
-  if (!decode(rt, req, d, res)) return;
+bool decode_request(const RouteRuntime& rt, const httplib::Request& req, DecodedFields& d,
+                    httplib::Response& res) {
+  return decode(rt, req, d, res);
+}
+
+void run_decoded(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
   switch (rt.route->spec.type) {
     case RouteType::Insert:
       return handle_insert(rt, store, d, res);
@@ -209,6 +212,12 @@ void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& 
     case RouteType::Query:
       return handle_query(rt, store, d, res);
   }
+}
+
+void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res) {
+  DecodedFields d;
+  if (!decode(rt, req, d, res)) return;
+  run_decoded(rt, store, d, res);
 }
 
 }  // namespace pxt

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "serve/request.hpp"
 #include "serve/route_spec.hpp"
 #include "store/store.hpp"
 
@@ -31,5 +32,14 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
 // answer (or the FastAPI-shaped error) into res. Does not throw for bad input or store errors;
 // the caller still guards against exceptions (e.g. bad_alloc). Thread-safe.
 void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res);
+
+// The two halves of handle_route, so that a background job runs exactly what the synchronous
+// route runs. decode_request does everything that needs the HTTP request: validation (false,
+// with the 422/400 answer in res) and anything else the work must not read from the request
+// later (an upload must be moved into media/ here, before a job is queued). run_decoded does the
+// store work and writes the answer; it may run on another thread after the request is gone.
+bool decode_request(const RouteRuntime& rt, const httplib::Request& req, DecodedFields& d,
+                    httplib::Response& res);
+void run_decoded(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res);
 
 }  // namespace pxt

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <set>
 
+#include "serve/openapi_jobs.hpp"
 #include "serve/openapi_schema.hpp"
 #include "store/values.hpp"
 #include "util/json.hpp"
@@ -155,7 +156,13 @@ void write_operation(JsonWriter& w, const RouteDoc& doc) {
   }
   write_key(w, "responses");
   w.StartObject();
-  write_response(w, "200", "Successful Response", doc.one_row() ? doc.base + "Row" : doc.base + "Response");
+  if (r.spec.background) {
+    // The job's result (GET /jobs/{id}) is what the route would have answered: <base>Response.
+    write_response(w, "200", "Job accepted; poll job_url", "JobHandle");
+    write_response(w, "503", "Job queue full; retry after Retry-After seconds", "HTTPError");
+  } else {
+    write_response(w, "200", "Successful Response", doc.one_row() ? doc.base + "Row" : doc.base + "Response");
+  }
   if (r.spec.type == RouteType::Update) write_response(w, "404", "Row not found", "HTTPError");
   if (doc.one_row()) {
     write_response(w, "404", "Query returned no rows", "HTTPError");
@@ -228,7 +235,8 @@ void write_route_components(JsonWriter& w, const RouteDoc& doc) {
 
 std::vector<RouteDoc> name_routes(const std::vector<BoundRoute>& routes) {
   std::vector<RouteDoc> docs;
-  std::set<std::string> used = {"HTTPError", "HTTPValidationError", "ValidationError"};
+  std::set<std::string> used = {"HTTPError", "HTTPValidationError", "ValidationError", "JobHandle",
+                                "JobStatus"};
   for (const auto& r : routes) {
     std::string kind = title_case(route_type_name(r.spec.type));
     std::string base = kind + camel_path(r.full_path);
@@ -290,6 +298,9 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
     }
     w.EndObject();
   }
+  bool background = false;
+  for (const auto& r : routes) background = background || r.spec.background;
+  if (background) write_job_path(w, service.prefix);
   w.EndObject();
 
   write_key(w, "components");
@@ -298,6 +309,7 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
   w.StartObject();
   for (const auto& d : docs) write_route_components(w, d);
   write_error_components(w);
+  if (background) write_job_components(w);
   w.EndObject();
   w.EndObject();
   w.EndObject();

@@ -54,6 +54,11 @@ struct ServiceSpec {
   // Limits and later-issue settings ([service] keys beyond the reference).
   int64_t max_body_mb = 1;
   int64_t max_upload_mb = 100;
+  // Background jobs (serve/jobs.hpp).
+  int64_t job_workers = 0;        // 0: the number of cores
+  int64_t job_queue_max = 10000;  // waiting jobs beyond which a background route answers 503
+  int64_t job_ttl_s = 86400;      // finished jobs are kept this long
+  int64_t job_shutdown_s = 10;    // how long shutdown waits for running jobs
 };
 
 // A field of a request (JSON key, form field or query parameter).
