@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include "serve/access_log.hpp"
@@ -72,6 +73,7 @@ bool job_owner_alive(std::string_view owner) {
   if (last == std::string_view::npos || last == 0) return false;
   size_t mid = owner.rfind(':', last - 1);
   if (mid == std::string_view::npos) return false;
+  if (owner == job_owner_self()) return true;  // even where /proc cannot tell
   std::string_view host = owner.substr(0, mid);
   static const std::string self_host = host_name();
   if (host != self_host) return true;  // another machine: cannot tell, leave its jobs alone
@@ -236,8 +238,12 @@ void Jobs::finish(JobRecord rec) {
 Result<int64_t> Jobs::recover_orphans() {
   PXT_TRY(std::vector<JobRecord> open, store_.jobs_unfinished());
   int64_t n = 0;
+  // A backlog holds many jobs of few owners: look each owner up in /proc once.
+  std::map<std::string, bool, std::less<>> alive{{job_owner_self(), true}};
   for (const auto& j : open) {
-    if (job_owner_alive(j.owner)) continue;
+    auto it = alive.find(j.owner);
+    if (it == alive.end()) it = alive.emplace(j.owner, job_owner_alive(j.owner)).first;
+    if (it->second) continue;
     JobRecord rec = finished(j.id, "error");
     rec.error = kJobInterrupted;
     PXT_TRY(bool changed, store_.job_finish(rec));
