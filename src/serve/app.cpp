@@ -27,9 +27,10 @@ std::string_view query_of(const httplib::Request& req) {
 Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSpec& service,
                                                    const std::vector<BoundRoute>& routes) {
   std::unique_ptr<ServeApp> app(new ServeApp(store));
+  app->media_ = std::make_unique<MediaRoot>(store.media_dir());
   app->runtimes_.reserve(routes.size());
   for (size_t i = 0; i < routes.size(); ++i) {
-    PXT_TRY(RouteRuntime rt, make_runtime(routes[i], service.prefix));
+    PXT_TRY(RouteRuntime rt, make_runtime(routes[i], service.prefix, app->media_.get()));
     app->runtimes_.push_back(std::move(rt));
     PXT_CHECK(app->router_.add(routes[i].http_method, routes[i].full_path, Target{Endpoint::Route, i}));
   }
@@ -44,12 +45,15 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
     PXT_CHECK(r.add_prefix(method, kDocsAssetPrefix, Target{Endpoint::DocsAsset}));
   }
   PXT_CHECK(r.add_prefix("GET", service.prefix + "/media/", Target{Endpoint::Media}));
+  PXT_CHECK(r.add_prefix("HEAD", service.prefix + "/media/", Target{Endpoint::Media}));
   PXT_CHECK(r.add_prefix("GET", service.prefix + "/jobs/", Target{Endpoint::Jobs}));
   app->openapi_ = build_openapi(service, routes);
   app->docs_html_ = swagger_ui_html(service.title);
   app->redoc_html_ = redoc_html(service.title);
   int64_t mb = service.max_body_mb > 0 ? service.max_body_mb : 1;
   app->max_body_bytes_ = static_cast<size_t>(mb) * 1024 * 1024;
+  int64_t up = service.max_upload_mb > 0 ? service.max_upload_mb : 100;
+  app->max_upload_bytes_ = static_cast<size_t>(up) * 1024 * 1024;
   app->prefix_ = service.prefix;
   JobOptions jo;
   jo.workers = static_cast<int>(service.job_workers);
@@ -61,8 +65,20 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
 }
 
 void ServeApp::handle(const httplib::Request& req, httplib::Response& res) const noexcept {
+  handle(req, res, nullptr);
+}
+
+const RouteRuntime* ServeApp::upload_route(const httplib::Request& req) const {
+  RouteMatch m = router_.match(req.method, req.path);
+  if (m.kind != RouteMatch::Kind::Found || m.target->kind != Endpoint::Route) return nullptr;
+  const RouteRuntime& rt = runtimes_[m.target->route];
+  return rt.route->uploads.empty() ? nullptr : &rt;
+}
+
+void ServeApp::handle(const httplib::Request& req, httplib::Response& res,
+                      const Uploads* uploads) const noexcept {
   try {
-    dispatch(req, res);
+    dispatch(req, res, uploads);
   } catch (const std::exception& e) {
     res.headers.clear();
     reply_internal(res, std::string("unhandled exception: ") + e.what());
@@ -72,7 +88,7 @@ void ServeApp::handle(const httplib::Request& req, httplib::Response& res) const
   }
 }
 
-void ServeApp::dispatch(const httplib::Request& req, httplib::Response& res) const {
+void ServeApp::dispatch(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const {
   // httplib checks Content-Length against the limit before reading; a chunked body is only
   // known once read.
   if (req.body.size() > max_body_bytes_) {
@@ -82,7 +98,7 @@ void ServeApp::dispatch(const httplib::Request& req, httplib::Response& res) con
   RouteMatch m = router_.match(req.method, req.path);
   switch (m.kind) {
     case RouteMatch::Kind::Found:
-      return serve_target(*m.target, m.rest, req, res);
+      return serve_target(*m.target, m.rest, req, res, uploads);
     case RouteMatch::Kind::MethodNotAllowed:
       reply_detail(res, 405, "Method Not Allowed");
       put_header(res, "Allow", std::string(m.allow));
@@ -105,12 +121,12 @@ void ServeApp::not_found(const httplib::Request& req, httplib::Response& res) co
 }
 
 void ServeApp::serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
-                            httplib::Response& res) const {
+                            httplib::Response& res, const Uploads* uploads) const {
   switch (target.kind) {
     case Endpoint::Route: {
       const RouteRuntime& rt = runtimes_[target.route];
-      if (rt.route->spec.background) return handle_background(rt, store_, *jobs_, prefix_, req, res);
-      return handle_route(rt, store_, req, res);
+      if (rt.route->spec.background) return handle_background(rt, store_, *jobs_, prefix_, req, res, uploads);
+      return handle_route(rt, store_, req, res, uploads);
     }
     case Endpoint::OpenApi:
       return set_text(res, openapi_, kJsonType);
@@ -135,7 +151,7 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
       return set_json(res, 200, buf);
     }
     case Endpoint::Media:
-      return reply_detail(res, 404, "Not Found: serving media files is not supported yet");
+      return media_->serve(rest, req, res);
     case Endpoint::Jobs:
       return handle_job_status(*jobs_, rest, res);
   }

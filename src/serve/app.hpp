@@ -28,6 +28,15 @@ class ServeApp {
   // Answers one request. Never throws: an exception becomes 500 {"detail": "internal server
   // error"} with the details in the access log. Thread-safe: the app is immutable after create().
   void handle(const httplib::Request& req, httplib::Response& res) const noexcept;
+  // The same for a request whose file parts the server streamed to temp files.
+  void handle(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const noexcept;
+
+  // The route a request goes to when it takes file uploads (multipart bodies are then streamed
+  // to disk, up to max_upload_bytes()); nullptr otherwise.
+  const RouteRuntime* upload_route(const httplib::Request& req) const;
+  // service.max_upload_mb in bytes.
+  size_t max_upload_bytes() const { return max_upload_bytes_; }
+  const std::string& media_dir() const { return media_->dir(); }
 
   const std::string& openapi_json() const { return openapi_; }
   size_t route_count() const { return runtimes_.size(); }
@@ -38,9 +47,9 @@ class ServeApp {
 
  private:
   explicit ServeApp(Store& store) : store_(store) {}
-  void dispatch(const httplib::Request& req, httplib::Response& res) const;
+  void dispatch(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const;
   void serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
-                    httplib::Response& res) const;
+                    httplib::Response& res, const Uploads* uploads) const;
   void not_found(const httplib::Request& req, httplib::Response& res) const;
 
   Store& store_;
@@ -50,8 +59,10 @@ class ServeApp {
   std::string docs_html_;
   std::string redoc_html_;
   size_t max_body_bytes_ = 0;
+  size_t max_upload_bytes_ = 0;
+  std::unique_ptr<MediaRoot> media_;
   std::string prefix_;
-  // Last, so it is destroyed first: its workers use runtimes_ and store_.
+  // Last, so it is destroyed first: its workers use runtimes_, media_ and store_.
   std::unique_ptr<Jobs> jobs_;
 };
 

@@ -369,6 +369,7 @@ std::vector<BoundRoute> Binder::run() {
         }
       }
     }
+    if (ok && r.export_sql) ok = bind_export_sql(b, errs_);
     refuse_unsupported(r, errs_);
     if (ok) out.push_back(std::move(b));
   }

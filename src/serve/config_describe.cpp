@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "export/sql_url.hpp"
 #include "serve/config.hpp"
 #include "serve/config_detail.hpp"
 #include "util/strings.hpp"
@@ -53,7 +54,9 @@ std::string target_text(const BoundRoute& b) {
   if (r.one_row) t += " (one row)";
   if (r.background) t += " (background)";
   if (r.return_fileresponse) t += " (file response)";
-  if (r.export_sql) t += " (export_sql to " + r.export_sql->table + ")";
+  if (r.export_sql)
+    t += " (export_sql " + r.export_sql->method + " to " + r.export_sql->table + " in " +
+         redact_url(r.export_sql->db_connect) + ")";
   return t;
 }
 
@@ -127,7 +130,7 @@ void route_key_json(Pretty& w, const BoundRoute& b, const std::string& k) {
           {"db_schema", &r.export_sql->db_schema},
           {"method", &r.export_sql->method}}) {
       key(w, name);
-      str(w, *val);
+      str(w, val == &r.export_sql->db_connect ? redact_url(*val) : *val);
     }
     w.EndObject();
     return;

@@ -69,6 +69,10 @@ void check_route_paths(const ServiceSpec& s, Errors& errs);
 // Features parsed and validated but whose implementation lands in later issues.
 void refuse_unsupported(const RouteSpec& r, Errors& errs);
 
+// export_sql: opens and validates the route's target (needs b.outputs bound) and sets
+// b.exporter. Errors are added to errs against export_sql.db_connect or export_sql.table.
+bool bind_export_sql(BoundRoute& b, Errors& errs);
+
 // prefix + path, and "POST" / "GET".
 std::string full_path(const ServiceSpec& s, const RouteSpec& r);
 std::string http_method(const RouteSpec& r);

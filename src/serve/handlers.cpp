@@ -1,5 +1,6 @@
 #include "serve/handlers.hpp"
 
+#include "serve/export_hook.hpp"
 #include "serve/request.hpp"
 #include "serve/response.hpp"
 #include "store/values.hpp"
@@ -24,12 +25,23 @@ bool row_fits(const RouteRuntime& rt, const Row& row) {
   return true;
 }
 
+// return_fileresponse: the single media output as the raw file.
+void reply_file(const RouteRuntime& rt, const Row& row, httplib::Response& res) {
+  const auto& out = rt.route->outputs[static_cast<size_t>(rt.file_output)];
+  const Value& v = row[static_cast<size_t>(rt.output_index[static_cast<size_t>(rt.file_output)])];
+  const auto* rel = std::get_if<std::string>(&v);
+  if (rel == nullptr) return reply_detail(res, 500, "output column '" + out.name + "' is null");
+  if (rt.media == nullptr || !rt.media->send(*rel, res))
+    return reply_detail(res, 500, "output file not found");
+}
+
 void reply_row(const RouteRuntime& rt, const Row& row, httplib::Response& res) {
   if (!row_fits(rt, row)) {
     reply_internal(res, "store returned a row with " + std::to_string(row.size()) + " columns for route " +
                             rt.route->full_path);
     return;
   }
+  if (rt.file_output >= 0) return reply_file(rt, row, res);
   JsonBuffer& buf = scratch_json();
   JsonWriter w(buf);
   write_row(w, rt, row);
@@ -41,19 +53,24 @@ bool decode(const RouteRuntime& rt, const httplib::Request& req, DecodedFields& 
                               : decode_json_body(rt.fields, req, d, res);
 }
 
-void handle_insert(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
+// The adopted media files become the row's once the insert succeeded; otherwise `adopted`
+// removes them.
+void handle_insert(const RouteRuntime& rt, Store& store, DecodedFields& d, AdoptedMedia& adopted,
+                   httplib::Response& res) {
   std::vector<Row> rows(1);
   rows[0] = std::move(d.values);
-  auto stored = store.insert(rt.route->table, rt.field_names, rows);
+  auto stored = store.insert(rt.route->table, rt.insert_columns, rows);
   if (!stored) return reply_error(res, stored.error());
+  adopted.release();
   if (stored->size() != 1) {
     return reply_internal(res, "insert returned " + std::to_string(stored->size()) + " rows, expected 1");
   }
+  if (!export_row_or_reply(rt, stored->front(), res)) return;
   reply_row(rt, stored->front(), res);
 }
 
 void handle_compute(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
-  auto row = store.compute(rt.route->table, rt.field_names, d.values);
+  auto row = store.compute(rt.route->table, rt.insert_columns, d.values);
   if (!row) return reply_error(res, row.error());
   reply_row(rt, *row, res);
 }
@@ -81,11 +98,13 @@ void handle_update(const RouteRuntime& rt, Store& store, DecodedFields& d, httpl
     });
     if (!r) return reply_error(res, r.error());
     if (!found) return reply_detail(res, 404, "row not found");
+    if (!export_row_or_reply(rt, *found, res)) return;
     return reply_row(rt, *found, res);
   }
   auto updated = store.update(rt.route->table, filter, set);
   if (!updated) return reply_error(res, updated.error());
   if (updated->empty()) return reply_detail(res, 404, "row not found");
+  if (!export_row_or_reply(rt, updated->front(), res)) return;
   reply_row(rt, updated->front(), res);
 }
 
@@ -118,7 +137,7 @@ void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httpli
   JsonBuffer& buf = scratch_json();
   JsonWriter w(buf);
   bool bad_row = false;
-  if (!rt.route->spec.one_row) {
+  if (!rt.route->spec.one_row && rt.file_output < 0) {
     w.StartObject();
     write_key(w, "rows");
     w.StartArray();
@@ -153,9 +172,15 @@ void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httpli
 
 }  // namespace
 
-Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& service_prefix) {
+Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& service_prefix,
+                                  const MediaRoot* media) {
   RouteRuntime rt;
   rt.route = &route;
+  rt.media = media;
+  if (route.spec.return_fileresponse) {
+    for (size_t i = 0; i < route.outputs.size(); ++i)
+      if (route.outputs[i].type && is_media(*route.outputs[i].type)) rt.file_output = static_cast<int>(i);
+  }
   rt.fields = route.fields;
   rt.media_prefix = service_prefix + "/media/";
   rt.from_query_string = route.spec.type == RouteType::Query && route.http_method == "GET";
@@ -167,6 +192,8 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
     // Update: a left-out input keeps its value, so only the key is required.
     if (type == RouteType::Update && !key) f.required = false;
   }
+  rt.insert_columns = rt.field_names;
+  for (const auto& u : route.uploads) rt.insert_columns.push_back(u.name);
   if (type == RouteType::Query) {
     for (const auto& p : route.query.params) {
       int found = -1;
@@ -177,6 +204,9 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
           if (rt.fields[j].default_value) rt.fields[j].required = false;
         }
       }
+      // Uploaded parameters follow the fields in the decoded values.
+      for (size_t k = 0; k < route.uploads.size(); ++k)
+        if (route.uploads[k].name == p.name) found = static_cast<int>(rt.fields.size() + k);
       rt.param_field.push_back(found);
     }
     for (size_t i = 0; i < route.outputs.size(); ++i) rt.output_index.push_back(static_cast<int>(i));
@@ -194,15 +224,36 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
   return rt;
 }
 
-bool decode_request(const RouteRuntime& rt, const httplib::Request& req, DecodedFields& d,
-                    httplib::Response& res) {
-  return decode(rt, req, d, res);
+bool decode_request(const RouteRuntime& rt, Store& store, const httplib::Request& req, const Uploads* uploads,
+                    DecodedRequest& out, httplib::Response& res) {
+  DecodedFields& d = out.fields;
+  const auto& upload_fields = rt.route->uploads;
+  std::vector<const UploadPart*> files;
+  if (!upload_fields.empty()) {
+    static const Uploads kNone;
+    if (!decode_form(rt.fields, upload_fields, req, uploads ? *uploads : kNone, d, files, res)) return false;
+  } else if (!decode(rt, req, d, res)) {
+    return false;
+  }
+  // Media values are validated and moved to their final names here, in the request's thread:
+  // a background job may outlive the request's temp files.
+  AdoptedMedia& adopted = out.adopted.emplace(rt.media ? rt.media->dir() : store.media_dir());
+  if (!adopt_data_uris(adopted.dir(), rt.fields, d, adopted, res)) return false;
+  if (!upload_fields.empty()) {
+    std::vector<size_t> at(upload_fields.size());
+    for (size_t k = 0; k < at.size(); ++k) at[k] = rt.fields.size() + k;
+    d.values.resize(rt.fields.size() + upload_fields.size());
+    if (!adopt_uploads(adopted.dir(), upload_fields, files, at, d.values, adopted, res)) return false;
+  }
+  return true;
 }
 
-void run_decoded(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
+void run_decoded(const RouteRuntime& rt, Store& store, DecodedRequest& in, httplib::Response& res) {
+  DecodedFields& d = in.fields;
+  AdoptedMedia& adopted = *in.adopted;
   switch (rt.route->spec.type) {
     case RouteType::Insert:
-      return handle_insert(rt, store, d, res);
+      return handle_insert(rt, store, d, adopted, res);
     case RouteType::Compute:
       return handle_compute(rt, store, d, res);
     case RouteType::Update:
@@ -214,10 +265,11 @@ void run_decoded(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib
   }
 }
 
-void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res) {
-  DecodedFields d;
-  if (!decode(rt, req, d, res)) return;
-  run_decoded(rt, store, d, res);
+void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res,
+                  const Uploads* uploads) {
+  DecodedRequest in;
+  if (!decode_request(rt, store, req, uploads, in, res)) return;
+  run_decoded(rt, store, in, res);
 }
 
 }  // namespace pxt

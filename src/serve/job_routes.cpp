@@ -1,5 +1,7 @@
 #include "serve/job_routes.hpp"
 
+#include <memory>
+
 #include "serve/response.hpp"
 
 namespace pxt {
@@ -36,12 +38,12 @@ std::string request_base_url(const httplib::Request& req, std::string_view prefi
 }
 
 void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view prefix,
-                       const httplib::Request& req, httplib::Response& res) {
-  DecodedFields d;
-  if (!decode_request(rt, req, d, res)) return;
-  auto id = jobs.submit(
-      rt.route->http_method + " " + rt.route->full_path,
-      [&rt, &store, d = std::move(d)](httplib::Response& out) mutable { run_decoded(rt, store, d, out); });
+                       const httplib::Request& req, httplib::Response& res, const Uploads* uploads) {
+  // Shared: a JobWork must be copyable, and the adopted media are not.
+  auto in = std::make_shared<DecodedRequest>();
+  if (!decode_request(rt, store, req, uploads, *in, res)) return;
+  auto id = jobs.submit(rt.route->http_method + " " + rt.route->full_path,
+                        [&rt, &store, in](httplib::Response& out) { run_decoded(rt, store, *in, out); });
   if (!id) {
     if (id.error().code != Errc::busy) return reply_error(res, id.error());
     reply_detail(res, 503, id.error().message);

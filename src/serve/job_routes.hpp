@@ -18,10 +18,11 @@ namespace pxt {
 std::string request_base_url(const httplib::Request& req, std::string_view prefix);
 
 // Answers a background route: the request's 422, a 503 with Retry-After when the job queue is
-// full, or 200 {"id": ..., "job_url": ...}. The job runs run_decoded (the synchronous route's
-// work). `rt` and `store` must outlive `jobs`. Thread-safe.
+// full, or 200 {"id": ..., "job_url": ...}. Uploads are adopted into media/ before the job is
+// queued (and removed if it never stores them). The job runs run_decoded (the synchronous
+// route's work). `rt` and `store` must outlive `jobs`. Thread-safe.
 void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view prefix,
-                       const httplib::Request& req, httplib::Response& res);
+                       const httplib::Request& req, httplib::Response& res, const Uploads* uploads = nullptr);
 
 // GET <prefix>/jobs/{id}: 200 {"status": "pending"|"done"|"error", "result": ..., "error": ...}
 // (unset fields null; a running job is "pending"), 404 "unknown job id". Thread-safe.

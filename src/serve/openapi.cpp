@@ -50,7 +50,10 @@ struct RouteDoc {
   bool required(const RequestField& f) const {
     return f.required && !optional_update_field(f) && !default_of(f);
   }
-  bool has_body() const { return route->http_method != "GET" && !route->fields.empty(); }
+  bool has_body() const {
+    return route->http_method != "GET" && (!route->fields.empty() || !route->uploads.empty());
+  }
+  bool multipart() const { return !route->uploads.empty(); }
   bool is_table_route() const { return route->spec.type != RouteType::Query; }
   bool one_row() const { return route->spec.type == RouteType::Query && route->spec.one_row; }
 };
@@ -69,6 +72,37 @@ void write_fields_object(JsonWriter& w, const RouteDoc& doc, const std::string& 
     write_schema(w, f.type, f.nullable, f.name, def, default_null);
     if (!optional) required.push_back(f.name);
   }
+  // File parts, as FastAPI describes an UploadFile.
+  for (const auto& f : doc.route->uploads) {
+    write_key(w, f.name);
+    w.StartObject();
+    if (f.required) {
+      write_key(w, "type");
+      write_string(w, "string");
+      write_key(w, "format");
+      write_string(w, "binary");
+      required.push_back(f.name);
+    } else {
+      write_key(w, "anyOf");
+      w.StartArray();
+      w.StartObject();
+      write_key(w, "type");
+      write_string(w, "string");
+      write_key(w, "format");
+      write_string(w, "binary");
+      w.EndObject();
+      w.StartObject();
+      write_key(w, "type");
+      write_string(w, "null");
+      w.EndObject();
+      w.EndArray();
+    }
+    write_key(w, "title");
+    std::string label = f.name;
+    if (!label.empty()) label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
+    write_string(w, label);
+    w.EndObject();
+  }
   w.EndObject();
   write_key(w, "type");
   write_string(w, "object");
@@ -83,10 +117,10 @@ void write_fields_object(JsonWriter& w, const RouteDoc& doc, const std::string& 
   w.EndObject();
 }
 
-void write_json_content(JsonWriter& w, const std::string& component) {
+void write_json_content(JsonWriter& w, const std::string& component, const char* type = "application/json") {
   write_key(w, "content");
   w.StartObject();
-  write_key(w, "application/json");
+  write_key(w, type);
   w.StartObject();
   write_key(w, "schema");
   write_ref(w, component);
@@ -149,7 +183,7 @@ void write_operation(JsonWriter& w, const RouteDoc& doc) {
   if (doc.has_body()) {
     write_key(w, "requestBody");
     w.StartObject();
-    write_json_content(w, doc.base + "Request");
+    write_json_content(w, doc.base + "Request", doc.multipart() ? "multipart/form-data" : "application/json");
     write_key(w, "required");
     w.Bool(true);
     w.EndObject();
@@ -160,18 +194,39 @@ void write_operation(JsonWriter& w, const RouteDoc& doc) {
     // The job's result (GET /jobs/{id}) is what the route would have answered: <base>Response.
     write_response(w, "200", "Job accepted; poll job_url", "JobHandle");
     write_response(w, "503", "Job queue full; retry after Retry-After seconds", "HTTPError");
+  } else if (r.spec.return_fileresponse) {
+    // The raw file of the single media output.
+    write_key(w, "200");
+    w.StartObject();
+    write_key(w, "description");
+    write_string(w, "The file of the media output");
+    write_key(w, "content");
+    w.StartObject();
+    write_key(w, "application/octet-stream");
+    w.StartObject();
+    write_key(w, "schema");
+    w.StartObject();
+    write_key(w, "type");
+    write_string(w, "string");
+    write_key(w, "format");
+    write_string(w, "binary");
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
   } else {
     write_response(w, "200", "Successful Response", doc.one_row() ? doc.base + "Row" : doc.base + "Response");
   }
   if (r.spec.type == RouteType::Update) write_response(w, "404", "Row not found", "HTTPError");
-  if (doc.one_row()) {
+  if (doc.one_row() || (r.spec.type == RouteType::Query && r.spec.return_fileresponse)) {
     write_response(w, "404", "Query returned no rows", "HTTPError");
     write_response(w, "409", "Query returned more than one row", "HTTPError");
   }
   if (doc.is_table_route()) {
     write_response(w, "409", "Table schema changed since the route was registered", "HTTPError");
   }
-  if (!r.fields.empty()) write_response(w, "422", "Validation Error", "HTTPValidationError");
+  if (!r.fields.empty() || !r.uploads.empty())
+    write_response(w, "422", "Validation Error", "HTTPValidationError");
   w.EndObject();
   w.EndObject();
 }

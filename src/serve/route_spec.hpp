@@ -2,6 +2,7 @@
 // RouteSpec / ServiceSpec: one struct for every source (TOML service files, the single-endpoint
 // CLI, tests). BoundRoute is a RouteSpec validated against the catalog, ready to serve.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "store/schema.hpp"
 
 namespace pxt {
+
+class SqlExport;  // export/sql_export.hpp
 
 enum class RouteType { Insert, Update, Delete, Query, Compute };
 std::string_view route_type_name(RouteType t);  // "insert", ...
@@ -72,15 +75,16 @@ struct RequestField {
 
 struct BoundRoute {
   RouteSpec spec;
-  std::string full_path;              // prefix + path
-  std::string http_method;            // "POST" or "GET"
-  TableDef table;                     // insert, update, delete, compute (the snapshot at registration)
-  QueryDef query;                     // query routes
-  std::vector<RequestField> fields;   // body/query fields in order: insert/compute: inputs;
-                                      // update: primary key then inputs; delete: match
-                                      // columns; query: parameters
-  std::vector<RequestField> uploads;  // multipart file fields
-  std::vector<ResultColumn> outputs;  // response columns in order
+  std::string full_path;                // prefix + path
+  std::string http_method;              // "POST" or "GET"
+  TableDef table;                       // insert, update, delete, compute (the snapshot at registration)
+  QueryDef query;                       // query routes
+  std::vector<RequestField> fields;     // body/query fields in order: insert/compute: inputs;
+                                        // update: primary key then inputs; delete: match
+                                        // columns; query: parameters
+  std::vector<RequestField> uploads;    // multipart file fields
+  std::vector<ResultColumn> outputs;    // response columns in order
+  std::shared_ptr<SqlExport> exporter;  // export_sql: validated target, shared pool; else null
 };
 
 }  // namespace pxt

@@ -7,17 +7,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "serve/access_log.hpp"
 #include "serve/app.hpp"
 #include "serve/response.hpp"
 #include "serve/server_banner.hpp"
+#include "serve/uploads.hpp"
+#include "store/media.hpp"
+#include "util/strings.hpp"
 
 namespace pxt {
 
@@ -33,6 +38,8 @@ constexpr size_t kKeepAliveMaxCount = 1000;
 constexpr time_t kKeepAliveTimeoutSec = 2;
 constexpr int kListenBacklog = 4096;
 constexpr size_t kMaxDrainBytes = 64u << 20;
+// Each file part becomes a temp file; a route has a handful of upload inputs.
+constexpr size_t kMaxFileParts = 64;
 
 bool expects_body(const httplib::Request& req) {
   auto cl = req.headers.find("Content-Length");
@@ -63,12 +70,118 @@ std::string too_large_detail(size_t limit) {
   return "request body too large: the limit is " + std::to_string(limit >> 20) + " MB";
 }
 
+// The body limit for a request: max_upload_mb for routes with uploads, else max_body_mb.
+size_t body_limit(const ServeApp& app, const httplib::Request& req) {
+  return app.upload_route(req) != nullptr ? app.max_upload_bytes() : app.max_body_bytes();
+}
+
+size_t declared_length(const httplib::Request& req) {
+  auto cl = req.headers.find("Content-Length");
+  return cl == req.headers.end() ? 0 : std::strtoull(cl->second.c_str(), nullptr, 10);
+}
+
+// Streams the file parts of a multipart body to temp files under media/.tmp (an upload never
+// sits in memory), keeping only the text fields in req.files. `total` counts every byte.
+bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const httplib::ContentReader& reader,
+                            Uploads& uploads, size_t limit, bool& too_large, bool& io_error, bool& too_many) {
+  size_t total = 0, text_total = 0;
+  std::FILE* out = nullptr;
+  std::string* text = nullptr;
+  std::vector<char> buffer(256 * 1024);
+  auto close_out = [&] {
+    if (out != nullptr && std::fclose(out) != 0) io_error = true;
+    out = nullptr;
+  };
+  bool ok = reader(
+      [&](const httplib::MultipartFormData& part) {
+        close_out();
+        text = nullptr;
+        if (part.filename.empty()) {
+          text = &req.files.emplace(part.name, part)->second.content;
+          return true;
+        }
+        if (uploads.parts.size() >= kMaxFileParts) {
+          too_many = true;
+          return false;
+        }
+        // Only a text document's extension is kept (it tells Markdown from plain text).
+        std::string ext = to_lower(std::filesystem::path(part.filename).extension().string());
+        if (ext != ".md" && ext != ".markdown" && ext != ".txt" && ext != ".html" && ext != ".htm")
+          ext.clear();
+        auto tmp = media::temp_file(app.media_dir(), ext);
+        if (!tmp) {
+          io_error = true;
+          return false;
+        }
+        uploads.parts.push_back(UploadPart{part.name, part.filename, *tmp, 0});
+        out = std::fopen(tmp->c_str(), "wb");
+        if (out == nullptr) {
+          io_error = true;
+          return false;
+        }
+        std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        total += n;
+        if (total > limit) {
+          too_large = true;
+          return false;
+        }
+        if (out != nullptr) {
+          uploads.parts.back().size += n;
+          if (std::fwrite(data, 1, n, out) != n) {
+            io_error = true;
+            return false;
+          }
+        } else if (text != nullptr) {
+          // Form fields stay in memory: they get the JSON body limit, not the upload one.
+          text_total += n;
+          if (text_total > app.max_body_bytes()) {
+            too_large = true;
+            return false;
+          }
+          text->append(data, n);
+        }
+        return true;
+      });
+  close_out();
+  return ok && !io_error && !too_large && !too_many;
+}
+
 // Reads the body with the service's limit enforced while reading: httplib checks a declared
 // Content-Length, but would buffer a chunked body of any size.
 void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, httplib::Response& res,
                           const httplib::ContentReader& reader) {
   auto& req = const_cast<httplib::Request&>(creq);  // httplib's own non-const request
-  const size_t limit = app.max_body_bytes();
+  const bool uploads_here = app.upload_route(req) != nullptr;
+  const size_t limit = uploads_here ? app.max_upload_bytes() : app.max_body_bytes();
+  if (declared_length(req) > limit) {
+    // Refused unread (httplib's own check uses the larger of the two limits).
+    reply_detail(res, 413, too_large_detail(limit));
+    put_header(res, "Connection", "close");
+    return;
+  }
+  if (uploads_here && req.is_multipart_form_data()) {
+    Uploads uploads;
+    bool too_large = false, io_error = false, too_many = false;
+    bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
+    if (!ok) {
+      if (too_large) {
+        reply_detail(res, 413, too_large_detail(limit));
+      } else if (too_many) {
+        reply_detail(res, 400, "too many files in one request: at most " + std::to_string(kMaxFileParts));
+      } else if (io_error) {
+        reply_internal(res, "cannot write an upload to the media folder");
+      } else {
+        reply_detail(res, 400, "There was an error parsing the body");
+      }
+      put_header(res, "Connection", "close");
+      return;
+    }
+    app.handle(req, res, &uploads);
+    return;
+  }
   size_t total = 0;
   bool too_large = false;
   // Past the limit the body is drained, not stored, so the connection stays usable (as httplib
@@ -115,7 +228,8 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
   svr.set_tcp_nodelay(true);
   svr.set_keep_alive_max_count(kKeepAliveMaxCount);
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSec);
-  svr.set_payload_max_length(app.max_body_bytes());
+  // httplib's own check, before any handler: the larger limit; each route's is applied later.
+  svr.set_payload_max_length(std::max(app.max_body_bytes(), app.max_upload_bytes()));
 
   // Requests without a body are answered here, before httplib's regex dispatch. (httplib would
   // also wait for a body that a POST without Content-Length never sends.)
@@ -141,9 +255,9 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
   // Refuse an oversized body before the client sends it (curl asks first for bodies over 1 MB).
   svr.set_expect_100_continue_handler([&app](const httplib::Request& req, httplib::Response& res) {
     log_request_start();
-    auto cl = req.headers.find("Content-Length");
-    if (cl != req.headers.end() && std::strtoull(cl->second.c_str(), nullptr, 10) > app.max_body_bytes()) {
-      reply_detail(res, 413, too_large_detail(app.max_body_bytes()));
+    const size_t limit = body_limit(app, req);
+    if (declared_length(req) > limit) {
+      reply_detail(res, 413, too_large_detail(limit));
       put_header(res, "Connection", "close");
       return 413;
     }
@@ -155,8 +269,9 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
       httplib::Server::HandlerWithResponse([&app](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) {
           reply_detail(res, res.status,
-                       res.status == 413 ? too_large_detail(app.max_body_bytes())
-                                         : std::string(status_phrase(res.status)));
+                       res.status == 413
+                           ? too_large_detail(std::max(app.max_body_bytes(), app.max_upload_bytes()))
+                           : std::string(status_phrase(res.status)));
         }
         return httplib::Server::HandlerResponse::Handled;
       }));

@@ -7,8 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "store/function_context.hpp"
 #include "store/types.hpp"
 
 namespace pxt {
@@ -20,6 +22,13 @@ struct SqlFunction {
   bool deterministic = true;              // same arguments, same result (lets SQLite optimise)
   // Returns the result; an Error's message fails the statement (and so the write) that called it.
   std::function<Result<Value>(const std::vector<Value>& args)> impl;
+  // Used instead of impl when set: for functions that read or write media files (image and
+  // document functions). The context names the calling store's media folder and the sink for
+  // files the call creates (function_context.hpp).
+  std::function<Result<Value>(const FunctionContext& ctx, const std::vector<Value>& args)> with_context;
+  // The result is a media file the call created (resize, thumbnail, ...): an update that
+  // recomputes the column removes the previous file.
+  bool creates_file = false;
 };
 
 // Adds a function, replacing one with the same name and arity.
@@ -29,5 +38,9 @@ void register_sql_function(SqlFunction f);
 std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
 // The registered function named `name` (case-insensitive) or nullptr.
 std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
+// Whether the computed expression is a call of a function that creates a media file (its
+// outermost call, e.g. "thumbnail(photo, 256)"): such a column's old value is removed when an
+// update recomputes it.
+bool creates_media_file(std::string_view computed_expr);
 
 }  // namespace pxt

@@ -31,11 +31,20 @@ Result<std::filesystem::path> resolve(const std::filesystem::path& media_dir, st
 // A new, empty temp file under media_dir/.tmp/ for an upload to stream into. Temp files older
 // than a day are swept at store open, so a crash mid-upload leaves nothing for long.
 Result<std::filesystem::path> temp_file(const std::filesystem::path& media_dir);
+// The same with a file extension (".md", ".txt", ...): text documents keep the kind the client
+// named, since their content cannot tell Markdown from plain text.
+Result<std::filesystem::path> temp_file(const std::filesystem::path& media_dir, std::string_view ext);
+// Removes temp files older than a day (left by a crash mid-upload). Never fails.
+void sweep_temp(const std::filesystem::path& media_dir);
 
 // The media type of a file from its first bytes (JPEG, PNG, GIF, WebP, BMP, TIFF, MP4/MOV, WebM/
 // MKV, AVI, MP3, WAV, OGG, FLAC, PDF, HTML), falling back to its extension, then to
 // "application/octet-stream". Text files (.txt, .md) are "text/plain" / "text/markdown".
 std::string content_type(const std::filesystem::path& file);
+// The media type recognised from a file's first bytes (up to 512), "" when none is.
+std::string_view sniff_type(std::string_view head);
+// The media type for a file extension (".jpg"; case-insensitive), "" when unknown.
+std::string_view type_for_extension(std::string_view ext);
 // The usual extension (".jpg", ".mp4", ...) for a media type; "" when unknown.
 std::string_view extension_for(std::string_view content_type);
 
@@ -43,6 +52,12 @@ std::string_view extension_for(std::string_view content_type);
 // image, a Video/Audio must be a known container of that kind, a Document must be PDF, HTML,
 // Markdown or UTF-8 text. Returns invalid_argument naming what was expected and what was found.
 Result<void> validate(ColumnType t, const std::filesystem::path& file);
+
+// A `data:` URI (RFC 2397, base64 only: "data:image/png;base64,....") decoded into a new temp
+// file, validated for type t and adopted. Returns the relative name; invalid_argument when the
+// text is not a base64 data: URI or the content is not valid for t (nothing is left behind).
+Result<std::string> adopt_data_uri(const std::filesystem::path& media_dir, ColumnType t,
+                                   std::string_view uri);
 
 // Moves tmp (a file under media_dir) to a fresh name with the extension of its content type and
 // returns the relative name. On failure tmp is removed.

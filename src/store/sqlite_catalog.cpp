@@ -100,7 +100,9 @@ std::string deps_json(const std::vector<std::string>& deps) {
   return buf.GetString();
 }
 
-Result<void> drop_table_rows(Conn& c, const TableInfo& t) {
+// `media` collects the table's media files, removed by the caller once the drop committed.
+Result<void> drop_table_rows(Conn& c, const TableInfo& t, std::vector<std::string>& media) {
+  PXT_CHECK(collect_media(c, t, media_columns(t.def), nullptr, 1, media));
   PXT_CHECK(c.exec(("DROP TABLE " + t.qname).c_str()));
   PXT_CHECK(exec_bound(c, "DELETE FROM \"pxt$columns\" WHERE table_id = ?1", {Value(t.def.id)}));
   return exec_bound(c, "DELETE FROM \"pxt$tables\" WHERE id = ?1", {Value(t.def.id)});
@@ -144,6 +146,7 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
   PXT_CHECK(finish_computed(def));
   WriteTxn txn(writer_mu_, *c);
   PXT_CHECK(txn.begin());
+  std::vector<std::string> media;  // of a replaced table
   PXT_TRY(auto cat, catalog(*c, true));
   if (cat->dirs.count(def.path)) {
     return make_error(Errc::already_exists, "'" + def.path + "' already exists and is a directory");
@@ -153,7 +156,7 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
       return make_error(Errc::already_exists, "table '" + def.path + "' already exists");
     }
     if (if_exists == IfExists::ignore) return it->second->def;
-    PXT_CHECK(drop_table_rows(*c, *it->second));
+    PXT_CHECK(drop_table_rows(*c, *it->second, media));
   }
   PXT_CHECK(check_parent(*cat, def.path));
   PXT_CHECK(c->exec(create_sql(def).c_str()));
@@ -173,6 +176,7 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
   }
   PXT_CHECK(bump_generation(*c));
   PXT_CHECK(txn.commit());
+  remove_media_files(media_dir(), media);
   return def;
 }
 
@@ -219,9 +223,12 @@ Result<void> SqliteStore::drop_table(std::string_view path, bool force) {
   PXT_TRY(auto cat, catalog(*c, true));
   auto it = cat->tables.find(p);
   if (it == cat->tables.end()) return table_not_found(*cat, p);
-  PXT_CHECK(drop_table_rows(*c, *it->second));
+  std::vector<std::string> media;
+  PXT_CHECK(drop_table_rows(*c, *it->second, media));
   PXT_CHECK(bump_generation(*c));
-  return txn.commit();
+  PXT_CHECK(txn.commit());
+  remove_media_files(media_dir(), media);
+  return {};
 }
 
 Result<void> SqliteStore::drop_dir(std::string_view path, bool force) {
@@ -245,12 +252,15 @@ Result<void> SqliteStore::drop_dir(std::string_view path, bool force) {
                           std::to_string(dirs.size()) +
                           " directory(ies)); drop it with force to delete its contents");
   }
-  for (const TableInfo* t : tables) PXT_CHECK(drop_table_rows(*c, *t));
+  std::vector<std::string> media;
+  for (const TableInfo* t : tables) PXT_CHECK(drop_table_rows(*c, *t, media));
   dirs.push_back(p);
   for (const auto& d : dirs)
     PXT_CHECK(exec_bound(*c, "DELETE FROM \"pxt$dirs\" WHERE path = ?1", {Value(d)}));
   PXT_CHECK(bump_generation(*c));
-  return txn.commit();
+  PXT_CHECK(txn.commit());
+  remove_media_files(media_dir(), media);
+  return {};
 }
 
 Result<void> SqliteStore::move(std::string_view from, std::string_view to) {

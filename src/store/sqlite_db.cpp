@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 
 #include "store/functions.hpp"
 #include "util/strings.hpp"
@@ -51,12 +52,21 @@ void result_value(sqlite3_context* ctx, const Value& v) {
   }
 }
 
+// What a connection hands each of its functions.
+struct Registered {
+  std::shared_ptr<const SqlFunction> fn;
+  std::filesystem::path media_dir;
+};
+
 void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  const auto& fn = *static_cast<std::shared_ptr<const SqlFunction>*>(sqlite3_user_data(ctx));
+  const auto& reg = *static_cast<Registered*>(sqlite3_user_data(ctx));
+  const auto& fn = reg.fn;
   std::vector<Value> args(static_cast<size_t>(argc));
   for (int i = 0; i < argc; ++i) value_from_sqlite(argv[i], args[static_cast<size_t>(i)]);
   try {
-    Result<Value> r = fn->impl(args);
+    Result<Value> r = fn->with_context
+                          ? fn->with_context(FunctionContext{reg.media_dir, current_created_files()}, args)
+                          : fn->impl(args);
     if (!r.ok()) {
       std::string msg = fn->name + "(): " + r.error().message;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
@@ -69,13 +79,13 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
 }
 
-void register_functions(sqlite3* db) {
+void register_functions(sqlite3* db, const std::string& media_dir) {
   // Each connection holds a reference to its functions; SQLite releases it on close.
   for (const auto& fn : sql_functions()) {
     int flags = SQLITE_UTF8 | (fn->deterministic ? SQLITE_DETERMINISTIC : 0);
-    sqlite3_create_function_v2(db, fn->name.c_str(), fn->arity, flags,
-                               new std::shared_ptr<const SqlFunction>(fn), call_function, nullptr, nullptr,
-                               [](void* p) { delete static_cast<std::shared_ptr<const SqlFunction>*>(p); });
+    sqlite3_create_function_v2(db, fn->name.c_str(), fn->arity, flags, new Registered{fn, media_dir},
+                               call_function, nullptr, nullptr,
+                               [](void* p) { delete static_cast<Registered*>(p); });
   }
 }
 
@@ -105,7 +115,7 @@ Result<std::unique_ptr<Conn>> Conn::open(const ConnSettings& settings) {
   } else {
     sqlite3_wal_autocheckpoint(c->db_, 0);
   }
-  register_functions(c->db_);
+  register_functions(c->db_, settings.media_dir);
   sqlite3_set_authorizer(c->db_, &Conn::authorize, c.get());
   return c;
 }

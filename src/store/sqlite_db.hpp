@@ -17,6 +17,7 @@ namespace pxt::sqlite {
 
 struct ConnSettings {
   std::string file;
+  std::string media_dir;  // the home's media/ folder, handed to media functions (FunctionContext)
   bool synchronous_full = false;
   int busy_timeout_ms = 5000;
   // Called after each commit with the WAL size in pages; replaces SQLite's automatic checkpoint

@@ -83,8 +83,8 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
       return {};
     default:  // media: a path relative to the home's media folder
       if (!s) return mismatch(c, v);
-      if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("../", 0) == 0 ||
-          s->find("/../") != std::string::npos ||
+      if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("data:", 0) == 0 ||
+          s->rfind("../", 0) == 0 || s->find("/../") != std::string::npos ||
           (s->size() >= 3 && s->compare(s->size() - 3, 3, "/..") == 0)) {
         return mismatch(c, v, "a media value is a path inside the media folder");
       }

@@ -11,6 +11,7 @@
 
 #include "store/computed.hpp"
 #include "store/functions.hpp"
+#include "store/media.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -229,10 +230,12 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   if (ec) {
     return make_error(Errc::io, "cannot create the store's home '" + options.home + "': " + ec.message());
   }
+  media::sweep_temp(std::filesystem::path(options.home) / "media");
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
   ConnSettings settings;
   settings.file = options.home + "/pxt.db";
+  settings.media_dir = options.home + "/media";
   settings.synchronous_full = options.durability == "full";
   settings.busy_timeout_ms = options.busy_timeout_ms;
   settings.wal_hook = &SqliteStore::on_wal_commit;

@@ -199,6 +199,15 @@ struct FilterSql {
 Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param);
 void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param);
 
+// Media cleanup (sqlite_media.cpp). The media-typed columns of def (among `among`, or all).
+std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among);
+std::vector<int> media_columns(const TableDef& def);
+// Appends the non-null values of `cols` in the rows matching `where` (every row when null) to out.
+Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& cols, const FilterSql* where,
+                           int first_param, std::vector<std::string>& out);
+// Removes the named media files; call only after the transaction that dropped them committed.
+void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names);
+
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();
 // Rewrites a SQLite error about user SQL ("no such column: x") into pxt's wording with "did you mean".

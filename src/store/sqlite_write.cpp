@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "store/computed.hpp"
+#include "store/function_context.hpp"
+#include "store/functions.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/values.hpp"
 #include "util/strings.hpp"
@@ -245,6 +247,37 @@ std::string update_sql(const TableInfo& t, const std::vector<int>& idx, const st
          layered_select(t.def, base, affected) + ") AS _up)";
 }
 
+// The non-null values of columns `cols` in the rows matching `filter` (read inside the write
+// transaction, before an update replaces them).
+Result<std::vector<std::string>> column_files(Conn& c, const TableInfo& t, const std::vector<int>& cols,
+                                              const Filter& filter) {
+  PXT_TRY(FilterSql where, filter_sql(t.def, filter, 1));
+  std::vector<std::string> names;
+  for (int i : cols) names.push_back(quote_ident(t.def.columns[static_cast<size_t>(i)].name));
+  PXT_TRY(OwnedStmt s, c.prepare("SELECT " + join(names, ", ") + " FROM " + t.qname + where.where));
+  bind_filter(s.get(), where, 1);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    for (int k = 0; k < static_cast<int>(cols.size()); ++k) {
+      if (const auto* text = sqlite3_column_text(s.get(), k))
+        out.emplace_back(reinterpret_cast<const char*>(text));
+    }
+  }
+  if (rc != SQLITE_DONE) return map_error(c.db(), rc, "reading the files an update replaces");
+  return out;
+}
+
+std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vector<int>& cols) {
+  std::vector<std::string> out;
+  for (const Row& r : rows) {
+    for (int i : cols) {
+      if (const auto* s = std::get_if<std::string>(&r[static_cast<size_t>(i)])) out.push_back(*s);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
@@ -252,7 +285,9 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
+  CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    CreatedFilesScope scope(created);
     PXT_TRY(auto info, fresh(c, t));
     PXT_TRY(sqlite3_stmt * s,
             c.cached_as(insert_key(*info, idx, true), [&] { return insert_sql(*info, idx, true); }));
@@ -273,6 +308,7 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
     }
     return {};
   }));
+  created.keep_referenced(out);
   return out;
 }
 
@@ -280,6 +316,8 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
                                            const RowSource& next) {
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
   PXT_TRY(Lease c, conn());
+  CreatedFiles created(media_dir());
+  CreatedFilesScope scope(created);
   WriteTxn txn(writer_mu_, *c);
   PXT_CHECK(txn.begin());
   PXT_TRY(auto info, fresh(*c, t));
@@ -305,6 +343,7 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
     }
   }
   PXT_CHECK(txn.commit());
+  created.keep();
   return n;
 }
 
@@ -320,12 +359,25 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   PXT_TRY(std::vector<int> idx, plan_inputs(t, names, false));
   PXT_CHECK(check_row(t, idx, values, true));
   std::vector<Row> out;
+  CreatedFiles created(media_dir());
+  std::vector<int> replaced;           // changed media columns: their old files go unless reused
+  std::vector<std::string> old_files;  // their values before the update
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    CreatedFilesScope scope(created);
+    out.clear();
     PXT_TRY(auto info, fresh(c, t));
     const TableDef& def = info->def;
     int first_filter = static_cast<int>(idx.size()) + 1;
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
     std::vector<int> affected = affected_computed(def, info->order, idx);
+    // The media files the update replaces: old values of changed inputs (a new upload) and of
+    // recomputed media columns (a new resize(...) result).
+    std::vector<int> changed = idx;
+    changed.insert(changed.end(), affected.begin(), affected.end());
+    replaced = media_columns(def, changed);
+    if (!replaced.empty()) {
+      PXT_TRY(old_files, column_files(c, *info, replaced, filter));
+    }
     std::string base = updated_row(*info, idx, affected);
     std::string sql = update_sql(*info, idx, affected, base) + where.where + " RETURNING *";
     auto prepared = c.cached(sql);
@@ -348,14 +400,20 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     }
     return {};
   }));
+  created.keep_referenced(out);
+  if (!replaced.empty()) remove_replaced_files(media_dir(), old_files, files_in(out, replaced));
   return out;
 }
 
 Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
   int64_t n = 0;
+  std::vector<std::string> gone;
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    gone.clear();
     PXT_TRY(auto info, fresh(c, t));
     PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
+    auto collected = collect_media(c, *info, media_columns(info->def), &where, 1, gone);
+    if (!collected) return collected.error();
     auto prepared = c.cached("DELETE FROM " + info->qname + where.where);
     if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
     StmtUse use(*prepared);
@@ -365,6 +423,7 @@ Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
     n = sqlite3_changes64(c.db());
     return {};
   }));
+  remove_media_files(media_dir(), gone);
   return n;
 }
 
@@ -373,6 +432,9 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, false));
   PXT_CHECK(check_row(t, idx, inputs, false));
   PXT_TRY(Lease c, conn());
+  // Files made here are the response's values; they belong to no row (see README: compute routes).
+  CreatedFiles created(media_dir());
+  CreatedFilesScope scope(created);
   ReadTxn txn(*c);
   PXT_CHECK(txn.begin());
   PXT_TRY(auto info, fresh(*c, t));
@@ -391,6 +453,7 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
         *c, rc, def, info->order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
   }
   read_row(s, def, out);
+  created.keep_referenced({out});
   return out;
 }
 

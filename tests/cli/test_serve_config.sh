@@ -162,14 +162,15 @@ type = "insert"
 table = "app.users"
 path = "/c"
 [service.routes.export_sql]
-db_connect = "postgresql://localhost/x"
+db_connect = "sqlite:///missing-target.db"
 table = "out"
 TOML
 expect_status 1 "$PXT" serve --config later.toml --dry-run
-for want in "later.toml:14: uploadfile_inputs: not supported yet" \
-  "later.toml:16: return_fileresponse: not supported yet" "later.toml:21: export_sql: not supported yet"; do
+for want in "later.toml:22: export_sql.db_connect: route POST /c: cannot open SQLite database 'missing-target.db'"; do
   expect_contains "$ERR" "$want" "not supported yet"
 done
+expect_not_contains "$ERR" "uploadfile_inputs" "uploads are supported"
+expect_not_contains "$ERR" "return_fileresponse" "file responses are supported"
 expect_not_contains "$ERR" "background" "background jobs are supported"
 pass "not supported yet"
 

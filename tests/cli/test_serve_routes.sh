@@ -229,8 +229,7 @@ expect_eq "$(cat "$TMP/body")" '{"detail":"Method Not Allowed"}' "405 detail"
 http POST /v1/lookup '{"id": 1}'
 expect_eq "$STATUS" 405 "POST on a GET query route"
 http GET /v1/media/anything.png
-expect_eq "$STATUS" 404 "media not yet"
-expect_contains "$BODY" "not supported yet" "media detail says so"
+expect_eq "$STATUS $BODY" '404 {"detail":"Not Found"}' "no such media file"
 http GET /v1/jobs/0123456789abcdef
 expect_eq "$STATUS" 404 "unknown job"
 expect_eq "$BODY" '{"detail":"unknown job id"}' "unknown job detail"

@@ -1,0 +1,82 @@
+#pragma once
+// What a SQL function sees besides its arguments, and the clean-up contract for the media files
+// that functions create (image functions store each result as a new file under media/).
+//
+// The contract, for every backend's write path (insert, insert_stream, update, compute):
+//   CreatedFiles created(media_dir);          // before the write
+//   ... inside the code that runs the statement, on the thread that runs it:
+//   CreatedFilesScope scope(created);         // functions called now record their new files
+//   ... after the write:
+//   created.keep();                           // only once the write is committed
+//   (or created.keep_referenced(rows) when the write returns its stored rows)
+// A CreatedFiles that is destroyed without keep() removes every file it recorded, so a write
+// that fails, is rolled back (a group-commit savepoint, a later column failing, a primary-key
+// conflict) or returns early leaves no file behind.
+//
+// A function that creates a file and finds no scope on its thread (a plain SELECT, a where
+// clause, a query) refuses to run: nothing would own the file.
+//
+// Thread-safety: a CreatedFiles is used by one thread at a time (the thread running the write);
+// the scope is per thread, so concurrent writes never see each other's files.
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/types.hpp"
+
+namespace pxt {
+
+class CreatedFiles {
+ public:
+  explicit CreatedFiles(std::filesystem::path media_dir) : media_dir_(std::move(media_dir)) {}
+  ~CreatedFiles() { remove_all(); }
+  CreatedFiles(const CreatedFiles&) = delete;
+  CreatedFiles& operator=(const CreatedFiles&) = delete;
+
+  // Records rel (a relative media name) as created by the current write.
+  void add(std::string rel) { files_.push_back(std::move(rel)); }
+  // The write committed: the files now belong to rows; forget them.
+  void keep() { files_.clear(); }
+  // The write committed these rows: keeps the files they reference and removes the others (a
+  // function the backend evaluated more often than the rows needed), then forgets them all.
+  void keep_referenced(const std::vector<Row>& rows);
+  // Removes every recorded file (idempotent) and forgets them.
+  void remove_all();
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  std::filesystem::path media_dir_;
+  std::vector<std::string> files_;
+};
+
+// Makes `files` the current thread's sink for created files until the scope ends (scopes nest;
+// the innermost wins).
+class CreatedFilesScope {
+ public:
+  explicit CreatedFilesScope(CreatedFiles& files);
+  ~CreatedFilesScope();
+  CreatedFilesScope(const CreatedFilesScope&) = delete;
+  CreatedFilesScope& operator=(const CreatedFilesScope&) = delete;
+
+ private:
+  CreatedFiles* previous_;
+};
+
+// The current thread's sink, or nullptr outside any CreatedFilesScope.
+CreatedFiles* current_created_files();
+
+// Passed to context-aware SQL functions: the home's media folder of the store whose connection
+// called them, and the current thread's sink (nullptr when created files would have no owner).
+struct FunctionContext {
+  std::filesystem::path media_dir;
+  CreatedFiles* created = nullptr;
+};
+
+// Removes the media files an update replaced: each name in old_files that is not in new_files
+// (an update that recomputes resize(...) leaves the previous result unreferenced). Call only
+// after the update committed. Names that are not valid media names are ignored.
+void remove_replaced_files(const std::filesystem::path& media_dir, const std::vector<std::string>& old_files,
+                           const std::vector<std::string>& new_files);
+
+}  // namespace pxt
