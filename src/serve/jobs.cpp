@@ -204,6 +204,8 @@ void Jobs::run_one(Item& item) {
     res.body = R"({"detail":"internal server error"})";
     log_note_error("unhandled exception of unknown type");
   }
+  // Drop what the work held (e.g. uploaded files it did not store) before the outcome is visible.
+  item.work = nullptr;
   bool ok = res.status >= 200 && res.status < 300;
   JobRecord rec = finished(item.id, ok ? "done" : "error");
   if (ok) {

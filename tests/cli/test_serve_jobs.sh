@@ -224,6 +224,48 @@ expect_eq "$STATUS" 404 "expired job"
 pass "ttl"
 stop_server
 
+# ---- uploads are stored before the job is queued; export_sql runs inside the job ----
+/usr/bin/python3 -c 'from PIL import Image; Image.new("RGB", (8, 8), "red").save("red.png")'
+sqlite3 "$TMP/target.db" 'CREATE TABLE pics (id INTEGER PRIMARY KEY, image TEXT)'
+cat >pics.toml <<'TOML'
+dirs = ["app"]
+[[tables]]
+path = "app.pics"
+primary_key = ["id"]
+columns = [ { name = "id", type = "Int", required = true }, { name = "image", type = "Image" } ]
+TOML
+cat >media.toml <<TOML
+[[service]]
+name = "media"
+prefix = "/v1"
+modules = ["pics"]
+
+[[service.routes]]
+type = "insert"
+table = "app.pics"
+path = "/pics"
+uploadfile_inputs = ["image"]
+background = true
+[service.routes.export_sql]
+db_connect = "sqlite:///$TMP/target.db"
+table = "pics"
+TOML
+start_server media --config media.toml
+BODY=$(curl -s -F id=1 -F image=@red.png "http://127.0.0.1:$PORT/v1/pics")
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -r .status <<<"$BODY")" done "upload job: $BODY"
+IMG=$(jq -r .result.image <<<"$BODY")
+[[ "$IMG" == http* ]] || IMG="http://127.0.0.1:$PORT$IMG"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$IMG")" 200 "the uploaded file is served"
+expect_eq "$(sqlite3 "$TMP/target.db" 'SELECT count(*) FROM pics WHERE id = 1')" 1 "exported by the job"
+FILES=$(find "$PXT_HOME/media" -type f | wc -l)
+BODY=$(curl -s -F id=1 -F image=@red.png "http://127.0.0.1:$PORT/v1/pics")
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -r .status <<<"$BODY")" error "a failed upload job"
+expect_eq "$(find "$PXT_HOME/media" -type f | wc -l)" "$FILES" "the failed job's upload was removed"
+pass "uploads and export_sql in jobs"
+stop_server
+
 # ---- refused at registration ----
 cat >bad.toml <<'TOML'
 [[service]]
