@@ -12,10 +12,50 @@
 #include "cli/commands.hpp"
 #include "cli/json_rows.hpp"
 #include "cli/output.hpp"
+#include "store/media.hpp"
 
 namespace pxt {
 
 namespace {
+
+// Media inputs given as data: URIs become files under media/ before the insert; unless keep()
+// is called (the insert committed), the destructor removes them again.
+class MediaInputs {
+ public:
+  MediaInputs(CliContext& ctx, const TableDef& t, const std::vector<std::string>& columns)
+      : dir_(ctx.store().media_dir()) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const ColumnDef* c = t.find(columns[i]);
+      if (c != nullptr && is_media(c->type)) media_.emplace_back(i, c);
+    }
+  }
+  ~MediaInputs() {
+    for (const auto& n : adopted_) media::remove(dir_, n);
+  }
+  MediaInputs(const MediaInputs&) = delete;
+  MediaInputs& operator=(const MediaInputs&) = delete;
+
+  Result<void> materialize(Row& row) {
+    for (const auto& [i, col] : media_) {
+      auto* s = std::get_if<std::string>(&row[i]);
+      if (s == nullptr) continue;
+      auto rel = media::adopt_data_uri(dir_, col->type, *s);
+      if (!rel) {
+        return make_error(rel.error().code, fmt::format("column '{}' ({}): {}", col->name,
+                                                        type_name(col->type), rel.error().message));
+      }
+      adopted_.push_back(*rel);
+      *s = std::move(*rel);
+    }
+    return {};
+  }
+  void keep() { adopted_.clear(); }
+
+ private:
+  std::string dir_;
+  std::vector<std::pair<size_t, const ColumnDef*>> media_;
+  std::vector<std::string> adopted_;
+};
 
 struct InsertOpts {
   std::string path, json, file;
@@ -31,10 +71,12 @@ void insert_inline(CliContext& ctx, const TableDef& t, const std::string& text) 
                                rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset() + 1)));
   }
   JsonRowConverter conv(t);
+  MediaInputs media(ctx, t, conv.columns());
   std::vector<Row> rows;
   auto add = [&](const rapidjson::Value& v, size_t index) {
     Row row;
     auto r = conv.convert(v, row);
+    if (r) r = media.materialize(row);
     if (!r) {
       std::string where = doc.IsArray() ? fmt::format("row {}: ", index + 1) : std::string();
       throw Failure(make_error(r.error().code, where + r.error().message));
@@ -47,6 +89,7 @@ void insert_inline(CliContext& ctx, const TableDef& t, const std::string& text) 
     add(doc, 0);
   }
   std::vector<Row> stored = ctx.store().insert(t, conv.columns(), rows).take();
+  media.keep();
   Out out;
   RowPrinter printer(out, ctx.json ? RowFormat::Json : RowFormat::Table, out_columns(t, {}),
                      media_prefix(ctx));
@@ -89,6 +132,7 @@ void insert_file(CliContext& ctx, const TableDef& t, const std::string& file) {
   }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(use_stdin ? nullptr : in, &std::fclose);
   JsonRowConverter conv(t);
+  MediaInputs media(ctx, t, conv.columns());
   JsonlReader reader(in, use_stdin ? "<stdin>" : file, conv);
   Progress progress;
   int64_t produced = 0;
@@ -98,6 +142,13 @@ void insert_file(CliContext& ctx, const TableDef& t, const std::string& file) {
     if (!r) {
       reader_failed = true;
       return r;
+    }
+    if (*r) {
+      if (auto m = media.materialize(row); !m) {
+        reader_failed = true;
+        return make_error(m.error().code,
+                          fmt::format("{}:{}: {}", reader.display_name(), reader.line(), m.error().message));
+      }
     }
     if (*r) progress.tick(++produced);
     return r;
@@ -112,6 +163,7 @@ void insert_file(CliContext& ctx, const TableDef& t, const std::string& file) {
     }
     throw Failure(e);
   }
+  media.keep();
   int64_t n = *result;
   if (ctx.json) {
     std::printf("{\"num_rows\":%lld}\n", static_cast<long long>(n));

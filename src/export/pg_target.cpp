@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 
 #include "export/sql_backend.hpp"
 #include "store/values.hpp"
@@ -16,8 +17,10 @@ namespace pxt {
 namespace {
 
 constexpr const char* kConnectTimeoutSec = "5";
-// Server side: a statement that runs longer is cancelled by PostgreSQL itself.
-constexpr const char* kServerOptions = "-c statement_timeout=10000";
+// Server side: a statement that runs longer is cancelled by PostgreSQL itself. Set only when the
+// URL (options=-c...) or the role did not choose one, so a user's setting wins.
+constexpr const char* kStatementTimeoutSql =
+    "SELECT set_config('statement_timeout', '10s', false) WHERE current_setting('statement_timeout') = '0'";
 // Client side: beyond this the connection is dropped (e.g. the server is stopped, not dead).
 constexpr int kClientTimeoutMs = 15000;
 
@@ -89,8 +92,23 @@ class PgConnection final : public SqlConnection {
         text[i] = value_to_text(values[i], std::nullopt);
       params[i] = text[i].c_str();
     }
-    if (!PQsendQueryParams(c_, sql.c_str(), static_cast<int>(values.size()), nullptr, params.data(), nullptr,
-                           nullptr, 0)) {
+    // Each statement is prepared once per connection: a route's insert is then only bound and
+    // executed, with no parsing or planning on the server.
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      std::string name = "pxt_" + std::to_string(prepared_.size());
+      ResultPtr r(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
+      if (PQresultStatus(r.r) != PGRES_COMMAND_OK) {
+        broken_ = PQstatus(c_) != CONNECTION_OK;
+        const char* primary = PQresultErrorField(r.r, PG_DIAG_MESSAGE_PRIMARY);
+        // A statement that failed to prepare was not run, but it was sent.
+        *sent = !broken_;
+        return make_error(Errc::io, primary ? primary : trimmed_error(PQerrorMessage(c_)));
+      }
+      it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    if (!PQsendQueryPrepared(c_, it->second.c_str(), static_cast<int>(values.size()), params.data(), nullptr,
+                             nullptr, 0)) {
       broken_ = PQstatus(c_) != CONNECTION_OK;
       return make_error(Errc::io, trimmed_error(PQerrorMessage(c_)));
     }
@@ -200,20 +218,27 @@ ORDER BY a.attnum)";
 
   PGconn* c_;
   bool broken_ = false;
+  std::map<std::string, std::string> prepared_;  // SQL -> statement name on this connection
 };
 
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> connect_postgres(const SqlUrl& url) {
-  // The URL's own parameters come first; ours fill in what it leaves out.
-  const char* keys[] = {"connect_timeout", "options", "application_name", "dbname", nullptr};
-  const char* vals[] = {kConnectTimeoutSec, kServerOptions, "pxt-export", url.conninfo.c_str(), nullptr};
+  // The URL's own parameters (dbname is expanded last) override these defaults.
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* vals[] = {kConnectTimeoutSec, "pxt-export", url.conninfo.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, vals, 1);
   if (!c) return make_error(Errc::io, "cannot connect to " + url.redacted + ": out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
     std::string why = trimmed_error(PQerrorMessage(c));
     PQfinish(c);
     return make_error(Errc::io, "cannot connect to " + url.redacted + ": " + why);
+  }
+  ResultPtr r(PQexec(c, kStatementTimeoutSql));
+  if (PQresultStatus(r.r) != PGRES_TUPLES_OK) {
+    std::string why = trimmed_error(PQerrorMessage(c));
+    PQfinish(c);
+    return make_error(Errc::io, "cannot set up the connection to " + url.redacted + ": " + why);
   }
   return std::unique_ptr<SqlConnection>(new PgConnection(c));
 }

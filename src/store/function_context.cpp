@@ -1,6 +1,7 @@
 #include "store/function_context.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string_view>
 #include <unordered_set>
 
@@ -29,6 +30,31 @@ void CreatedFiles::keep_referenced(const std::vector<Row>& rows) {
     if (!used.count(rel)) media::remove(media_dir_, rel);
   }
   files_.clear();
+}
+
+std::optional<std::string> CreatedFiles::take(const std::string& call) {
+  auto it = ahead_results_.find(call);
+  if (it == ahead_results_.end()) return std::nullopt;
+  std::string rel = std::move(it->second);
+  ahead_results_.erase(it);
+  return rel;
+}
+
+std::string call_key(std::string_view fn, const std::vector<Value>& args) {
+  std::string key(fn);
+  for (const Value& v : args) {
+    key += '\x1f';
+    key += static_cast<char>('0' + v.index());
+    if (const auto* i = std::get_if<int64_t>(&v)) key += std::to_string(*i);
+    if (const auto* d = std::get_if<double>(&v)) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", *d);
+      key += buf;
+    }
+    if (const auto* b = std::get_if<bool>(&v)) key += *b ? '1' : '0';
+    if (const auto* s = std::get_if<std::string>(&v)) key += *s;
+  }
+  return key;
 }
 
 CreatedFilesScope::CreatedFilesScope(CreatedFiles& files) : previous_(t_current) { t_current = &files; }

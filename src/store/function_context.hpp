@@ -19,8 +19,10 @@
 // Thread-safety: a CreatedFiles is used by one thread at a time (the thread running the write);
 // the scope is per thread, so concurrent writes never see each other's files.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "store/types.hpp"
@@ -45,10 +47,28 @@ class CreatedFiles {
   void remove_all();
   const std::vector<std::string>& files() const { return files_; }
 
+  // Computing ahead: a write may evaluate its file-creating calls before it takes the store's
+  // writer lock (they take milliseconds; SQLite's part takes microseconds), so writers are not
+  // held up and image work runs in parallel. While `ahead` is set, each call's result is
+  // remembered by its function and arguments; afterwards, the write's own identical call takes
+  // a remembered file (each at most once) instead of creating another.
+  void set_ahead(bool ahead) { ahead_ = ahead; }
+  bool ahead() const { return ahead_; }
+  void remember(std::string call, std::string rel) {
+    ahead_results_.emplace(std::move(call), std::move(rel));
+  }
+  // A remembered result for call, removed from the memo; nullopt when there is none.
+  std::optional<std::string> take(const std::string& call);
+
  private:
   std::filesystem::path media_dir_;
   std::vector<std::string> files_;
+  bool ahead_ = false;
+  std::unordered_multimap<std::string, std::string> ahead_results_;
 };
+
+// A key for a call: the function name and its arguments with their types.
+std::string call_key(std::string_view fn, const std::vector<Value>& args);
 
 // Makes `files` the current thread's sink for created files until the scope ends (scopes nest;
 // the innermost wins).

@@ -26,8 +26,9 @@ struct SqlFunction {
   // document functions). The context names the calling store's media folder and the sink for
   // files the call creates (function_context.hpp).
   std::function<Result<Value>(const FunctionContext& ctx, const std::vector<Value>& args)> with_context;
-  // The result is a media file the call created (resize, thumbnail, ...): an update that
-  // recomputes the column removes the previous file.
+  // The result is a media file the call created (resize, thumbnail, ...): such a call is never
+  // copied into several places of a statement (each copy would create a file), and it refuses to
+  // run where no write owns the file (function_context.hpp).
   bool creates_file = false;
 };
 
@@ -39,8 +40,8 @@ std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
 // The registered function named `name` (case-insensitive) or nullptr.
 std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
 // Whether the computed expression is a call of a function that creates a media file (its
-// outermost call, e.g. "thumbnail(photo, 256)"): such a column's old value is removed when an
-// update recomputes it.
+// outermost call, e.g. "thumbnail(photo, 256)"): layered_select keeps such a column's layer from
+// being flattened into the next.
 bool creates_media_file(std::string_view computed_expr);
 
 }  // namespace pxt

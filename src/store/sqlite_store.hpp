@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "store/function_context.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
 
@@ -151,6 +152,10 @@ class SqliteStore final : public Store {
   // The current definition of t; schema_changed when t is stale.
   Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
+  // Evaluates every column of t for one input row in a read transaction (compute() and the
+  // computing-ahead of file-creating functions, function_context.hpp); files go to `created`.
+  Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                       const Row& inputs);
   Result<void> init_catalog(Conn& c);
   // Creates pxt$jobs in a home made before jobs existed (sqlite_jobs.cpp).
   Result<void> init_jobs_table(Conn& c);

@@ -278,6 +278,12 @@ std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vecto
   return out;
 }
 
+// Whether a computed column of def is a call of a file-creating function (resize(...), ...).
+bool creates_files(const TableDef& def) {
+  return std::any_of(def.columns.begin(), def.columns.end(),
+                     [](const ColumnDef& c) { return c.is_computed() && creates_media_file(c.computed); });
+}
+
 }  // namespace
 
 Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
@@ -286,6 +292,13 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
   CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
+  if (creates_files(t)) {
+    // Image work takes milliseconds: do it before the write, outside the writer lock, so other
+    // writers are not held up and several inserts' images are made in parallel.
+    created.set_ahead(true);
+    for (const Row& row : rows) PXT_CHECK(evaluate(created, t, idx, row));
+    created.set_ahead(false);
+  }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     CreatedFilesScope scope(created);
     PXT_TRY(auto info, fresh(c, t));
@@ -431,9 +444,16 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
                                  const Row& inputs) {
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, false));
   PXT_CHECK(check_row(t, idx, inputs, false));
-  PXT_TRY(Lease c, conn());
-  // Files made here are the response's values; they belong to no row (see README: compute routes).
+  // Files made here are the response's values and belong to no row: they stay.
   CreatedFiles created(media_dir());
+  PXT_TRY(Row out, evaluate(created, t, idx, inputs));
+  created.keep_referenced({out});
+  return out;
+}
+
+Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                  const Row& inputs) {
+  PXT_TRY(Lease c, conn());
   CreatedFilesScope scope(created);
   ReadTxn txn(*c);
   PXT_CHECK(txn.begin());
@@ -453,7 +473,6 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
         *c, rc, def, info->order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
   }
   read_row(s, def, out);
-  created.keep_referenced({out});
   return out;
 }
 

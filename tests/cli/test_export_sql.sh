@@ -140,6 +140,23 @@ expect_not_contains "$BODY" "s3cret" "OpenAPI"
 stop_server
 pass "500 when the target table is dropped"
 
+# A statement past statement_timeout (here set through the URL's libpq options, which win over
+# pxt's 10 s default) fails the request with 500; the connection stays usable.
+pg_sql "CREATE TABLE slow (id bigint, name text);
+        CREATE FUNCTION nap() RETURNS trigger LANGUAGE plpgsql AS \$\$
+          BEGIN IF NEW.name = 'slow' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END \$\$;
+        CREATE TRIGGER nap BEFORE INSERT ON slow FOR EACH ROW EXECUTE FUNCTION nap();"
+start_server insert --table app.users --path /slow --inputs id name --outputs id name \
+  --export-sql-db-connect "$PG_URL?options=-c%20statement_timeout%3D300" --export-sql-table slow
+http POST /slow '{"id": 20, "name": "slow"}'
+expect_eq "$STATUS" 500 "statement timeout: $BODY"
+expect_contains "$BODY" "canceling statement due to statement timeout" "timeout reason"
+http POST /slow '{"id": 21, "name": "quick"}'
+expect_eq "$STATUS" 200 "after a timeout: $BODY"
+expect_eq "$(pg_sql "SELECT string_agg(id::text, ',') FROM slow")" "21" "only the quick row"
+stop_server
+pass "statement timeout"
+
 # Every validation error at registration, each naming route, target and column.
 check_route() {  # want route-fragment
   local want=$1

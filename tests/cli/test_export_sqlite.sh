@@ -98,3 +98,24 @@ expect_contains "$ERR" "column 'name' of table 'main.typed' in sqlite:///target.
 dry sqlite:// gen
 expect_contains "$ERR" "SQLite URL 'sqlite://' must name a file" "bad url"
 pass "sqlite validation"
+
+# A media output is exported as the URL the response carries.
+/usr/bin/python3 -c "from PIL import Image; Image.new('RGB', (4, 4), 'red').save('a.jpg')"
+sqlite3 target.db "CREATE TABLE pics (id INTEGER, photo TEXT)"
+cat >media.toml <<'TOML'
+dirs = ["pix"]
+[[tables]]
+path = "pix.photos"
+columns = [ { name = "id", type = "Int" }, { name = "photo", type = "Image" } ]
+TOML
+"$PXT" schema update media.toml >/dev/null
+start_server insert --table pix.photos --path /pics --inputs id --uploadfile-inputs photo --outputs id photo \
+  --export-sql-db-connect sqlite:///target.db --export-sql-table pics
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=1 -F photo=@a.jpg "http://127.0.0.1:$PORT/pics")
+BODY=$(cat "$TMP/body")
+expect_eq "$STATUS" 200 "upload: $BODY"
+url=$(jq -r .photo <<<"$BODY")
+expect_contains "$url" "/media/" "response URL"
+expect_eq "$(sqlite3 target.db "SELECT id, photo FROM pics")" "1|$url" "exported URL"
+stop_server
+pass "media exported as URLs"

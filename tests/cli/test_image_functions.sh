@@ -76,3 +76,89 @@ expect_contains "$out" '.webp"' "convert to webp"
 expect_contains "$out" '"rw":200' "rotate 90 swaps the sides"
 expect_eq "$(count_files)" "8" "three more results"
 pass "crop, convert, grayscale, rotate"
+
+# The reference's /resize example, exactly as its curl line: an uploaded image and two form
+# fields in, the resized image out as the raw file.
+PXT=$(realpath "$PXT")
+cd "$TMP"
+PY=/usr/bin/python3
+mkdir -p my_dir
+cat >schema.toml <<'TOML'
+dirs = ["my_dir"]
+
+[[tables]]
+path = "my_dir/images"
+columns = [
+  { name = "image", type = "Image" },
+  { name = "width", type = "Int" },
+  { name = "height", type = "Int" },
+  { name = "resized", computed = "resize(image, width, height)" },
+  { name = "thumb", computed = "thumbnail(image, 64)" },
+]
+
+[[tables]]
+path = "my_dir/docs"
+columns = [
+  { name = "doc", type = "Document" },
+  { name = "text", computed = "document_text(doc)" },
+]
+TOML
+cat >service.toml <<'TOML'
+[[service]]
+name = "images"
+modules = ["schema"]
+
+[[service.routes]]
+type = "insert"
+table = "my_dir/images"
+path = "/resize"
+inputs = ["width", "height"]
+uploadfile_inputs = ["image"]
+outputs = ["resized"]
+return_fileresponse = true
+
+[[service.routes]]
+type = "insert"
+table = "my_dir/images"
+path = "/thumb"
+inputs = ["width", "height"]
+uploadfile_inputs = ["image"]
+outputs = ["thumb", "resized"]
+
+[[service.routes]]
+type = "insert"
+table = "my_dir/docs"
+path = "/text"
+uploadfile_inputs = ["doc"]
+outputs = ["text"]
+TOML
+$PY -c '
+from PIL import Image
+Image.linear_gradient("L").resize((1600, 1200)).convert("RGB").save("photo.jpg", quality=90)'
+start_server images --config service.toml
+before=$(count_files)
+curl -s -X POST "http://127.0.0.1:$PORT/resize" \
+  -F image=@photo.jpg -F width=640 -F height=480 \
+  --output resized.jpg -w '%{http_code} %{content_type}' >meta.txt
+expect_eq "$(cat meta.txt)" "200 image/jpeg" "POST /resize answers the file"
+expect_eq "$($PY -c 'from PIL import Image; im = Image.open("resized.jpg"); print(im.format, im.size)')" \
+  "JPEG (640, 480)" "the answer is a 640x480 JPEG"
+expect_eq "$(count_files)" "$((before + 3))" "the upload, its resize and its thumbnail are stored"
+pass "the reference's /resize example"
+
+out=$(curl -s -X POST "http://127.0.0.1:$PORT/thumb" -F image=@photo.jpg -F width=32 -F height=32)
+url=$(echo "$out" | $PY -c 'import json, sys; print(json.load(sys.stdin)["thumb"])')
+curl -s "http://127.0.0.1:$PORT$url" -o thumb.jpg
+expect_eq "$($PY -c 'from PIL import Image; print(Image.open("thumb.jpg").size)')" "(64, 48)" "thumbnail served under /media"
+before=$(count_files)
+code=$(curl -s -o body.json -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/resize" \
+  -F image=@photo.jpg -F width=0 -F height=480)
+expect_eq "$code" "400" "a bad size is the client's error"
+expect_contains "$(cat body.json)" "resize(): argument 'w' must be between 1 and 16384, got 0" "the error names the function and argument"
+expect_eq "$(count_files)" "$before" "a failed insert leaves neither the upload nor a result"
+pass "errors over HTTP"
+
+printf '<html><body><p>Hello <b>HTTP</b> &amp; friends</p></body></html>' >page.html
+out=$(curl -s -X POST "http://127.0.0.1:$PORT/text" -F doc=@page.html)
+expect_eq "$out" '{"text":"Hello HTTP & friends"}' "document_text of an uploaded HTML document"
+pass "document_text over HTTP"

@@ -264,6 +264,18 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -F n=2 "$BASE/v1/photo")
 expect_eq "$STATUS" 422 "required upload missing"
 pass "return_fileresponse and query rows"
 
+# ---- OpenAPI: multipart request bodies, file responses ----
+http GET /openapi.json
+expect_eq "$(jq -r '.paths["/v1/upload"].post.requestBody.content | keys[0]' <<<"$BODY")" multipart/form-data \
+  "upload route documents a multipart body"
+REQ=$(jq -r '.paths["/v1/upload"].post.requestBody.content["multipart/form-data"].schema["$ref"]' <<<"$BODY")
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].properties.image.anyOf[0]" <<<"$BODY")" \
+  '{"type":"string","format":"binary"}' "file part schema"
+expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].required" <<<"$BODY")" '["id"]' "required parts"
+expect_eq "$(jq -r '.paths["/v1/photo"].post.responses["200"].content | keys[0]' <<<"$BODY")" \
+  application/octet-stream "file response documented"
+pass "OpenAPI multipart bodies"
+
 # ---- files go with their rows ----
 n=$(media_count)
 http POST /v1/delete '{"id": 1}'
@@ -306,6 +318,18 @@ columns = [
   { name = "height", type = "Int" },
   { name = "resized", type = "Image", computed = "resize(image, width, height)" },
 ]
+[[tables]]
+path = "my_dir.sized"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "Int", required = true },
+  { name = "image", type = "Image" },
+  { name = "w", type = "Int" },
+  { name = "resized", type = "Image", computed = "resize(image, w, w)" },
+]
+[[tables]]
+path = "my_dir.videos"
+columns = [ { name = "video", type = "Video" } ]
 [[queries]]
 name = "same_size"
 params = [ { name = "image", type = "Image" } ]
@@ -328,6 +352,22 @@ type = "query"
 path = "/size"
 query = "resize.same_size"
 uploadfile_inputs = ["image"]
+[[service.routes]]
+type = "insert"
+table = "my_dir.sized"
+path = "/sized/new"
+[[service.routes]]
+type = "update"
+table = "my_dir.sized"
+path = "/sized"
+inputs = ["w"]
+outputs = ["resized"]
+return_fileresponse = true
+[[service.routes]]
+type = "insert"
+table = "my_dir.videos"
+path = "/video"
+uploadfile_inputs = ["video"]
 TOML
 $PY -c 'from PIL import Image; Image.new("RGB", (1280, 960), (10, 120, 200)).save("photo.jpg")'
 start_server resize --config resize_service.toml
@@ -343,3 +383,44 @@ expect_eq "$(media_count)" "$n" "a query's upload is not kept"
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F image=@plain.txt "http://127.0.0.1:$PORT/size")
 expect_eq "$STATUS" 422 "query upload is validated"
 pass "the /resize example and query uploads"
+
+# ---- update with return_fileresponse: the recomputed file, the old one removed ----
+http POST /sized/new "{\"id\": 1, \"image\": \"data:image/jpeg;base64,$(base64 -w0 photo.jpg)\", \"w\": 32}"
+expect_eq "$STATUS" 200 "insert with a data: URI and a computed image: $BODY"
+n=$(media_count)
+STATUS=$(curl -s -o "$TMP/up.jpg" -w '%{http_code}' -H 'Content-Type: application/json' -d '{"id": 1, "w": 48}' \
+  "http://127.0.0.1:$PORT/sized")
+expect_eq "$STATUS" 200 "update file response"
+expect_eq "$($PY -c 'import sys; from PIL import Image; print(Image.open(sys.argv[1]).size)' "$TMP/up.jpg")" \
+  "(48, 48)" "update answers with the recomputed file"
+expect_eq "$(media_count)" "$n" "the replaced file is removed"
+http POST /sized '{"id": 2, "w": 10}'
+expect_eq "$STATUS" 404 "update file response without a row"
+pass "update with return_fileresponse"
+
+# ---- a large upload streams to disk: the server's peak memory does not grow with it ----
+{ printf '\0\0\0\x18ftypisom\0\0\0\0isommp41'; head -c $((80 << 20)) /dev/zero; } >large.mp4
+curl -s -o /dev/null -F video=@plain.txt "http://127.0.0.1:$PORT/video" || true  # warm up the route
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+before=$(hwm)
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F video=@large.mp4 "http://127.0.0.1:$PORT/video")
+expect_eq "$STATUS" 200 "80 MB upload: $(cat "$TMP/body")"
+after=$(hwm)
+[ $((after - before)) -lt $((16 << 10)) ] || fail "an 80 MB upload raised peak RSS by $(((after - before) >> 10)) MB"
+stored=$(find "$PXT_HOME/media" -name '*.mp4' -size +80M | wc -l)
+expect_eq "$stored" 1 "the large upload is stored whole"
+pass "80 MB upload streamed (peak RSS +$(((after - before) >> 10)) MB)"
+
+# ---- the CLI takes data: URIs too; a refused insert keeps no file ----
+stop_server
+"$PXT" create-table app.cli --column id:Int! --column img:Image --primary-key id >/dev/null
+n=$(media_count)
+"$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}" >/dev/null
+expect_eq "$(media_count)" $((n + 1)) "CLI insert stores the data: URI as a file"
+expect_status 1 "$PXT" insert app.cli "{\"id\": 1, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"
+expect_contains "$ERR" "already exists" "duplicate key"
+{ echo "{\"id\": 2, \"img\": \"data:image/png;base64,$(base64 -w0 b.png)\"}"; echo '{"id": 3, "img": "data:,x"}'; } >rows.jsonl
+expect_status 1 "$PXT" insert app.cli --file rows.jsonl
+expect_contains "$ERR" "rows.jsonl:2: column 'img' (Image)" "bulk error names the line and column"
+expect_eq "$(media_count)" $((n + 1)) "refused CLI inserts keep no file"
+pass "CLI inserts with data: URIs"

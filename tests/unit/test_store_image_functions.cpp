@@ -136,6 +136,15 @@ TEST_CASE_FIXTURE(ImageFixture, "a failed write removes the files its functions 
                            {int64_t(3), std::string("in/a.jpg"), int64_t(99)}});
   CHECK_FALSE(multi.ok());
   CHECK(count_media_files(media()) == 3);
+  // Identical calls in one write still give each row its own files (results computed ahead of
+  // the write are taken once each).
+  auto same = s().insert(
+      t, {"id", "img", "a"},
+      {{int64_t(4), std::string("in/a.jpg"), int64_t(0)}, {int64_t(5), std::string("in/a.jpg"), int64_t(0)}});
+  REQUIRE(same.ok());
+  CHECK(str(same->at(0)[4]) != str(same->at(1)[4]));
+  CHECK(str(same->at(0)[5]) != str(same->at(1)[5]));
+  CHECK(count_media_files(media()) == 7);
 }
 
 TEST_CASE_FIXTURE(ImageFixture, "group commit: a rolled-back writer's files go, the others' stay") {
