@@ -89,12 +89,12 @@ std::string job_error_text(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::string(body);
-  auto it = doc.FindMember("detail");
-  if (it == doc.MemberEnd()) return std::string(body);
-  if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
+  if (!doc.HasMember("detail")) return std::string(body);
+  const auto& detail = doc["detail"];
+  if (detail.IsString()) return std::string(detail.GetString(), detail.GetStringLength());
   JsonBuffer buf;
   JsonWriter w(buf);
-  it->value.Accept(w);
+  detail.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
 }
 
