@@ -20,7 +20,7 @@ struct ServeState {
   // service
   std::string name, config, host, prefix, title, log_format = "text";
   int port = 0;
-  std::vector<std::string> modules;
+  std::vector<std::string> modules, auth_tokens;
   bool dry_run = false;
   CLI::App* serve = nullptr;
   CLI::App* chosen = nullptr;  // the single-endpoint form used, if any
@@ -46,6 +46,10 @@ void add_service_flags(CLI::App* cmd, ServeState& st) {
   cmd->add_option("--prefix", st.prefix, "URL prefix for every route, e.g. /v1");
   cmd->add_option("--title", st.title, "title shown in the OpenAPI docs");
   cmd->add_option("--modules", st.modules, "schema modules to load first (e.g. myapp.schema)");
+  cmd->add_option("--auth-token", st.auth_tokens,
+                  "require 'Authorization: Bearer TOKEN' on every route but /healthz (repeatable; adds to "
+                  "the file's auth_tokens); pass it from the environment, e.g. --auth-token \"$API_TOKEN\"")
+      ->allow_extra_args(false);
   cmd->add_flag("--dry-run", st.dry_run, "validate and print the routes, then exit without serving");
   cmd->add_option("--log-format", st.log_format, "access log format")->check(CLI::IsMember({"text", "json"}));
 }
@@ -133,6 +137,10 @@ void apply_overrides(const ServeState& st, ServiceSpec& s) {
   set("--port", "port", s.port, st.port);
   set("--prefix", "prefix", s.prefix, st.prefix);
   set("--title", "title", s.title, st.title);
+  for (const auto& t : st.auth_tokens) {
+    s.auth_tokens.push_back(t);
+    s.key_locations["auth_tokens"] = "command line";
+  }
   for (const auto& m : st.modules) {
     if (std::find(s.modules.begin(), s.modules.end(), m) != s.modules.end()) continue;
     s.modules.push_back(m);

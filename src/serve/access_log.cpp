@@ -74,6 +74,11 @@ void log_note_error(std::string_view detail) { t_request.error.assign(detail); }
 
 const std::string& current_error_note() { return t_request.error; }
 
+double request_elapsed_seconds() {
+  if (!t_request.started) return 0;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request.start).count();
+}
+
 std::string redact_secrets(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -21,6 +21,8 @@ void log_request_start();
 // Attaches a detail to this thread's current request (e.g. an internal error message); it is
 // written with the request's access line. Later notes replace earlier ones.
 void log_note_error(std::string_view detail);
+// Seconds since log_request_start() on this thread; 0 when no request was started.
+double request_elapsed_seconds();
 // The note attached so far on this thread ("" when none); for tests.
 const std::string& current_error_note();
 

@@ -42,16 +42,28 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
     PXT_CHECK(r.add(method, "/docs", Target{Endpoint::Docs}));
     PXT_CHECK(r.add(method, "/redoc", Target{Endpoint::Redoc}));
     PXT_CHECK(r.add(method, "/healthz", Target{Endpoint::Healthz}));
+    PXT_CHECK(r.add(method, "/metrics", Target{Endpoint::Metrics}));
     PXT_CHECK(r.add_prefix(method, kDocsAssetPrefix, Target{Endpoint::DocsAsset}));
   }
   PXT_CHECK(r.add_prefix("GET", service.prefix + "/media/", Target{Endpoint::Media}));
   PXT_CHECK(r.add_prefix("HEAD", service.prefix + "/media/", Target{Endpoint::Media}));
   PXT_CHECK(r.add_prefix("GET", service.prefix + "/jobs/", Target{Endpoint::Jobs}));
   app->openapi_ = build_openapi(service, routes);
-  app->docs_html_ = swagger_ui_html(service.title);
-  app->redoc_html_ = redoc_html(service.title);
+  app->add_metric_slots(routes, service.prefix);
+  app->auth_ = BearerAuth(service.auth_tokens);
+  app->docs_public_ = service.docs_public;
+  app->cors_ = Cors(service.cors_origins);
+  if (!service.rate_limit.empty()) {
+    PXT_TRY(RateSpec rate, parse_rate_limit(service.rate_limit));
+    app->limiter_ = std::make_unique<RateLimiter>(rate);
+  }
+  // A protected spec needs the token in the browser: the pages then ask for it.
+  const bool ask_token = app->auth_.enabled() && !service.docs_public;
+  app->docs_html_ = swagger_ui_html(service.title, ask_token);
+  app->redoc_html_ = redoc_html(service.title, ask_token);
   int64_t mb = service.max_body_mb > 0 ? service.max_body_mb : 1;
   app->max_body_bytes_ = static_cast<size_t>(mb) * 1024 * 1024;
+  app->read_timeout_ = std::chrono::seconds(service.read_timeout_s > 0 ? service.read_timeout_s : 10);
   int64_t up = service.max_upload_mb > 0 ? service.max_upload_mb : 100;
   app->max_upload_bytes_ = static_cast<size_t>(up) * 1024 * 1024;
   app->prefix_ = service.prefix;
@@ -79,6 +91,7 @@ void ServeApp::handle(const httplib::Request& req, httplib::Response& res,
                       const Uploads* uploads) const noexcept {
   try {
     dispatch(req, res, uploads);
+    cors_.decorate(req, res);
   } catch (const std::exception& e) {
     res.headers.clear();
     reply_internal(res, std::string("unhandled exception: ") + e.what());
@@ -154,6 +167,8 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
       return media_->serve(rest, req, res);
     case Endpoint::Jobs:
       return handle_job_status(*jobs_, rest, res);
+    case Endpoint::Metrics:
+      return set_text(res, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
   }
 }
 

@@ -98,15 +98,15 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{"name",        "title",         "prefix",      "host",
-                                             "port",        "modules",       "max_body_mb", "max_upload_mb",
-                                             "job_workers", "job_queue_max", "job_ttl_s",   "job_shutdown_s",
-                                             "routes"};
+  static const std::vector<std::string> keys{
+      "name",        "title",         "prefix",       "host",          "port",           "modules",
+      "max_body_mb", "max_upload_mb", "job_workers",  "job_queue_max", "job_ttl_s",      "job_shutdown_s",
+      "auth_tokens", "docs_public",   "cors_origins", "rate_limit",    "read_timeout_s", "routes"};
   return keys;
 }
 
 const std::vector<std::string>& future_service_keys() {
-  static const std::vector<std::string> keys{"durability", "auth_tokens", "cors_origins", "rate_limit"};
+  static const std::vector<std::string> keys{"durability"};
   return keys;
 }
 
@@ -247,6 +247,7 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
     errs.add(location_of(s, "max_upload_mb"), "max_upload_mb",
              "must be at least 1, got " + std::to_string(s.max_upload_mb));
   check_job_settings(s, errs);
+  check_security_keys(s, errs);
   std::set<std::string> seen;
   for (const auto& m : s.modules) {
     if (!is_module_name(m))
@@ -317,7 +318,7 @@ void check_route_paths(const ServiceSpec& s, Errors& errs) {
   // The docs, the OpenAPI document and the health check live at the root; media and job URLs
   // under the prefix (they are built from the request's base URL).
   std::vector<std::string> builtin{
-      "/docs", "/redoc", "/openapi.json", "/healthz", s.prefix + "/media", s.prefix + "/jobs"};
+      "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", s.prefix + "/media", s.prefix + "/jobs"};
   auto under = [](const std::string& path, const std::string& base) {
     return path == base ||
            (path.size() > base.size() && path.compare(0, base.size(), base) == 0 && path[base.size()] == '/');

@@ -180,6 +180,11 @@ std::string describe_routes_text(const ServiceSpec& service, const std::vector<B
   out << "  Port:   " << service.port << "\n";
   if (!service.prefix.empty()) out << "  Prefix: " << service.prefix << "\n";
   if (!service.modules.empty()) out << "  Modules: " << join(service.modules, ", ") << "\n";
+  if (!service.auth_tokens.empty())  // the count only: tokens are secrets
+    out << "  Auth:   bearer (" << service.auth_tokens.size()
+        << (service.auth_tokens.size() == 1 ? " token)\n" : " tokens)\n");
+  if (!service.cors_origins.empty()) out << "  CORS:   " << join(service.cors_origins, ", ") << "\n";
+  if (!service.rate_limit.empty()) out << "  Rate limit: " << service.rate_limit << " per client\n";
   out << "  Config: " << (service.config_file.empty() ? "command line" : service.config_file) << "\n";
   out << "Routes (" << routes.size() << "):\n";
   for (const auto& b : routes) {
@@ -220,6 +225,19 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
     key(w, name);
     w.Int64(value);
   }
+  key(w, "auth_token_count");  // the tokens themselves are secrets
+  w.Uint64(service.auth_tokens.size());
+  key(w, "docs_public");
+  w.Bool(service.docs_public);
+  key(w, "cors_origins");
+  str_list(w, service.cors_origins);
+  key(w, "rate_limit");
+  if (service.rate_limit.empty())
+    w.Null();
+  else
+    str(w, service.rate_limit);
+  key(w, "read_timeout_s");
+  w.Int64(service.read_timeout_s);
   key(w, "config_file");
   if (service.config_file.empty())
     w.Null();

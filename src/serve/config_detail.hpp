@@ -63,6 +63,9 @@ bool is_service_name(std::string_view s);
 // Checks that need no catalog: formats, required fields, keys that do not fit the route type,
 // incompatible combinations. Reported against each key's location.
 void check_service_static(const ServiceSpec& s, Errors& errs);
+// auth_tokens, cors_origins, rate_limit, read_timeout_s (config_security.cpp). Token values are
+// never quoted in errors.
+void check_security_keys(const ServiceSpec& s, Errors& errs);
 void check_route_static(const RouteSpec& r, Errors& errs);
 // Duplicate method + full path and collisions with built-in endpoints.
 void check_route_paths(const ServiceSpec& s, Errors& errs);

@@ -205,6 +205,18 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   if (k == "job_queue_max") return int_field(s.job_queue_max);
   if (k == "job_ttl_s") return int_field(s.job_ttl_s);
   if (k == "job_shutdown_s") return int_field(s.job_shutdown_s);
+  if (k == "read_timeout_s") return int_field(s.read_timeout_s);
+  if (k == "rate_limit") return str_field(s.rate_limit);
+  if (k == "docs_public") {
+    auto b = boolean(v, k);
+    if (b) s.docs_public = *b;
+    return b.has_value();
+  }
+  if (k == "auth_tokens" || k == "cors_origins") {
+    auto l = str_list(v, k);
+    if (l) (k == "auth_tokens" ? s.auth_tokens : s.cors_origins) = std::move(*l);
+    return l.has_value();
+  }
   if (k == "modules") {
     auto m = str_list(v, k);
     if (m) s.modules = std::move(*m);

@@ -45,9 +45,25 @@ std::string asset_url(std::string_view name) {
   return "docs/assets/" + std::string(name) + "?v=" PXT_VERSION;
 }
 
+// The token bar of protected docs, and pxtToken() which returns the token entered in this tab.
+constexpr const char* kTokenBar =
+    R"(<form id="pxt-auth" style="font: 14px sans-serif; padding: 8px 16px; background: #f0f0f0">
+<label>API token (Bearer): <input id="pxt-token" type="password" autocomplete="off" size="40"></label>
+<button type="submit">Load</button>
+</form>
+<script>
+function pxtToken() { return sessionStorage.getItem("pxt-token") || ""; }
+document.getElementById("pxt-auth").onsubmit = function (e) {
+  e.preventDefault();
+  sessionStorage.setItem("pxt-token", document.getElementById("pxt-token").value.trim());
+  location.reload();
+};
+</script>
+)";
+
 }  // namespace
 
-std::string swagger_ui_html(std::string_view title) {
+std::string swagger_ui_html(std::string_view title, bool ask_token) {
   std::string t = html_escape(title);
   return R"(<!DOCTYPE html>
 <html lang="en">
@@ -63,12 +79,21 @@ std::string swagger_ui_html(std::string_view title) {
          R"( - Swagger UI</title>
 </head>
 <body>
-<div id="swagger-ui"></div>
+)" + std::string(ask_token ? kTokenBar : "") +
+         R"(<div id="swagger-ui"></div>
 <script src=")" +
          asset_url("swagger-ui-bundle.js") + R"("></script>
 <script>
 window.ui = SwaggerUIBundle({
-  url: "openapi.json",
+  url: "openapi.json",)" +
+         (ask_token ? R"(
+  requestInterceptor: function (req) {
+    if (pxtToken() && !req.headers.Authorization) req.headers.Authorization = "Bearer " + pxtToken();
+    return req;
+  },
+  onComplete: function () { if (pxtToken()) window.ui.preauthorizeApiKey("HTTPBearer", pxtToken()); },)"
+                    : "") +
+         R"(
   dom_id: "#swagger-ui",
   layout: "BaseLayout",
   deepLinking: true,
@@ -82,7 +107,7 @@ window.ui = SwaggerUIBundle({
 )";
 }
 
-std::string redoc_html(std::string_view title) {
+std::string redoc_html(std::string_view title, bool ask_token) {
   std::string t = html_escape(title);
   return R"(<!DOCTYPE html>
 <html lang="en">
@@ -98,10 +123,21 @@ std::string redoc_html(std::string_view title) {
 </head>
 <body>
 <noscript>ReDoc requires Javascript to function. Please enable it to browse the documentation.</noscript>
-<redoc spec-url="openapi.json"></redoc>
+)" + std::string(ask_token ? kTokenBar : "") +
+         (ask_token ? R"(<div id="redoc"></div>)" : R"(<redoc spec-url="openapi.json"></redoc>)") + R"(
 <script src=")" +
-         asset_url("redoc.standalone.js") + R"("></script>
-</body>
+         asset_url("redoc.standalone.js") +
+         R"("></script>
+)" +
+         (ask_token ? R"(<script>
+fetch("openapi.json", { headers: { Authorization: "Bearer " + pxtToken() } })
+  .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+  .then(function (spec) { Redoc.init(spec, {}, document.getElementById("redoc")); })
+  .catch(function (s) { document.getElementById("redoc").textContent = "Cannot load openapi.json (" + s + "): enter the API token above."; });
+</script>
+)"
+                    : "") +
+         R"(</body>
 </html>
 )";
 }

@@ -12,8 +12,10 @@ namespace pxt {
 // Where the pages load their assets from, relative to /docs and /redoc.
 inline constexpr std::string_view kDocsAssetPrefix = "/docs/assets/";
 
-std::string swagger_ui_html(std::string_view title);
-std::string redoc_html(std::string_view title);
+// ask_token: the service requires a bearer token for /openapi.json, so the page shows a token
+// field (kept in the tab's sessionStorage) and sends the token with every request it makes.
+std::string swagger_ui_html(std::string_view title, bool ask_token = false);
+std::string redoc_html(std::string_view title, bool ask_token = false);
 
 // Answers GET /docs/assets/<name>: the embedded asset (streamed from the binary's read-only
 // data, no copy, cacheable) or 404 {"detail": "Not Found"}. Thread-safe.

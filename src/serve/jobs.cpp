@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "serve/access_log.hpp"
+#include "serve/metrics.hpp"
 #include "util/json.hpp"
 #include "util/random.hpp"
 
@@ -56,6 +57,42 @@ JobRecord finished(std::string id, const std::string& status) {
   r.status = status;
   r.finished_ms = now_ms();
   return r;
+}
+
+// /metrics: the collector is registered once per process and reads the live Jobs, if any.
+std::mutex g_metrics_mu;
+const Jobs* g_metrics_jobs = nullptr;
+
+void append_job_metrics(std::string& out) {
+  std::lock_guard lock(g_metrics_mu);
+  if (g_metrics_jobs == nullptr) return;
+  JobCounts c = g_metrics_jobs->counts();
+  auto line = [&](const char* sample, int64_t v) {
+    out += std::string(sample) + " " + std::to_string(v) + "\n";
+  };
+  metrics::append_header(out, "pxt_jobs_queued", "Background jobs waiting for a worker", "gauge");
+  line("pxt_jobs_queued", c.queued);
+  metrics::append_header(out, "pxt_jobs_running", "Background jobs being run", "gauge");
+  line("pxt_jobs_running", c.running);
+  metrics::append_header(out, "pxt_jobs_finished_total",
+                         "Background jobs finished by this process, by status", "counter");
+  line("pxt_jobs_finished_total{status=\"done\"}", c.done);
+  line("pxt_jobs_finished_total{status=\"error\"}", c.error);
+  metrics::append_header(out, "pxt_jobs_rejected_total",
+                         "Background jobs refused with 503 (queue full or stopping)", "counter");
+  line("pxt_jobs_rejected_total", c.rejected);
+}
+
+void publish_metrics(const Jobs* jobs) {
+  static std::once_flag once;
+  std::call_once(once, [] { metrics::add_collector(append_job_metrics); });
+  std::lock_guard lock(g_metrics_mu);
+  g_metrics_jobs = jobs;
+}
+
+void unpublish_metrics(const Jobs* jobs) {
+  std::lock_guard lock(g_metrics_mu);
+  if (g_metrics_jobs == jobs) g_metrics_jobs = nullptr;
 }
 
 }  // namespace
@@ -107,10 +144,12 @@ Result<std::unique_ptr<Jobs>> Jobs::start(Store& store, JobOptions options) {
   for (int i = 0; i < options.workers; ++i)
     jobs->workers_.emplace_back([p = jobs.get()] { p->worker_loop(); });
   jobs->cleaner_ = std::thread([p = jobs.get()] { p->cleanup_loop(); });
+  publish_metrics(jobs.get());
   return jobs;
 }
 
 Jobs::~Jobs() {
+  unpublish_metrics(this);
   bool clean = shutdown();
   for (auto& t : workers_) {
     // A worker still inside a job after the wait cannot be stopped; the caller was told to exit.

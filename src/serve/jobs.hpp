@@ -35,7 +35,9 @@ struct JobOptions {
 // writing its answer into the response (status and body).
 using JobWork = std::function<void(httplib::Response&)>;
 
-// This process's job activity, for /metrics: gauges (queued, running) and counters since start.
+// This process's job activity: gauges (queued, running) and counters since start. /metrics shows
+// them (pxt_jobs_queued, pxt_jobs_running, pxt_jobs_finished_total{status}, pxt_jobs_rejected_total)
+// for the most recently started Jobs.
 struct JobCounts {
   int64_t queued = 0;    // accepted, waiting for a worker
   int64_t running = 0;   // being run now

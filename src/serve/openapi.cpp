@@ -366,7 +366,30 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
   write_error_components(w);
   if (background) write_job_components(w);
   w.EndObject();
+  if (!service.auth_tokens.empty()) {
+    // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.
+    write_key(w, "securitySchemes");
+    w.StartObject();
+    write_key(w, "HTTPBearer");
+    w.StartObject();
+    write_key(w, "type");
+    write_string(w, "http");
+    write_key(w, "scheme");
+    write_string(w, "bearer");
+    w.EndObject();
+    w.EndObject();
+  }
   w.EndObject();
+  if (!service.auth_tokens.empty()) {  // every operation requires it
+    write_key(w, "security");
+    w.StartArray();
+    w.StartObject();
+    write_key(w, "HTTPBearer");
+    w.StartArray();
+    w.EndArray();
+    w.EndObject();
+    w.EndArray();
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -62,6 +62,12 @@ struct ServiceSpec {
   int64_t job_queue_max = 10000;  // waiting jobs beyond which a background route answers 503
   int64_t job_ttl_s = 86400;      // finished jobs are kept this long
   int64_t job_shutdown_s = 10;    // how long shutdown waits for running jobs
+  // Security and limits (README "Security and limits"). Tokens are secrets: never print them.
+  std::vector<std::string> auth_tokens;   // empty: no auth
+  bool docs_public = false;               // /openapi.json readable without a token
+  std::vector<std::string> cors_origins;  // empty: no CORS headers
+  std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
+  int64_t read_timeout_s = 10;            // slow-client limit, see server.cpp
 };
 
 // A field of a request (JSON key, form field or query parameter).

@@ -12,7 +12,7 @@
 
 namespace pxt {
 
-enum class Endpoint { Route, OpenApi, Docs, Redoc, DocsAsset, Healthz, Media, Jobs };
+enum class Endpoint { Route, OpenApi, Docs, Redoc, DocsAsset, Healthz, Media, Jobs, Metrics };
 
 struct Target {
   Endpoint kind = Endpoint::Route;

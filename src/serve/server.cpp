@@ -20,6 +20,7 @@
 #include "serve/app.hpp"
 #include "serve/response.hpp"
 #include "serve/server_banner.hpp"
+#include "serve/slow_clients.hpp"
 #include "serve/uploads.hpp"
 #include "store/media.hpp"
 #include "util/strings.hpp"
@@ -124,6 +125,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
       },
       [&](const char* data, size_t n) {
         total += n;
+        SlowClientPool::on_body_bytes(n);
         if (total > limit) {
           too_large = true;
           return false;
@@ -162,10 +164,12 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
     put_header(res, "Connection", "close");
     return;
   }
+  SlowClientPool::on_body_start();
   if (uploads_here && req.is_multipart_form_data()) {
     Uploads uploads;
     bool too_large = false, io_error = false, too_many = false;
     bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
+    SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
     if (!ok) {
       if (too_large) {
         reply_detail(res, 413, too_large_detail(limit));
@@ -188,6 +192,7 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   // does for a declared Content-Length); past kMaxDrainBytes more the read is abandoned.
   auto fits = [&](size_t n) {
     total += n;
+    SlowClientPool::on_body_bytes(n);
     if (total > limit) too_large = true;
     return !too_large;
   };
@@ -210,6 +215,7 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
       return keep_reading();
     });
   }
+  SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
   if (too_large || res.status == 413 || !ok) {
     if (too_large || res.status == 413) {
       reply_detail(res, 413, too_large_detail(limit));
@@ -224,19 +230,33 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
 }
 
 void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {
-  svr.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   svr.set_tcp_nodelay(true);
   svr.set_keep_alive_max_count(kKeepAliveMaxCount);
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSec);
   // httplib's own check, before any handler: the larger limit; each route's is applied later.
   svr.set_payload_max_length(std::max(app.max_body_bytes(), app.max_upload_bytes()));
+  svr.set_read_timeout(app.read_timeout());
 
   // Requests without a body are answered here, before httplib's regex dispatch. (httplib would
   // also wait for a body that a POST without Content-Length never sends.)
   svr.set_pre_routing_handler([&app](const httplib::Request& req, httplib::Response& res) {
+    SlowClientPool::on_headers_read();
     log_request_start();
     normalize_request(req);
     bool body = expects_body(req);
+    // Rate limit, CORS preflight and auth are decided before any body byte is read.
+    if (!app.admit(req, res)) {
+      if (body) put_header(res, "Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A declared length over the limit is refused before any of the body is read (httplib
+    // would read and discard all of it first).
+    if (body && declared_length(req) > body_limit(app, req)) {
+      reply_detail(res, 413, too_large_detail(body_limit(app, req)));
+      app.decorate(req, res);
+      put_header(res, "Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (body && httplib_reads_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
     app.handle(req, res);
     // An unread body would be parsed as the next request: end the connection instead.
@@ -254,6 +274,7 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
 
   // Refuse an oversized body before the client sends it (curl asks first for bodies over 1 MB).
   svr.set_expect_100_continue_handler([&app](const httplib::Request& req, httplib::Response& res) {
+    SlowClientPool::on_headers_read();
     log_request_start();
     const size_t limit = body_limit(app, req);
     if (declared_length(req) > limit) {
@@ -266,13 +287,14 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
   // Statuses httplib produces itself (400, 413, 414, ...) get a FastAPI-shaped body. Returning
   // Handled also makes httplib set Content-Length on those non-routed responses.
   svr.set_error_handler(
-      httplib::Server::HandlerWithResponse([&app](const httplib::Request&, httplib::Response& res) {
+      httplib::Server::HandlerWithResponse([&app](const httplib::Request& req, httplib::Response& res) {
         if (res.body.empty()) {
           reply_detail(res, res.status,
                        res.status == 413
                            ? too_large_detail(std::max(app.max_body_bytes(), app.max_upload_bytes()))
                            : std::string(status_phrase(res.status)));
         }
+        app.decorate(req, res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   // ServeApp::handle never throws; this is the last line of defence for httplib's own code.
@@ -287,8 +309,10 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
     res.headers.clear();
     reply_internal(res, why);
   });
-  svr.set_logger([log_format](const httplib::Request& req, const httplib::Response& res) {
+  svr.set_logger([&app, log_format](const httplib::Request& req, const httplib::Response& res) {
+    app.record(req, res.status, request_elapsed_seconds());
     write_access_log(log_format, req.remote_addr, req.method, req.path, res.status);
+    SlowClientPool::on_response_written();
   });
 }
 
@@ -425,12 +449,19 @@ int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
   }
   // httplib listens with a backlog of 5: bursts of connections would wait for SYN retransmits.
   if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
+  // cpp-httplib parks one pool thread per keep-alive connection; the pool also guards against
+  // slow clients (slow_clients.hpp), which needs the bound port.
+  svr.new_task_queue = [&svr, &app, port] {
+    return new SlowClientPool(kWorkerThreads, &svr, port, app.read_timeout());
+  };
 
   SignalWaiter waiter(svr);
   if (!waiter.start(signals)) {
     std::fprintf(stderr, "pxt: error: cannot set up signal handling: %s\n", std::strerror(errno));
     return 1;
   }
+  if (std::string warning = exposure_warning(service); !warning.empty())
+    std::fwrite(warning.data(), 1, warning.size(), stderr);
   print_banner(service, port, app.route_count(), options.json_banner);
   bool ok = svr.listen_after_bind();
   waiter.finish();

@@ -50,6 +50,17 @@ std::string banner_text(const ServiceSpec& service, int port, size_t routes, boo
          (routes == 1 ? " route" : " routes") + "; docs at " + docs + "\n";
 }
 
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+std::string exposure_warning(const ServiceSpec& service) {
+  if (!service.auth_tokens.empty() || is_loopback_host(service.host)) return "";
+  return "pxt: warning: serving without authentication on " + service.host +
+         ": anyone who can reach this address can read and write the served tables; set auth_tokens in "
+         "[service] (or --auth-token), or bind to 127.0.0.1\n";
+}
+
 void print_banner(const ServiceSpec& service, int port, size_t routes, bool json) {
   std::string line = banner_text(service, port, routes, json);
   std::fwrite(line.data(), 1, line.size(), stdout);

@@ -15,6 +15,12 @@ std::string display_host(const std::string& host);
 std::string banner_text(const ServiceSpec& service, int port, size_t routes, bool json);
 
 // Writes banner_text to stdout and flushes it.
+// True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).
+bool is_loopback_host(const std::string& host);
+// The one-line warning printed at start when a service without auth_tokens listens on a
+// non-loopback address; "" when there is nothing to warn about.
+std::string exposure_warning(const ServiceSpec& service);
+
 void print_banner(const ServiceSpec& service, int port, size_t routes, bool json);
 
 }  // namespace pxt

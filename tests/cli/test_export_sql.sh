@@ -123,6 +123,12 @@ expect_eq "$(pg_sql "SELECT id, name, greeting FROM cur ORDER BY id")" \
   $'1|new|Hello, new\n2|bo|Hello, bo\n3|cyd|Hello, cyd' "merge upserts"
 pass "merge"
 
+# One pool per distinct db_connect: the three routes with the same URL share one connection
+# (requests here are sequential), the psycopg-spelled one has its own.
+expect_eq "$(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pxt-export' AND datname = '$PG_DB'")" \
+  2 "connections per db_connect"
+pass "pools shared per db_connect"
+
 # The target table disappears while serving: 500 naming the target, the pxt row stays.
 pg_sql "DROP TABLE gen"
 http POST /users '{"id": 4, "name": "dee"}'

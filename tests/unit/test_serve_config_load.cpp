@@ -281,7 +281,7 @@ portt = 8000
 host = 5
 modules = "x"
 job_ttl_s = "60"
-auth_tokens = ["x"]
+auth_tokens = "x"
 
 [[service.routes]]
 type = "inser"
@@ -313,7 +313,7 @@ method = 1
            p + "4: host: expected a string, got an integer",
            p + "5: modules: expected a list of strings, got a string",
            p + "6: job_ttl_s: expected an integer, got a string",
-           p + "7: auth_tokens: not supported yet",
+           p + "7: auth_tokens: expected a list of strings, got a string",
            p + "10: type: unknown route type 'inser', did you mean 'insert'? (one of insert, update, delete, "
                "query, "
                "compute)",

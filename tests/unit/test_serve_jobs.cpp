@@ -12,6 +12,7 @@
 #include "serve/app.hpp"
 #include "serve/job_routes.hpp"
 #include "serve/jobs.hpp"
+#include "serve/metrics.hpp"
 #include "serve/response.hpp"
 #include "serve_test_support.hpp"
 #include "test_store_fixture.hpp"
@@ -150,6 +151,11 @@ TEST_CASE("jobs: success stores the body, an error status its detail, an excepti
   r = wait_done(store, boom);
   CHECK(r.status == "error");
   CHECK(r.error == "internal server error");
+  std::string page;
+  metrics::collect(page);
+  CHECK(page.find("pxt_jobs_finished_total{status=\"done\"} 1\n") != std::string::npos);
+  CHECK(page.find("pxt_jobs_finished_total{status=\"error\"} 2\n") != std::string::npos);
+  CHECK(page.find("pxt_jobs_queued 0\n") != std::string::npos);
   CHECK(jobs->shutdown());
   JobCounts c = jobs->counts();
   CHECK(c.done == 1);
