@@ -2,6 +2,7 @@
 # What auth, CORS, the rate limiter and /metrics cost on the hot path (issue 7): a GET lookup
 # route (one-row retrieval query by primary key) under wrk, served by the same pxt binary
 #   plain    no auth_tokens, no rate_limit, no cors_origins (request metrics are always recorded)
+#   auth     auth_tokens only, every request carrying the token
 #   secured  auth_tokens + rate_limit (high enough never to refuse) + cors_origins, every request
 #            carrying the token and an Origin
 # and, when PXT_BASELINE names a pxt binary built before these features, that binary too
@@ -59,6 +60,7 @@ one_row = true
 TOML
 }
 service "" >plain.toml
+service 'auth_tokens = ["bench-token-0123456789"]' >auth.toml
 service $'auth_tokens = ["bench-token-0123456789"]\nrate_limit = "100000000/s"\ncors_origins = ["https://app.example.com"]' >secured.toml
 "$PXT" schema update schema.toml >/dev/null
 python3 -c "
@@ -87,9 +89,11 @@ run_wrk() {  # port [wrk header args...] -> "req/s p99_ms"
 }
 
 declare -A BEST_RPS BEST_P99
-names=(plain secured)
+names=(plain auth secured)
 start "$PXT" plain.toml
 declare -A PORTS=([plain]=$PORT)
+start "$PXT" auth.toml
+PORTS[auth]=$PORT
 start "$PXT" secured.toml
 PORTS[secured]=$PORT
 if [ -n "$BASELINE" ]; then
@@ -97,10 +101,15 @@ if [ -n "$BASELINE" ]; then
   PORTS[baseline]=$PORT
   names+=(baseline)
 fi
-AUTH=(-H "Authorization: Bearer bench-token-0123456789" -H "Origin: https://app.example.com")
+TOKEN=(-H "Authorization: Bearer bench-token-0123456789")
+AUTH=("${TOKEN[@]}" -H "Origin: https://app.example.com")
 for round in $(seq 1 "$REPEAT"); do
   for n in "${names[@]}"; do
-    if [ "$n" = secured ]; then out=$(run_wrk "${PORTS[$n]}" "${AUTH[@]}"); else out=$(run_wrk "${PORTS[$n]}"); fi
+    case $n in
+      secured) out=$(run_wrk "${PORTS[$n]}" "${AUTH[@]}") ;;
+      auth) out=$(run_wrk "${PORTS[$n]}" "${TOKEN[@]}") ;;
+      *) out=$(run_wrk "${PORTS[$n]}") ;;
+    esac
     read -r rps p99 <<<"$out"
     if [ -z "${BEST_RPS[$n]:-}" ] || awk -v a="$rps" -v b="${BEST_RPS[$n]}" 'BEGIN {exit !(a > b)}'; then
       BEST_RPS[$n]=$rps
@@ -111,6 +120,7 @@ done
 echo "GET /lookup (one row by primary key), $CONNS connections, ${DURATION}s x $REPEAT rounds, best kept; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-9s %10s %9s\n" server "req/s" "p99 ms"
 for n in "${names[@]}"; do printf "%-9s %10s %9s\n" "$n" "${BEST_RPS[$n]}" "${BEST_P99[$n]}"; done
+awk -v a="${BEST_RPS[auth]}" -v b="${BEST_RPS[plain]}" 'BEGIN {printf "auth/plain: %.3f\n", a / b}'
 awk -v a="${BEST_RPS[secured]}" -v b="${BEST_RPS[plain]}" 'BEGIN {printf "secured/plain: %.3f\n", a / b}'
 if [ -n "$BASELINE" ]; then
   awk -v a="${BEST_RPS[plain]}" -v b="${BEST_RPS[baseline]}" 'BEGIN {printf "plain/baseline: %.3f\n", a / b}'

@@ -82,11 +82,15 @@ void Cors::answer_preflight(const httplib::Request& req, httplib::Response& res)
 
 void Cors::decorate(const httplib::Request& req, httplib::Response& res) const {
   if (!enabled()) return;
-  put_header(res, "Vary", "Origin");
-  const std::string* origin = header(req, "Origin");
-  if (!origin || !allows(*origin)) return;
-  put_header(res, "Access-Control-Allow-Origin", any_ ? "*" : *origin);
-  put_header(res, "Access-Control-Expose-Headers", kExposeHeaders);
+  // On the hot path: no temporary key strings, and an answer decorated twice (httplib's error
+  // handler runs after handle()) keeps a single copy of each header.
+  static const std::string kVary = "Vary", kOrigin = "Origin", kAllowOrigin = "Access-Control-Allow-Origin",
+                           kExpose = "Access-Control-Expose-Headers", kStar = "*";
+  if (!res.has_header(kVary)) res.headers.emplace(kVary, kOrigin);
+  auto origin = req.headers.find(kOrigin);
+  if (origin == req.headers.end() || !allows(origin->second) || res.has_header(kAllowOrigin)) return;
+  res.headers.emplace(kAllowOrigin, any_ ? kStar : origin->second);
+  res.headers.emplace(kExpose, kExposeHeaders);
 }
 
 }  // namespace pxt
