@@ -2,6 +2,7 @@
 
 #include "serve/access_log.hpp"
 #include "serve/docs_pages.hpp"
+#include "serve/job_routes.hpp"
 #include "serve/openapi.hpp"
 #include "serve/response.hpp"
 
@@ -65,6 +66,13 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->read_timeout_ = std::chrono::seconds(service.read_timeout_s > 0 ? service.read_timeout_s : 10);
   int64_t up = service.max_upload_mb > 0 ? service.max_upload_mb : 100;
   app->max_upload_bytes_ = static_cast<size_t>(up) * 1024 * 1024;
+  app->prefix_ = service.prefix;
+  JobOptions jo;
+  jo.workers = static_cast<int>(service.job_workers);
+  jo.queue_max = service.job_queue_max;
+  jo.ttl_s = service.job_ttl_s;
+  jo.shutdown_wait_s = service.job_shutdown_s;
+  PXT_TRY(app->jobs_, Jobs::start(store, jo));
   return app;
 }
 
@@ -128,8 +136,11 @@ void ServeApp::not_found(const httplib::Request& req, httplib::Response& res) co
 void ServeApp::serve_target(const Target& target, std::string_view rest, const httplib::Request& req,
                             httplib::Response& res, const Uploads* uploads) const {
   switch (target.kind) {
-    case Endpoint::Route:
-      return handle_route(runtimes_[target.route], store_, req, res, uploads);
+    case Endpoint::Route: {
+      const RouteRuntime& rt = runtimes_[target.route];
+      if (rt.route->spec.background) return handle_background(rt, store_, *jobs_, prefix_, req, res, uploads);
+      return handle_route(rt, store_, req, res, uploads);
+    }
     case Endpoint::OpenApi:
       return set_text(res, openapi_, kJsonType);
     case Endpoint::Docs:
@@ -155,7 +166,7 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
     case Endpoint::Media:
       return media_->serve(rest, req, res);
     case Endpoint::Jobs:
-      return reply_detail(res, 404, "Not Found: background jobs are not supported yet");
+      return handle_job_status(*jobs_, rest, res);
     case Endpoint::Metrics:
       return set_text(res, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
   }

@@ -12,6 +12,7 @@
 #include "serve/auth.hpp"
 #include "serve/cors.hpp"
 #include "serve/handlers.hpp"
+#include "serve/jobs.hpp"
 #include "serve/metrics.hpp"
 #include "serve/rate_limit.hpp"
 #include "serve/route_spec.hpp"
@@ -22,8 +23,9 @@ namespace pxt {
 
 class ServeApp {
  public:
-  // Resolves every route and builds the OpenAPI document. Errors: a route that cannot be resolved
-  // (internal) or two routes on the same method and path (invalid_argument). `routes` must
+  // Resolves every route, builds the OpenAPI document and starts the background jobs. Errors: a
+  // route that cannot be resolved (internal), two routes on the same method and path
+  // (invalid_argument), or the store's error when the jobs cannot start. `routes` must
   // outlive the app.
   static Result<std::unique_ptr<ServeApp>> create(Store& store, const ServiceSpec& service,
                                                   const std::vector<BoundRoute>& routes);
@@ -55,6 +57,8 @@ class ServeApp {
   size_t route_count() const { return runtimes_.size(); }
   // service.max_body_mb in bytes.
   size_t max_body_bytes() const { return max_body_bytes_; }
+  // The background jobs (started by create()); shutdown and counts for the server and /metrics.
+  Jobs& jobs() const { return *jobs_; }
   // service.read_timeout_s.
   std::chrono::seconds read_timeout() const { return read_timeout_; }
 
@@ -84,6 +88,9 @@ class ServeApp {
   Cors cors_;
   std::unique_ptr<RateLimiter> limiter_;  // null: no rate limit (RateLimiter locks internally)
   RequestMetrics metrics_;                // slots: one per route, one per Endpoint kind, "unmatched"
+  std::string prefix_;
+  // Last, so it is destroyed first: its workers use runtimes_, media_ and store_.
+  std::unique_ptr<Jobs> jobs_;
 };
 
 }  // namespace pxt

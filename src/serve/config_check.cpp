@@ -99,14 +99,16 @@ bool route_accepts(RouteType t, std::string_view key) {
 
 const std::vector<std::string>& service_keys() {
   static const std::vector<std::string> keys{
-      "name",           "title",         "prefix",           "host",        "port",         "modules",
-      "max_body_mb",    "max_upload_mb", "auth_tokens",      "docs_public", "cors_origins", "rate_limit",
+      "name",           "title",         "prefix",           "host",
+      "port",           "modules",       "max_body_mb",      "max_upload_mb",
+      "job_workers",    "job_queue_max", "job_ttl_s",        "job_shutdown_s",
+      "auth_tokens",    "docs_public",   "cors_origins",     "rate_limit",
       "read_timeout_s", "durability",    "write_timeout_ms", "routes"};
   return keys;
 }
 
 const std::vector<std::string>& future_service_keys() {
-  static const std::vector<std::string> keys{"job_ttl_s", "job_workers", "job_queue_max"};
+  static const std::vector<std::string> keys{};
   return keys;
 }
 
@@ -204,6 +206,21 @@ void check_export_sql(const RouteSpec& r, Errors& errs) {
     errs.add(location_of(r, "export_sql"), "export_sql", "cannot be combined with return_fileresponse");
 }
 
+void check_job_settings(const ServiceSpec& s, Errors& errs) {
+  auto at_least = [&](const char* key, int64_t value, int64_t min, const char* note) {
+    if (value < min)
+      errs.add(location_of(s, key), key,
+               "must be at least " + std::to_string(min) + note + ", got " + std::to_string(value));
+  };
+  at_least("job_workers", s.job_workers, 0, " (0: the number of cores)");
+  if (s.job_workers > 1024)
+    errs.add(location_of(s, "job_workers"), "job_workers",
+             "must be at most 1024, got " + std::to_string(s.job_workers));
+  at_least("job_queue_max", s.job_queue_max, 1, "");
+  at_least("job_ttl_s", s.job_ttl_s, 1, "");
+  at_least("job_shutdown_s", s.job_shutdown_s, 0, "");
+}
+
 }  // namespace
 
 void check_service_static(const ServiceSpec& s, Errors& errs) {
@@ -231,6 +248,7 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (s.max_upload_mb < 1)
     errs.add(location_of(s, "max_upload_mb"), "max_upload_mb",
              "must be at least 1, got " + std::to_string(s.max_upload_mb));
+  check_job_settings(s, errs);
   check_security_keys(s, errs);
   if (s.durability != "normal" && s.durability != "full")
     errs.add(location_of(s, "durability"), "durability",
@@ -331,10 +349,9 @@ void check_route_paths(const ServiceSpec& s, Errors& errs) {
   }
 }
 
-void refuse_unsupported(const RouteSpec& r, Errors& errs) {
-  // Each feature has its own issue; until it lands the route is refused rather than served
-  // without it.
-  if (r.background) errs.add(location_of(r, "background"), "background", "not supported yet");
+void refuse_unsupported(const RouteSpec&, Errors&) {
+  // Each feature has its own issue; until it lands the route is refused here rather than served
+  // without it. Every route feature of the reference is served now.
 }
 
 Result<std::string> substitute_env(std::string_view s) {

@@ -218,6 +218,13 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   w.Int64(service.max_body_mb);
   key(w, "max_upload_mb");
   w.Int64(service.max_upload_mb);
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"job_workers", service.job_workers},
+                             {"job_queue_max", service.job_queue_max},
+                             {"job_ttl_s", service.job_ttl_s},
+                             {"job_shutdown_s", service.job_shutdown_s}}) {
+    key(w, name);
+    w.Int64(value);
+  }
   key(w, "auth_token_count");  // the tokens themselves are secrets
   w.Uint64(service.auth_tokens.size());
   key(w, "docs_public");

@@ -203,6 +203,10 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   if (k == "port") return int_field(s.port);
   if (k == "max_body_mb") return int_field(s.max_body_mb);
   if (k == "max_upload_mb") return int_field(s.max_upload_mb);
+  if (k == "job_workers") return int_field(s.job_workers);
+  if (k == "job_queue_max") return int_field(s.job_queue_max);
+  if (k == "job_ttl_s") return int_field(s.job_ttl_s);
+  if (k == "job_shutdown_s") return int_field(s.job_shutdown_s);
   if (k == "read_timeout_s") return int_field(s.read_timeout_s);
   if (k == "rate_limit") return str_field(s.rate_limit);
   if (k == "docs_public") {

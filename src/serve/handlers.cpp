@@ -224,27 +224,33 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
   return rt;
 }
 
-void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res,
-                  const Uploads* uploads) {
-  DecodedFields d;
+bool decode_request(const RouteRuntime& rt, Store& store, const httplib::Request& req, const Uploads* uploads,
+                    DecodedRequest& out, httplib::Response& res) {
+  DecodedFields& d = out.fields;
   const auto& upload_fields = rt.route->uploads;
   std::vector<const UploadPart*> files;
   if (!upload_fields.empty()) {
     static const Uploads kNone;
-    if (!decode_form(rt.fields, upload_fields, req, uploads ? *uploads : kNone, d, files, res)) return;
+    if (!decode_form(rt.fields, upload_fields, req, uploads ? *uploads : kNone, d, files, res)) return false;
   } else if (!decode(rt, req, d, res)) {
-    return;
+    return false;
   }
   // Media values are validated and moved to their final names here, in the request's thread:
   // a background job may outlive the request's temp files.
-  AdoptedMedia adopted(rt.media ? rt.media->dir() : store.media_dir());
-  if (!adopt_data_uris(adopted.dir(), rt.fields, d, adopted, res)) return;
+  AdoptedMedia& adopted = out.adopted.emplace(rt.media ? rt.media->dir() : store.media_dir());
+  if (!adopt_data_uris(adopted.dir(), rt.fields, d, adopted, res)) return false;
   if (!upload_fields.empty()) {
     std::vector<size_t> at(upload_fields.size());
     for (size_t k = 0; k < at.size(); ++k) at[k] = rt.fields.size() + k;
     d.values.resize(rt.fields.size() + upload_fields.size());
-    if (!adopt_uploads(adopted.dir(), upload_fields, files, at, d.values, adopted, res)) return;
+    if (!adopt_uploads(adopted.dir(), upload_fields, files, at, d.values, adopted, res)) return false;
   }
+  return true;
+}
+
+void run_decoded(const RouteRuntime& rt, Store& store, DecodedRequest& in, httplib::Response& res) {
+  DecodedFields& d = in.fields;
+  AdoptedMedia& adopted = *in.adopted;
   switch (rt.route->spec.type) {
     case RouteType::Insert:
       return handle_insert(rt, store, d, adopted, res);
@@ -257,6 +263,13 @@ void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& 
     case RouteType::Query:
       return handle_query(rt, store, d, res);
   }
+}
+
+void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res,
+                  const Uploads* uploads) {
+  DecodedRequest in;
+  if (!decode_request(rt, store, req, uploads, in, res)) return;
+  run_decoded(rt, store, in, res);
 }
 
 }  // namespace pxt

@@ -4,6 +4,7 @@
 // no name resolution.
 #include <httplib.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,21 @@ Result<RouteRuntime> make_runtime(const BoundRoute& route, const std::string& se
 // adopted here, in the request's thread, before the store is called. Thread-safe.
 void handle_route(const RouteRuntime& rt, Store& store, const httplib::Request& req, httplib::Response& res,
                   const Uploads* uploads = nullptr);
+
+// A request decoded and validated, its media adopted into media/ (and removed again unless the
+// work stores them): everything the work needs, so it may outlive the request.
+struct DecodedRequest {
+  DecodedFields fields;
+  std::optional<AdoptedMedia> adopted;
+};
+
+// The two halves of handle_route, so that a background job runs exactly what the synchronous
+// route runs. decode_request does everything that needs the HTTP request, in its thread:
+// validation (false, with the 422/400 answer in res), data URIs and uploads adopted into media/
+// (the request's temp files are gone by the time a job runs). run_decoded does the store work
+// (export_sql included) and writes the answer; it may run on another thread later.
+bool decode_request(const RouteRuntime& rt, Store& store, const httplib::Request& req, const Uploads* uploads,
+                    DecodedRequest& out, httplib::Response& res);
+void run_decoded(const RouteRuntime& rt, Store& store, DecodedRequest& in, httplib::Response& res);
 
 }  // namespace pxt

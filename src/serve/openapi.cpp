@@ -3,6 +3,7 @@
 #include <cctype>
 #include <set>
 
+#include "serve/openapi_jobs.hpp"
 #include "serve/openapi_schema.hpp"
 #include "store/values.hpp"
 #include "util/json.hpp"
@@ -189,7 +190,11 @@ void write_operation(JsonWriter& w, const RouteDoc& doc) {
   }
   write_key(w, "responses");
   w.StartObject();
-  if (r.spec.return_fileresponse) {
+  if (r.spec.background) {
+    // The job's result (GET /jobs/{id}) is what the route would have answered: <base>Response.
+    write_response(w, "200", "Job accepted; poll job_url", "JobHandle");
+    write_response(w, "503", "Job queue full; retry after Retry-After seconds", "HTTPError");
+  } else if (r.spec.return_fileresponse) {
     // The raw file of the single media output.
     write_key(w, "200");
     w.StartObject();
@@ -285,7 +290,8 @@ void write_route_components(JsonWriter& w, const RouteDoc& doc) {
 
 std::vector<RouteDoc> name_routes(const std::vector<BoundRoute>& routes) {
   std::vector<RouteDoc> docs;
-  std::set<std::string> used = {"HTTPError", "HTTPValidationError", "ValidationError"};
+  std::set<std::string> used = {"HTTPError", "HTTPValidationError", "ValidationError", "JobHandle",
+                                "JobStatus"};
   for (const auto& r : routes) {
     std::string kind = title_case(route_type_name(r.spec.type));
     std::string base = kind + camel_path(r.full_path);
@@ -347,6 +353,9 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
     }
     w.EndObject();
   }
+  bool background = false;
+  for (const auto& r : routes) background = background || r.spec.background;
+  if (background) write_job_path(w, service.prefix);
   w.EndObject();
 
   write_key(w, "components");
@@ -355,6 +364,7 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
   w.StartObject();
   for (const auto& d : docs) write_route_components(w, d);
   write_error_components(w);
+  if (background) write_job_components(w);
   w.EndObject();
   if (!service.auth_tokens.empty()) {
     // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.

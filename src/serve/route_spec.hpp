@@ -57,6 +57,11 @@ struct ServiceSpec {
   // Limits and later-issue settings ([service] keys beyond the reference).
   int64_t max_body_mb = 1;
   int64_t max_upload_mb = 100;
+  // Background jobs (serve/jobs.hpp).
+  int64_t job_workers = 0;        // 0: the number of cores
+  int64_t job_queue_max = 10000;  // waiting jobs beyond which a background route answers 503
+  int64_t job_ttl_s = 86400;      // finished jobs are kept this long
+  int64_t job_shutdown_s = 10;    // how long shutdown waits for running jobs
   // Security and limits (README "Security and limits"). Tokens are secrets: never print them.
   std::vector<std::string> auth_tokens;   // empty: no auth
   bool docs_public = false;               // /openapi.json readable without a token

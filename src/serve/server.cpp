@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -493,6 +494,14 @@ int run_server(Store& store, const ServiceSpec& service, const std::vector<Bound
     httplib::Server svr;
     configure(svr, **app, parse_log_format(options.log_format));
     status = serve(svr, service, **app, options, signals);
+  }
+  // The HTTP server is down, so no job can be submitted. A job still running after the wait
+  // cannot be stopped, and the store cannot be closed under it: exit now (its row is already
+  // marked interrupted; SQLite rolls back its unfinished write).
+  if (!(*app)->jobs().shutdown()) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(status);
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return status;

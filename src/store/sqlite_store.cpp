@@ -225,7 +225,7 @@ Result<void> SqliteStore::init_catalog(Conn& c) {
                           std::to_string(format) + "; this pxt reads format " +
                           std::to_string(kFormatVersion) + " and older): upgrade pxt or use another --home");
   }
-  return {};
+  return init_jobs_table(c);
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) {

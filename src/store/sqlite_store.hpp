@@ -136,6 +136,13 @@ class SqliteStore final : public Store {
   Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) override;
   Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;
 
+  Result<void> job_create(const JobRecord& job) override;
+  Result<bool> job_start(std::string_view id) override;
+  Result<bool> job_finish(const JobRecord& job) override;
+  Result<std::optional<JobRecord>> job_get(std::string_view id) override;
+  Result<std::vector<JobRecord>> jobs_unfinished() override;
+  Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
+
   Result<void> ping() override;
 
  private:
@@ -153,6 +160,8 @@ class SqliteStore final : public Store {
   Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                        const Row& inputs);
   Result<void> init_catalog(Conn& c);
+  // Creates pxt$jobs in a home made before jobs existed (sqlite_jobs.cpp).
+  Result<void> init_jobs_table(Conn& c);
   // Runs work(conn) in a write transaction, possibly together with other threads' concurrent
   // writes (group commit, sqlite_group.cpp); returns work's result or the commit's failure. A
   // failed work changes nothing. work must not call the store's write methods.

@@ -11,6 +11,7 @@
 // locked past the busy timeout, invalid_argument for bad values or expressions).
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,6 +47,18 @@ struct SelectSpec {
   std::vector<std::string> columns;  // empty: all, in table order
   std::string order_by;              // SQL ORDER BY body, e.g. "id DESC"; empty: insertion order
   int64_t limit = -1;                // -1: no limit
+};
+
+// A background job as kept in pxt$jobs (doc/catalog.md).
+struct JobRecord {
+  std::string id;           // 22 URL-safe characters (128 random bits)
+  std::string route;        // "POST /v1/generate"
+  std::string status;       // pending | running | done | error
+  std::string result;       // done: the body the route answered (JSON text)
+  std::string error;        // error: the message the route put in `detail`
+  std::string owner;        // the process that runs it (see serve/jobs.hpp)
+  int64_t created_ms = 0;   // Unix time in milliseconds
+  int64_t finished_ms = 0;  // 0 until done or error
 };
 
 // Called once per result row; return false to stop early.
@@ -103,6 +116,22 @@ class Store {
   // Runs the query with params aligned to q.params (defaults already applied by the caller).
   virtual Result<void> run_query(const QueryDef& q, const std::vector<Value>& params,
                                  const RowCallback& cb) = 0;
+
+  // ---- background jobs (pxt$jobs) ----
+  // Stores a new job as given (status pending). Error: already_exists for a duplicate id.
+  virtual Result<void> job_create(const JobRecord& job) = 0;
+  // pending -> running; false (not an error) when the job is no longer pending (e.g. marked
+  // interrupted meanwhile), so a job is never run twice.
+  virtual Result<bool> job_start(std::string_view id) = 0;
+  // pending|running -> done|error with the result or error text; false when the job was already
+  // finished (an interrupted job stays interrupted).
+  virtual Result<bool> job_finish(const JobRecord& job) = 0;
+  // The job, or nullopt for an unknown id.
+  virtual Result<std::optional<JobRecord>> job_get(std::string_view id) = 0;
+  // Every job still pending or running (id, owner, status, created_ms).
+  virtual Result<std::vector<JobRecord>> jobs_unfinished() = 0;
+  // Removes finished jobs that finished before the time given; returns how many.
+  virtual Result<int64_t> jobs_expire(int64_t finished_before_ms) = 0;
 
   // Cheap liveness check for /healthz.
   virtual Result<void> ping() = 0;

@@ -35,7 +35,7 @@ cat >bad.toml <<'TOML'
 name = "api"
 portt = 8000
 prefix = "v1/"
-job_workers = 4
+job_workers = "4"
 modules = ["app.schema"]
 
 [[service.routes]]
@@ -55,7 +55,7 @@ TOML
 expect_status 1 "$PXT" serve api --config bad.toml --dry-run
 expect_eq "$ERR" "pxt: error: 5 errors in the service configuration:
   bad.toml:3: portt: unknown key, did you mean 'port'?
-  bad.toml:5: job_workers: not supported yet
+  bad.toml:5: job_workers: expected an integer, got a string
   bad.toml:12: inptus: unknown key, did you mean 'inputs'?
   bad.toml:13: background: expected a boolean (true or false), got a string
   bad.toml:20: one_row: not accepted by delete routes (accepted: type, path, background, table, match_columns)" "load errors"
@@ -166,14 +166,12 @@ db_connect = "sqlite:///missing-target.db"
 table = "out"
 TOML
 expect_status 1 "$PXT" serve --config later.toml --dry-run
-for want in "later.toml:8: background: not supported yet" \
-  "later.toml:22: export_sql.db_connect: route POST /c: cannot open SQLite database 'missing-target.db'"; do
+for want in "later.toml:22: export_sql.db_connect: route POST /c: cannot open SQLite database 'missing-target.db'"; do
   expect_contains "$ERR" "$want" "not supported yet"
 done
 expect_not_contains "$ERR" "uploadfile_inputs" "uploads are supported"
 expect_not_contains "$ERR" "return_fileresponse" "file responses are supported"
-expect_status 1 "$PXT" serve insert --table app.users --path /x --background --dry-run
-expect_contains "$ERR" "command line: background: not supported yet" "CLI form refuses too"
+expect_not_contains "$ERR" "background" "background jobs are supported"
 pass "not supported yet"
 
 # Service selection.

@@ -231,8 +231,8 @@ expect_eq "$STATUS" 405 "POST on a GET query route"
 http GET /v1/media/anything.png
 expect_eq "$STATUS $BODY" '404 {"detail":"Not Found"}' "no such media file"
 http GET /v1/jobs/0123456789abcdef
-expect_eq "$STATUS" 404 "jobs not yet"
-expect_contains "$BODY" "not supported yet" "jobs detail says so"
+expect_eq "$STATUS" 404 "unknown job"
+expect_eq "$BODY" '{"detail":"unknown job id"}' "unknown job detail"
 python3 -c 'import json; print(json.dumps({"id": 5, "name": "x" * (1024 * 1024)}))' >big.json
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @big.json \
   "http://127.0.0.1:$PORT/v1/users")

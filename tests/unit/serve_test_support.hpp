@@ -3,6 +3,8 @@
 // handlers asked for, and BoundRoutes built by hand (no config loader, no catalog).
 #include <httplib.h>
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -92,6 +94,59 @@ class FakeStore : public Store {
       if (!cb(r)) break;
     return {};
   }
+  // Jobs live in a map, so the job layer can be tested without SQLite.
+  std::map<std::string, JobRecord> jobs;
+  std::mutex jobs_mu;
+  Result<void> job_create(const JobRecord& job) override {
+    std::lock_guard lock(jobs_mu);
+    if (!jobs.emplace(job.id, job).second) return make_error(Errc::already_exists, "duplicate job");
+    jobs[job.id].status = "pending";
+    return {};
+  }
+  Result<bool> job_start(std::string_view id) override {
+    std::lock_guard lock(jobs_mu);
+    auto it = jobs.find(std::string(id));
+    if (it == jobs.end() || it->second.status != "pending") return false;
+    it->second.status = "running";
+    return true;
+  }
+  Result<bool> job_finish(const JobRecord& job) override {
+    std::lock_guard lock(jobs_mu);
+    auto it = jobs.find(job.id);
+    if (it == jobs.end() || it->second.finished_ms != 0) return false;
+    it->second.status = job.status;
+    it->second.result = job.result;
+    it->second.error = job.error;
+    it->second.finished_ms = job.finished_ms;
+    return true;
+  }
+  Result<std::optional<JobRecord>> job_get(std::string_view id) override {
+    std::lock_guard lock(jobs_mu);
+    auto it = jobs.find(std::string(id));
+    if (it == jobs.end()) return std::optional<JobRecord>();
+    return std::optional<JobRecord>(it->second);
+  }
+  Result<std::vector<JobRecord>> jobs_unfinished() override {
+    std::lock_guard lock(jobs_mu);
+    std::vector<JobRecord> out;
+    for (const auto& [id, j] : jobs)
+      if (j.finished_ms == 0) out.push_back(j);
+    return out;
+  }
+  Result<int64_t> jobs_expire(int64_t before) override {
+    std::lock_guard lock(jobs_mu);
+    int64_t n = 0;
+    for (auto it = jobs.begin(); it != jobs.end();) {
+      if (it->second.finished_ms != 0 && it->second.finished_ms < before) {
+        it = jobs.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+
   Result<void> ping() override {
     if (ping_ok) return {};
     return make_error(Errc::io, "disk gone");

@@ -211,7 +211,7 @@ TEST_CASE("unknown path 404, wrong method 405 with Allow, trailing slash redirec
   CHECK(res.get_header_value("Location") == "/docs?x=1");
 }
 
-TEST_CASE("reserved endpoints: openapi, docs, redoc, assets, healthz, media and jobs not yet") {
+TEST_CASE("reserved endpoints: openapi, docs, redoc, assets, healthz, media not yet, unknown jobs") {
   Harness h;
   auto api = h.call("GET", "/openapi.json");
   CHECK(api.status == 200);
@@ -234,7 +234,7 @@ TEST_CASE("reserved endpoints: openapi, docs, redoc, assets, healthz, media and 
   auto media = h.call("GET", "/v1/media/a.png");
   CHECK(media.status == 404);
   CHECK(media.body == R"({"detail":"Not Found"})");
-  CHECK(h.call("GET", "/v1/jobs/abc").body.find("not supported yet") != std::string::npos);
+  CHECK(h.call("GET", "/v1/jobs/abc").body == R"({"detail":"unknown job id"})");
   CHECK(h.call("GET", "/media/a.png").status == 404);
 }
 

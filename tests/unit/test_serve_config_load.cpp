@@ -280,7 +280,7 @@ name = "api"
 portt = 8000
 host = 5
 modules = "x"
-job_ttl_s = 60
+job_ttl_s = "60"
 auth_tokens = "x"
 
 [[service.routes]]
@@ -312,7 +312,7 @@ method = 1
            p + "3: portt: unknown key, did you mean 'port'?",
            p + "4: host: expected a string, got an integer",
            p + "5: modules: expected a list of strings, got a string",
-           p + "6: job_ttl_s: not supported yet",
+           p + "6: job_ttl_s: expected an integer, got a string",
            p + "7: auth_tokens: expected a list of strings, got a string",
            p + "10: type: unknown route type 'inser', did you mean 'insert'? (one of insert, update, delete, "
                "query, "

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Background jobs end to end: pending then done, the result equals the synchronous answer, errors,
+# unknown ids, 422 before any job, queue full (503 + Retry-After), restart with a job in flight
+# (kill -9), graceful shutdown waiting for a running job, and TTL expiry.
+source "$(dirname "$0")/lib.sh"
+cd "$TMP"
+export PXT_TEST_FUNCTIONS=1  # registers pxt_sleep_ms(ms), a slow computed column for these tests
+
+cat >schema.toml <<'TOML'
+dirs = ["app"]
+
+[[tables]]
+path = "app.slow"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "Int", required = true },
+  { name = "ms", type = "Int" },
+  { name = "waited", type = "Int", computed = "pxt_sleep_ms(coalesce(ms, 0))" },
+]
+
+[[queries]]
+name = "lookup"
+table = "app.slow"
+match = ["id"]
+
+# A slow read: unlike a slow insert, it does not hold the store's write lock while it sleeps.
+[[queries]]
+name = "pause"
+params = [ { name = "ms", type = "Int" } ]
+sql = """SELECT pxt_sleep_ms(:ms) AS waited"""
+TOML
+
+service() {  # extra [service] lines
+  cat >service.toml <<TOML
+[[service]]
+name = "api"
+prefix = "/v1"
+modules = ["schema"]
+$1
+
+[[service.routes]]
+type = "insert"
+table = "app.slow"
+path = "/slow"
+background = true
+
+[[service.routes]]
+type = "insert"
+table = "app.slow"
+path = "/slow-sync"
+
+[[service.routes]]
+type = "update"
+table = "app.slow"
+path = "/slow/update"
+background = true
+
+[[service.routes]]
+type = "delete"
+table = "app.slow"
+path = "/slow/delete"
+background = true
+
+[[service.routes]]
+type = "query"
+path = "/slow/lookup"
+query = "schema.lookup"
+background = true
+
+[[service.routes]]
+type = "query"
+path = "/pause"
+query = "schema.pause"
+one_row = true
+background = true
+TOML
+}
+
+# Polls a job until it is no longer pending (at most ~10 s); leaves the job's JSON in $BODY.
+wait_job() {  # job_url
+  for _ in $(seq 1 200); do
+    BODY=$(curl -s "$1")
+    [ "$(jq -r .status <<<"$BODY")" != "pending" ] && return 0
+    sleep 0.05
+  done
+  fail "job $1 still pending: $BODY"
+}
+
+service ""
+start_server api --config service.toml
+
+# ---- pending, then done; the handle's URL is built from the Host header and the prefix ----
+http POST /v1/slow '{"id": 1, "ms": 700}'
+expect_eq "$STATUS" 200 "background insert status"
+ID=$(jq -r .id <<<"$BODY")
+URL=$(jq -r .job_url <<<"$BODY")
+[[ "$ID" =~ ^[A-Za-z0-9_-]{22}$ ]] || fail "job id is not 22 URL-safe characters: $ID"
+expect_eq "$URL" "http://127.0.0.1:$PORT/v1/jobs/$ID" "job_url"
+expect_eq "$(curl -s "$URL")" '{"status":"pending","result":null,"error":null}' "a slow job is pending"
+wait_job "$URL"
+expect_eq "$BODY" '{"status":"done","result":{"id":1,"ms":700,"waited":700},"error":null}' "done with the row"
+pass "pending then done"
+
+BEHIND=$(curl -s -H 'Host: api.example.com:8443' -H 'X-Forwarded-Proto: https' -H 'Content-Type: application/json' \
+  -d '{"id": 2}' "http://127.0.0.1:$PORT/v1/slow")
+expect_eq "$(jq -r .job_url <<<"$BEHIND")" "https://api.example.com:8443/v1/jobs/$(jq -r .id <<<"$BEHIND")" \
+  "job_url behind a proxy"
+pass "job_url follows Host and X-Forwarded-Proto"
+
+# ---- the result is exactly the synchronous answer, for every route kind ----
+http POST /v1/slow-sync '{"id": 3, "ms": 1}'
+SYNC=$BODY
+http POST /v1/slow '{"id": 4, "ms": 1}'
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -c '.result | .id = 3' <<<"$BODY")" "$SYNC" "insert job result = synchronous body"
+http POST /v1/slow/update '{"id": 3, "ms": 5}'
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -c .result <<<"$BODY")" '{"id":3,"ms":5,"waited":5}' "update job result"
+http POST /v1/slow/lookup '{"id": 3}'
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -c .result <<<"$BODY")" '{"rows":[{"id":3,"ms":5,"waited":5}]}' "query job result"
+http POST /v1/slow/delete '{"id": 3}'
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -c .result <<<"$BODY")" '{"num_rows":1}' "delete job result"
+pass "job results equal the synchronous answers"
+
+# ---- errors: the message the synchronous route would put in detail ----
+http POST /v1/slow-sync '{"id": 1}'
+expect_eq "$STATUS" 409 "sync duplicate key"
+SYNC_DETAIL=$(jq -r .detail <<<"$BODY")
+http POST /v1/slow '{"id": 1}'
+expect_eq "$STATUS" 200 "a failing job is still accepted"
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -r .status <<<"$BODY")" error "duplicate key job status"
+expect_eq "$(jq -r .error <<<"$BODY")" "$SYNC_DETAIL" "job error = synchronous detail"
+expect_eq "$(jq -c .result <<<"$BODY")" null "no result on error"
+http POST /v1/slow/update '{"id": 999, "ms": 1}'
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -c '[.status, .error]' <<<"$BODY")" '["error","row not found"]' "update of a missing row"
+pass "errors"
+
+# ---- validation happens before a job exists ----
+http POST /v1/slow '{"ms": "x"}'
+expect_eq "$STATUS" 422 "bad request is refused at once"
+expect_eq "$(jq -c '[.detail[].loc]' <<<"$BODY")" '[["body","id"],["body","ms"]]' "422 details"
+pass "422 before any job"
+
+# ---- unknown ids ----
+for bad in AAAAAAAAAAAAAAAAAAAAAA nope "$(printf 'x%.0s' $(seq 1 100))" '..%2F..%2Fetc'; do
+  http GET "/v1/jobs/$bad"
+  expect_eq "$STATUS" 404 "unknown job $bad"
+  expect_eq "$BODY" '{"detail":"unknown job id"}' "unknown job body"
+done
+http GET "/jobs/$ID"
+expect_eq "$STATUS" 404 "jobs live under the prefix"
+pass "unknown ids"
+
+# ---- OpenAPI documents the handle and /jobs ----
+OPENAPI=$(curl -s "http://127.0.0.1:$PORT/openapi.json")
+expect_eq "$(jq -r '.paths["/v1/slow"].post.responses["200"].content["application/json"].schema["$ref"]' <<<"$OPENAPI")" \
+  "#/components/schemas/JobHandle" "background route answers a JobHandle"
+expect_eq "$(jq -r '.paths["/v1/jobs/{job_id}"].get.responses["200"].content["application/json"].schema["$ref"]' <<<"$OPENAPI")" \
+  "#/components/schemas/JobStatus" "/jobs documented"
+pass "openapi"
+
+# ---- graceful shutdown waits for a running job ----
+http POST /v1/slow '{"id": 10, "ms": 800}'
+URL=$(jq -r .job_url <<<"$BODY")
+sleep 0.2
+stop_server
+grep -q "waiting up to 10s for 1 running job" "$TMP/server.log" || fail "no shutdown note: $(cat "$TMP/server.log")"
+start_server api --config service.toml
+expect_eq "$(curl -s "http://127.0.0.1:$PORT/v1/jobs/${URL##*/}" | jq -r .status)" done "job finished during shutdown"
+pass "graceful shutdown finishes running jobs"
+
+# ---- restart with a job in flight: error, never run twice ----
+http POST /v1/slow '{"id": 20, "ms": 3000}'
+URL=$(jq -r .job_url <<<"$BODY")
+sleep 0.3
+kill -9 "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+start_server api --config service.toml
+http GET "/v1/jobs/${URL##*/}"
+expect_eq "$BODY" '{"status":"error","result":null,"error":"interrupted by shutdown"}' "in-flight job after kill -9"
+sleep 0.5
+http GET "/v1/jobs/${URL##*/}"
+expect_eq "$(jq -r .status <<<"$BODY")" error "still error later (not run again)"
+expect_eq "$("$PXT" count app.slow --where 'id = 20')" 0 "the interrupted insert left no row"
+pass "restart with a job in flight"
+stop_server
+
+# ---- queue full: one worker busy, one job waiting, the next is refused ----
+service $'job_workers = 1\njob_queue_max = 1\njob_shutdown_s = 0'
+start_server api --config service.toml
+http POST /v1/pause '{"ms": 1500}'
+expect_eq "$STATUS" 200 "first job runs"
+sleep 0.2
+http POST /v1/slow '{"id": 31, "ms": 1}'
+expect_eq "$STATUS" 200 "second job waits in the queue"
+WAITING=$(jq -r .id <<<"$BODY")
+HDRS=$(curl -s -D - -o "$TMP/body" -H 'Content-Type: application/json' -d '{"ms": 1}' "http://127.0.0.1:$PORT/v1/pause")
+expect_contains "$HDRS" "HTTP/1.1 503" "third job refused"
+expect_contains "$(tr -d '\r' <<<"$HDRS")" "Retry-After: 1" "Retry-After"
+expect_contains "$(cat "$TMP/body")" "job queue is full" "queue full detail"
+# Shutdown with job_shutdown_s = 0: the queued job never starts and is marked interrupted.
+stop_server
+start_server api --config service.toml
+http GET "/v1/jobs/$WAITING"
+expect_eq "$(jq -c '[.status, .error]' <<<"$BODY")" '["error","interrupted by shutdown"]' "queued job interrupted at shutdown"
+expect_eq "$("$PXT" count app.slow --where 'id = 31')" 0 "the queued job never ran"
+pass "queue full and shutdown"
+stop_server
+
+# ---- TTL: finished jobs disappear ----
+service 'job_ttl_s = 1'
+start_server api --config service.toml
+http POST /v1/slow '{"id": 40}'
+URL=$(jq -r .job_url <<<"$BODY")
+wait_job "$URL"
+expect_eq "$(jq -r .status <<<"$BODY")" done "job done before expiry"
+sleep 1.6
+http GET "/v1/jobs/${URL##*/}"
+expect_eq "$STATUS" 404 "expired job"
+pass "ttl"
+stop_server
+
+# ---- uploads are stored before the job is queued; export_sql runs inside the job ----
+/usr/bin/python3 -c 'from PIL import Image; Image.new("RGB", (8, 8), "red").save("red.png")'
+sqlite3 "$TMP/target.db" 'CREATE TABLE pics (id INTEGER PRIMARY KEY, image TEXT)'
+cat >pics.toml <<'TOML'
+dirs = ["app"]
+[[tables]]
+path = "app.pics"
+primary_key = ["id"]
+columns = [ { name = "id", type = "Int", required = true }, { name = "image", type = "Image" } ]
+TOML
+cat >media.toml <<TOML
+[[service]]
+name = "media"
+prefix = "/v1"
+modules = ["pics"]
+
+[[service.routes]]
+type = "insert"
+table = "app.pics"
+path = "/pics"
+uploadfile_inputs = ["image"]
+background = true
+[service.routes.export_sql]
+db_connect = "sqlite:///$TMP/target.db"
+table = "pics"
+TOML
+start_server media --config media.toml
+BODY=$(curl -s -F id=1 -F image=@red.png "http://127.0.0.1:$PORT/v1/pics")
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -r .status <<<"$BODY")" done "upload job: $BODY"
+IMG=$(jq -r .result.image <<<"$BODY")
+[[ "$IMG" == http* ]] || IMG="http://127.0.0.1:$PORT$IMG"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$IMG")" 200 "the uploaded file is served"
+expect_eq "$(sqlite3 "$TMP/target.db" 'SELECT count(*) FROM pics WHERE id = 1')" 1 "exported by the job"
+FILES=$(find "$PXT_HOME/media" -type f | wc -l)
+BODY=$(curl -s -F id=1 -F image=@red.png "http://127.0.0.1:$PORT/v1/pics")
+wait_job "$(jq -r .job_url <<<"$BODY")"
+expect_eq "$(jq -r .status <<<"$BODY")" error "a failed upload job"
+expect_eq "$(find "$PXT_HOME/media" -type f | wc -l)" "$FILES" "the failed job's upload was removed"
+pass "uploads and export_sql in jobs"
+stop_server
+
+# ---- refused at registration ----
+cat >bad.toml <<'TOML'
+[[service]]
+name = "bad"
+modules = ["schema"]
+job_queue_max = 0
+
+[[service.routes]]
+type = "insert"
+table = "app.slow"
+path = "/x"
+background = true
+return_fileresponse = true
+TOML
+expect_status 1 "$PXT" serve bad --config bad.toml --dry-run
+expect_contains "$ERR" "bad.toml:4: job_queue_max: must be at least 1, got 0" "queue size checked"
+expect_contains "$ERR" "bad.toml:11: return_fileresponse: cannot be combined with background = true" "no file jobs"
+expect_status 0 "$PXT" serve insert --table app.slow --path /x --background --dry-run
+expect_contains "$OUT" "(background)" "CLI --background"
+pass "configuration"
