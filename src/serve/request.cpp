@@ -3,7 +3,11 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/error.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "serve/response.hpp"
 #include "store/values.hpp"
@@ -49,7 +53,23 @@ ValueError null_error(ColumnType t) {
 struct ScanResult {
   bool utf8_ok = true;
   int max_depth = 0;
+  bool number_overflow = false;  // a literal past the double range (RapidJSON would garble it)
 };
+
+bool is_number_char(unsigned char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// RapidJSON 1.1 with kParseFullPrecisionFlag turns literals just past DBL_MAX into garbage
+// (9e308 -> -2.8e-308, 1.9e308 -> NaN) without an error. strtod rounds exactly; only literals
+// that could be that large (an exponent, or more than 15 digits) pay for it.
+bool overflows_double(std::string_view lit) {
+  if (lit.size() <= 15 && lit.find_first_of("eE") == std::string_view::npos) return false;
+  std::string copy(lit);
+  errno = 0;
+  double d = std::strtod(copy.c_str(), nullptr);
+  return errno == ERANGE && std::isinf(d);
+}
 
 size_t utf8_sequence_length(const unsigned char* p, size_t left) {
   unsigned char c = p[0];
@@ -93,6 +113,12 @@ ScanResult scan_body(std::string_view body) {
       if (c == '"') in_string = false;
     } else if (c == '"') {
       in_string = true;
+    } else if ((c >= '0' && c <= '9') || c == '-') {
+      size_t j = i;
+      while (j < size && is_number_char(p[j])) ++j;
+      if (overflows_double(body.substr(i, j - i))) r.number_overflow = true;
+      i = j;
+      continue;
     } else if (c == '[' || c == '{') {
       if (++depth > r.max_depth) r.max_depth = depth;
     } else if (c == ']' || c == '}') {
@@ -239,6 +265,25 @@ struct IssueList {
   }
 };
 
+// RapidJSON turns a literal just past the double range (e.g. -2e308) into an infinity instead of
+// failing; echoed back in a 422 it would make the answer invalid JSON. Iterative: bodies nest
+// up to kMaxJsonDepth.
+template <typename V>
+bool has_non_finite(const V& root) {
+  std::vector<const V*> todo{&root};
+  while (!todo.empty()) {
+    const V* v = todo.back();
+    todo.pop_back();
+    if (v->IsDouble() && !std::isfinite(v->GetDouble())) return true;
+    if (v->IsArray()) {
+      for (const auto& e : v->GetArray()) todo.push_back(&e);
+    } else if (v->IsObject()) {
+      for (const auto& m : v->GetObject()) todo.push_back(&m.value);
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 bool is_json_content_type(std::string_view content_type) {
@@ -311,6 +356,10 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
     return false;
   }
   const rapidjson::Value& root = doc;
+  if (scan.number_overflow || has_non_finite(root)) {
+    reply_json_invalid(res, body, 0, "Number out of range");
+    return false;
+  }
   if (root.IsNull()) {
     reply_body_shape(res, nullptr, body, true);
     return false;

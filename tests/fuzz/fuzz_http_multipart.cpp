@@ -61,8 +61,7 @@ columns = [
   { name = "score", type = "Float" },
   { name = "meta", type = "Json" },
   { name = "photo", type = "Image" },
-  { name = "shout", type = "String", computed = "upper(name)"
-},
+  { name = "shout", type = "String", computed = "upper(name)" },
 ]
 [[queries]]
 name = "by_name"

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -51,7 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (res.status < 400 || res.status >= 500) std::abort();
     rapidjson::Document answer;
     answer.Parse(res.body.c_str(), res.body.size());
-    if (answer.HasParseError() || !answer.IsObject() || !answer.HasMember("detail")) std::abort();
+    if (answer.HasParseError() || !answer.IsObject() || !answer.HasMember("detail")) {
+      std::fprintf(stderr, "not a JSON error answer: %s\n", res.body.c_str());
+      std::abort();
+    }
   }
   for (const auto& f : fields()) (void)pxt::value_from_text(input, f.type);
   return 0;

@@ -106,6 +106,21 @@ TEST_CASE("malformed JSON: json_invalid at Python's character position with Pyth
   CHECK(decode_body("   ").res.body.find(R"("loc":["body",3])") != std::string::npos);
 }
 
+TEST_CASE("a number just past the double range is a json_invalid, not an infinity echoed back") {
+  // RapidJSON parses -2e308 as -inf without an error; the answer must stay valid JSON.
+  auto r = decode_body(R"({"name": "x", "score": -2e308})");
+  REQUIRE_FALSE(r.ok);
+  CHECK(r.res.status == 422);
+  CHECK(r.res.body.find(R"("type":"json_invalid")") != std::string::npos);
+  CHECK(r.res.body.find("Number out of range") != std::string::npos);
+  // Deeper in a Json field too (9e308 is RapidJSON's own "too big" error; 1.9e308 becomes inf).
+  for (const char* big : {"9e308", "1.9e308"}) {
+    auto n = decode_body(std::string(R"({"id": 1, "tags": [[1.5e308, )") + big + "]]}");
+    CHECK(n.res.status == 422);
+    CHECK(n.res.body.find(R"("type":"json_invalid")") != std::string::npos);
+  }
+}
+
 TEST_CASE("python_json_error maps RapidJSON codes to json.JSONDecodeError messages") {
   CHECK(python_json_error(rapidjson::kParseErrorObjectMissColon) == "Expecting ':' delimiter");
   CHECK(python_json_error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket) == "Expecting ',' delimiter");
