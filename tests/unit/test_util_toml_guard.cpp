@@ -42,3 +42,11 @@ TEST_CASE("deep nesting, long dotted keys and 64-bit overflow are refused with f
 TEST_CASE("a file past the size limit is refused before parsing") {
   CHECK(problem(std::string(kMaxTomlBytes + 1, '#')) == "f.toml:1: the file is larger than 8 MB");
 }
+
+TEST_CASE("text that is not UTF-8 is refused with the line of the first bad byte") {
+  // Inside a string this once reached toml11's own UTF-8 error path, which overflows a buffer.
+  CHECK(problem("a = 1\nb = 'x\x9a'\n") == "f.toml:2: the file is not valid UTF-8 (byte 154)");
+  CHECK(problem("k = \"\xed\xa0\x80\"") == "f.toml:1: the file is not valid UTF-8 (byte 237)");  // surrogate
+  CHECK(problem("k = \"\xc0\xaf\"") == "f.toml:1: the file is not valid UTF-8 (byte 192)");      // overlong
+  CHECK(problem("k = \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"") == "");
+}
