@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "serve/response.hpp"
 #include "store/values.hpp"
@@ -69,22 +68,6 @@ bool overflows_double(std::string_view lit) {
   errno = 0;
   double d = std::strtod(copy.c_str(), nullptr);
   return errno == ERANGE && std::isinf(d);
-}
-
-size_t utf8_sequence_length(const unsigned char* p, size_t left) {
-  unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || n > left) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((p[k] & 0xc0) != 0x80) return 0;
-  uint32_t cp = n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
-  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
-  // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-      (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
 }
 
 // One pass over the body: UTF-8 validity and bracket nesting depth outside strings.
@@ -265,25 +248,6 @@ struct IssueList {
   }
 };
 
-// RapidJSON turns a literal just past the double range (e.g. -2e308) into an infinity instead of
-// failing; echoed back in a 422 it would make the answer invalid JSON. Iterative: bodies nest
-// up to kMaxJsonDepth.
-template <typename V>
-bool has_non_finite(const V& root) {
-  std::vector<const V*> todo{&root};
-  while (!todo.empty()) {
-    const V* v = todo.back();
-    todo.pop_back();
-    if (v->IsDouble() && !std::isfinite(v->GetDouble())) return true;
-    if (v->IsArray()) {
-      for (const auto& e : v->GetArray()) todo.push_back(&e);
-    } else if (v->IsObject()) {
-      for (const auto& m : v->GetObject()) todo.push_back(&m.value);
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 bool is_json_content_type(std::string_view content_type) {
@@ -356,7 +320,7 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
     return false;
   }
   const rapidjson::Value& root = doc;
-  if (scan.number_overflow || has_non_finite(root)) {
+  if (scan.number_overflow) {
     reply_json_invalid(res, body, 0, "Number out of range");
     return false;
   }

@@ -117,4 +117,20 @@ std::string quote_literal(std::string_view s) {
   return out + "'";
 }
 
+size_t utf8_sequence_length(const unsigned char* p, size_t left) {
+  unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || n > left) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((p[k] & 0xc0) != 0x80) return 0;
+  uint32_t cp = n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (p[k] & 0x3fu);
+  // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+      (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n;
+}
+
 }  // namespace pxt

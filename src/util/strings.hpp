@@ -1,5 +1,7 @@
 #pragma once
 // Small string helpers shared by every layer. All functions are pure and thread-safe.
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,9 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // "a", "b" -> 'a', 'b' : for error messages listing names.
 std::string quoted_list(const std::vector<std::string>& names);
+// Length of the valid UTF-8 sequence starting at p[0] (left bytes available), or 0 when it is
+// not one: overlong forms, UTF-16 surrogates and code points past U+10FFFF included.
+size_t utf8_sequence_length(const unsigned char* p, size_t left);
 // SQL identifier quoting with double quotes ("a""b").
 std::string quote_ident(std::string_view name);
 // SQL string literal quoting with single quotes.

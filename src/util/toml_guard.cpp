@@ -1,5 +1,7 @@
 #include "util/toml_guard.hpp"
 
+#include "util/strings.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -40,29 +42,13 @@ std::optional<std::string> overflowing_integer(std::string_view text, size_t i) 
   return std::string(text.substr(i, j - i));
 }
 
-// Length of the valid UTF-8 sequence at p[0..n), or 0 when it is not one (overlong forms,
-// surrogates and code points past U+10FFFF included).
-size_t utf8_length(const unsigned char* p, size_t n) {
-  unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (len == 0 || len > n || c > 0xF4) return 0;
-  for (size_t k = 1; k < len; ++k)
-    if ((p[k] & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-  if (c == 0xED && p[1] >= 0xA0) return 0;  // surrogate
-  if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-  if (c == 0xF4 && p[1] >= 0x90) return 0;  // past U+10FFFF
-  return len;
-}
-
 // TOML text must be UTF-8; toml11's own check inside strings reports its error through an
 // iterator of another buffer (a heap overflow found by fuzzing), so it must never see bad bytes.
 Result<void> check_utf8(std::string_view text, const std::string& file) {
   auto p = reinterpret_cast<const unsigned char*>(text.data());
   int line = 1;
   for (size_t i = 0; i < text.size();) {
-    size_t n = utf8_length(p + i, text.size() - i);
+    size_t n = utf8_sequence_length(p + i, text.size() - i);
     if (n == 0) return at(file, line, "the file is not valid UTF-8 (byte " + std::to_string(p[i]) + ")");
     if (p[i] == '\n') ++line;
     i += n;
