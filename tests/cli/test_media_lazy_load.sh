@@ -8,10 +8,10 @@ PY=/usr/bin/python3  # Debian's python3 has python3-pil
 
 if command -v ldd >/dev/null; then
   linked=$(ldd "$PXT")
-  for lib in libvips libpoppler libturbojpeg; do
+  for lib in libvips libpoppler libturbojpeg libpq; do
     expect_not_contains "$linked" "$lib" "the binary does not link $lib"
   done
-  pass "no media library linked"
+  pass "no media library (nor libpq) linked"
 fi
 
 cat >schema.toml <<'TOML'
