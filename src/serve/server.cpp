@@ -39,7 +39,6 @@ constexpr size_t kKeepAliveMaxCount = 1000;
 // An idle keep-alive connection holds a thread and delays shutdown by up to this long.
 constexpr time_t kKeepAliveTimeoutSec = 2;
 constexpr int kListenBacklog = 4096;
-constexpr size_t kMaxDrainBytes = 64u << 20;
 // Each file part becomes a temp file; a route has a handful of upload inputs.
 constexpr size_t kMaxFileParts = 64;
 
@@ -182,6 +181,7 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
         reply_detail(res, 400, "There was an error parsing the body");
       }
       put_header(res, "Connection", "close");
+      SlowClientPool::close_after_response();
       return;
     }
     app.handle(req, res, &uploads);
@@ -189,15 +189,15 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   }
   size_t total = 0;
   bool too_large = false;
-  // Past the limit the body is drained, not stored, so the connection stays usable (as httplib
-  // does for a declared Content-Length); past kMaxDrainBytes more the read is abandoned.
+  // Reading stops at the first chunk past the limit (a chunked body declares no length); the
+  // answer is a 413 and the connection is closed after it (close_after_response).
   auto fits = [&](size_t n) {
     total += n;
     SlowClientPool::on_body_bytes(n);
     if (total > limit) too_large = true;
     return !too_large;
   };
-  auto keep_reading = [&]() { return total <= limit + kMaxDrainBytes; };
+  auto keep_reading = [&]() { return !too_large; };
   bool ok = false;
   if (req.is_multipart_form_data()) {
     httplib::MultipartFormDataMap::iterator cur;
@@ -224,7 +224,10 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
       reply_detail(res, 400, "There was an error parsing the body");
     }
     // Part of the body may be unread: tell the client not to reuse the connection.
-    if (!ok) put_header(res, "Connection", "close");
+    if (!ok) {
+      put_header(res, "Connection", "close");
+      SlowClientPool::close_after_response();
+    }
     return;
   }
   app.handle(req, res);
