@@ -82,15 +82,16 @@ size_t declared_length(const httplib::Request& req) {
 }
 
 // Streams the file parts of a multipart body to temp files under media/.tmp (an upload never
-// sits in memory), keeping only the text fields in req.files. `total` counts every byte.
+// sits in memory), keeping only the text fields in req.files. `total` counts every byte. A failed
+// write sets io_error to its errno (ENOSPC: the disk is full).
 bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const httplib::ContentReader& reader,
-                            Uploads& uploads, size_t limit, bool& too_large, bool& io_error, bool& too_many) {
+                            Uploads& uploads, size_t limit, bool& too_large, int& io_error, bool& too_many) {
   size_t total = 0, text_total = 0;
   std::FILE* out = nullptr;
   std::string* text = nullptr;
   std::vector<char> buffer(256 * 1024);
   auto close_out = [&] {
-    if (out != nullptr && std::fclose(out) != 0) io_error = true;
+    if (out != nullptr && std::fclose(out) != 0) io_error = errno ? errno : EIO;
     out = nullptr;
   };
   bool ok = reader(
@@ -111,13 +112,13 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
           ext.clear();
         auto tmp = media::temp_file(app.media_dir(), ext);
         if (!tmp) {
-          io_error = true;
+          io_error = tmp.error().code == Errc::no_space ? ENOSPC : EIO;
           return false;
         }
         uploads.parts.push_back(UploadPart{part.name, part.filename, *tmp, 0});
         out = std::fopen(tmp->c_str(), "wb");
         if (out == nullptr) {
-          io_error = true;
+          io_error = errno ? errno : EIO;
           return false;
         }
         std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
@@ -133,7 +134,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         if (out != nullptr) {
           uploads.parts.back().size += n;
           if (std::fwrite(data, 1, n, out) != n) {
-            io_error = true;
+            io_error = errno ? errno : EIO;
             return false;
           }
         } else if (text != nullptr) {
@@ -148,7 +149,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         return true;
       });
   close_out();
-  return ok && !io_error && !too_large && !too_many;
+  return ok && io_error == 0 && !too_large && !too_many;
 }
 
 // Reads the body with the service's limit enforced while reading: httplib checks a declared
@@ -167,7 +168,8 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   SlowClientPool::on_body_start();
   if (uploads_here && req.is_multipart_form_data()) {
     Uploads uploads;
-    bool too_large = false, io_error = false, too_many = false;
+    bool too_large = false, too_many = false;
+    int io_error = 0;
     bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
     SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
     if (!ok) {
@@ -175,7 +177,10 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
         reply_detail(res, 413, too_large_detail(limit));
       } else if (too_many) {
         reply_detail(res, 400, "too many files in one request: at most " + std::to_string(kMaxFileParts));
-      } else if (io_error) {
+      } else if (media::is_no_space(io_error)) {
+        reply_no_space(res,
+                       std::string("cannot write an upload to the media folder: ") + std::strerror(io_error));
+      } else if (io_error != 0) {
         reply_internal(res, "cannot write an upload to the media folder");
       } else {
         reply_detail(res, 400, "There was an error parsing the body");
