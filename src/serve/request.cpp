@@ -3,13 +3,12 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/error.h>
 
-#include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <string>
 
 #include "serve/response.hpp"
 #include "store/values.hpp"
+#include "util/json_numbers.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -52,25 +51,12 @@ ValueError null_error(ColumnType t) {
 struct ScanResult {
   bool utf8_ok = true;
   int max_depth = 0;
-  bool number_overflow = false;  // a literal past the double range (RapidJSON would garble it)
+  bool number_overflow = false;  // a literal past the double range
+  JsonNumberPatch numbers;       // literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp)
 };
 
-bool is_number_char(unsigned char c) {
-  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
-}
-
-// RapidJSON 1.1 with kParseFullPrecisionFlag turns literals just past DBL_MAX into garbage
-// (9e308 -> -2.8e-308, 1.9e308 -> NaN) without an error. strtod rounds exactly; only literals
-// that could be that large (an exponent, or more than 15 digits) pay for it.
-bool overflows_double(std::string_view lit) {
-  if (lit.size() <= 15 && lit.find_first_of("eE") == std::string_view::npos) return false;
-  std::string copy(lit);
-  errno = 0;
-  double d = std::strtod(copy.c_str(), nullptr);
-  return errno == ERANGE && std::isinf(d);
-}
-
-// One pass over the body: UTF-8 validity and bracket nesting depth outside strings.
+// One pass over the body: UTF-8 validity, bracket nesting depth outside strings, and the number
+// literals to hand RapidJSON in canonical form.
 ScanResult scan_body(std::string_view body) {
   ScanResult r;
   auto p = reinterpret_cast<const unsigned char*>(body.data());
@@ -97,11 +83,14 @@ ScanResult scan_body(std::string_view body) {
     } else if (c == '"') {
       in_string = true;
     } else if ((c >= '0' && c <= '9') || c == '-') {
-      size_t j = i;
-      while (j < size && is_number_char(p[j])) ++j;
-      if (overflows_double(body.substr(i, j - i))) r.number_overflow = true;
-      i = j;
-      continue;
+      size_t n = json_number_prefix(body.substr(i));
+      if (n > 0) {
+        JsonNumberCheck check = check_json_number(body.substr(i, n));
+        if (check.overflow) r.number_overflow = true;
+        if (check.rewrite) r.numbers.add(i, n, std::move(check.replacement));
+        i += n;
+        continue;
+      }
     } else if (c == '[' || c == '{') {
       if (++depth > r.max_depth) r.max_depth = depth;
     } else if (c == ']' || c == '}') {
@@ -314,9 +303,13 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
   Pool parse_alloc(parse_buffer, sizeof parse_buffer);
   rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool> doc(&value_alloc, sizeof parse_buffer,
                                                                 &parse_alloc);
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(body.data(), body.size());
+  std::string patched;
+  std::string_view text = body;
+  if (!scan.numbers.empty()) text = patched = scan.numbers.apply(body);
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
-    reply_json_invalid(res, body, doc.GetErrorOffset(), python_json_error(doc.GetParseError()));
+    size_t at = scan.numbers.original_offset(doc.GetErrorOffset());
+    reply_json_invalid(res, body, at, python_json_error(doc.GetParseError()));
     return false;
   }
   const rapidjson::Value& root = doc;

@@ -231,6 +231,16 @@ for p in '/media/../secret.txt' '/media/%2e%2e/secret.txt' '/media/..%2fsecret.t
 done
 unchanged "path traversal"
 pass "path traversal"
+
+# ---- literals RapidJSON 1.1 crashed on or garbled (found by fuzz_json_request) ----
+Z350=$(printf '0%.0s' $(seq 1 350))
+http POST /t '{"score": 0.'"$Z350"'1}'
+expect_eq "$STATUS" 422 "0.<350 zeros>1 without the required id: a validation error, not a crash"
+http POST /t '{"id": 60, "name": "tiny", "score": -0.'"$Z350"'5, "meta": [0.'"$Z350"'1, 1e-400, 0.'"${Z350:0:300}"'125e300]}'
+expect_eq "$STATUS" 200 "tiny literals are accepted, as Python's json does"
+expect_eq "$("$PXT" rows app.t --format jsonl --where 'id = 60' | jq -c '[.score, .meta]')" '[0,[0,0,0.125]]' \
+  "tiny literals underflow to 0 and leading zeros keep the exact value"
+pass "literals RapidJSON 1.1 mis-parsed"
 stop_server
 
 # ---- bad service files and schema modules: file:line, exit 1, never a crash ----

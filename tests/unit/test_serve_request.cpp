@@ -121,6 +121,37 @@ TEST_CASE("a number just past the double range is a json_invalid, not an infinit
   }
 }
 
+TEST_CASE("literals RapidJSON 1.1 mis-parses are decoded exactly, never crash (fuzz_json_request)") {
+  const std::string zeros(350, '0');
+  // 0.<350 zeros>1 crashed the server inside RapidJSON; it underflows to 0.0, as in Python.
+  auto tiny = decode_body(R"({"id": 1, "score": 0.)" + zeros + "1}");
+  REQUIRE(tiny.ok);
+  CHECK(std::get<double>(tiny.d.values[2]) == 0.0);
+  // -0.<340 zeros>5 came back as 9.98e+291.
+  auto neg = decode_body(R"({"id": 1, "score": -0.)" + std::string(340, '0') + "5}");
+  REQUIRE(neg.ok);
+  CHECK(std::get<double>(neg.d.values[2]) == 0.0);
+  // A value in range written with hundreds of leading zeros keeps its exact value.
+  auto small = decode_body(R"({"id": 1, "score": 0.)" + std::string(300, '0') + "123e300}");
+  REQUIRE(small.ok);
+  CHECK(std::get<double>(small.d.values[2]) == 0.123);
+  // Inside a Json field, the rewritten literal is what gets stored.
+  auto deep = decode_body(R"({"id": 1, "tags": [0.)" + zeros + "1, 2.5]}");
+  REQUIRE(deep.ok);
+  CHECK(std::get<std::string>(deep.d.values[3]) == "[0.0,2.5]");
+  // Text after a rewritten literal that made the body invalid keeps it invalid: 1.9e0…0 then
+  // e308 must not become the literal 1.9e308 (fuzz_json_request found that one too).
+  auto glued = decode_body(R"({"id": 1, "tags": [1.9e)" + std::string(40, '0') + "e308]}");
+  REQUIRE_FALSE(glued.ok);
+  CHECK(glued.res.body.find("Expecting ',' delimiter") != std::string::npos);
+  CHECK(glued.res.body.find(R"("loc":["body",63])") != std::string::npos);
+  // A syntax error after a rewritten literal is still reported where it is in the original body.
+  auto bad = decode_body(R"({"id": 1, "score": 0.)" + zeros + "1 x}");
+  REQUIRE_FALSE(bad.ok);
+  size_t at = std::string(R"({"id": 1, "score": 0.)").size() + zeros.size() + 2;
+  CHECK(bad.res.body.find("\"loc\":[\"body\"," + std::to_string(at) + "]") != std::string::npos);
+}
+
 TEST_CASE("python_json_error maps RapidJSON codes to json.JSONDecodeError messages") {
   CHECK(python_json_error(rapidjson::kParseErrorObjectMissColon) == "Expecting ':' delimiter");
   CHECK(python_json_error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket) == "Expecting ',' delimiter");
