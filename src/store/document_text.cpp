@@ -1,9 +1,6 @@
 // document_text(doc): the text of a Document (txt, md, html, pdf) for computed columns. PDF goes
-// through poppler-cpp; HTML through a small tag stripper (visible text only).
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-page.h>
-
+// through poppler-glib (loaded on first use: media_libs.hpp); HTML through a small tag stripper
+// (visible text only).
 #include <array>
 #include <cctype>
 #include <fstream>
@@ -13,6 +10,7 @@
 
 #include "store/media.hpp"
 #include "store/media_functions.hpp"
+#include "store/media_libs.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -144,23 +142,32 @@ Result<std::string> read_all(const fs::path& file) {
 }
 
 Result<std::string> pdf_text(const fs::path& file) {
-  // poppler prints parse errors to stderr; the caller reports a failure in its own words.
-  static const bool quiet = [] {
-    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-    return true;
-  }();
-  (void)quiet;
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file.string()));
-  if (!doc) return make_error(Errc::invalid_argument, "the PDF cannot be read (damaged or not a PDF)");
-  if (doc->is_locked()) return make_error(Errc::invalid_argument, "the PDF is encrypted");
+  PXT_TRY(const medialib::Poppler* p, medialib::poppler());
+  std::error_code ec;
+  fs::path abs = fs::absolute(file, ec);
+  char* uri = ec ? nullptr : p->g_filename_to_uri(abs.c_str(), nullptr, nullptr);
+  if (uri == nullptr) return make_error(Errc::invalid_argument, "cannot read the document");
+  std::lock_guard lock(medialib::poppler_mutex());
+  GError* err = nullptr;
+  PopplerDocument* doc = p->poppler_document_new_from_file(uri, nullptr, &err);
+  p->g_free(uri);
+  bool locked = err != nullptr && p->g_error_matches(err, p->poppler_error_quark(), POPPLER_ERROR_ENCRYPTED);
+  if (err != nullptr) p->g_error_free(err);
+  if (locked) return make_error(Errc::invalid_argument, "the PDF is encrypted");
+  if (doc == nullptr)
+    return make_error(Errc::invalid_argument, "the PDF cannot be read (damaged or not a PDF)");
   std::string out;
-  for (int i = 0; i < doc->pages(); ++i) {
-    std::unique_ptr<poppler::page> page(doc->create_page(i));
-    if (!page) continue;
-    poppler::byte_array bytes = page->text().to_utf8();
+  int pages = p->poppler_document_get_n_pages(doc);
+  for (int i = 0; i < pages; ++i) {
     if (i > 0) out += '\f';
-    out.append(bytes.begin(), bytes.end());
+    PopplerPage* page = p->poppler_document_get_page(doc, i);
+    if (page == nullptr) continue;
+    char* text = p->poppler_page_get_text(page);
+    if (text != nullptr) out += text;
+    p->g_free(text);
+    p->g_object_unref(page);
   }
+  p->g_object_unref(doc);
   return out;
 }
 

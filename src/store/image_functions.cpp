@@ -1,13 +1,11 @@
-// Image functions for computed columns, on libvips. Why libvips rather than ImageMagick or a
-// hand-rolled decoder: it streams images through small tiles instead of decoding them whole
-// (a crop or a format conversion of a large image needs a few MB, not width*height*bands), its
-// JPEG/WebP loaders shrink on load (a thumbnail of a 2 MP JPEG decodes at 1/8 scale, several
-// times faster than decode-then-resize), and it is thread-safe once initialised.
+// Image functions for computed columns, on libvips (loaded on first use: media_libs.hpp). Why
+// libvips rather than ImageMagick or a hand-rolled decoder: it streams images through small tiles
+// instead of decoding them whole (a crop or a format conversion of a large image needs a few MB,
+// not width*height*bands), its JPEG/WebP loaders shrink on load, and it is thread-safe once
+// initialised.
 //
 // Values are media names relative to the home's media folder; a result image is a new file
 // there, recorded in the write's CreatedFiles so a failed write removes it (function_context.hpp).
-#include <vips/vips8>
-
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -15,9 +13,11 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "store/media.hpp"
 #include "store/media_functions.hpp"
+#include "store/media_libs.hpp"
 #include "store/values.hpp"
 #include "util/strings.hpp"
 
@@ -25,32 +25,49 @@ namespace pxt {
 
 namespace {
 
-using vips::VError;
-using vips::VImage;
 namespace fs = std::filesystem;
 
 constexpr int64_t kMaxSide = 16384;  // larger outputs are almost surely a mistake (and huge)
 
-// libvips is initialised once per process. Its operation cache is disabled: each computed value
-// reads a different file once, so caching only holds memory. Each operation runs on the calling
-// thread alone: the server already runs one request per thread, and vips worker threads per
-// call would oversubscribe the cores and add per-thread buffers.
-void init_vips() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (VIPS_INIT("pxt") != 0) return;  // every later call reports vips' own error
-    vips_cache_set_max(0);
-    vips_cache_set_max_mem(0);
-    vips_cache_set_max_files(0);
-    vips_concurrency_set(1);
-  });
+// The libvips table; only called once image_fn has loaded it successfully.
+const medialib::Vips& api() { return **medialib::vips(); }
+
+// A counted reference to a VipsImage, released when it goes out of scope.
+class Img {
+ public:
+  Img() = default;
+  explicit Img(VipsImage* p) : p_(p) {}
+  Img(Img&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Img& operator=(Img&& o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  Img(const Img&) = delete;
+  Img& operator=(const Img&) = delete;
+  ~Img() {
+    if (p_ != nullptr) api().g_object_unref(p_);
+  }
+  VipsImage* get() const { return p_; }
+  int width() const { return api().vips_image_get_width(p_); }
+  int height() const { return api().vips_image_get_height(p_); }
+
+ private:
+  VipsImage* p_ = nullptr;
+};
+
+// libvips' pending error message, as one line, clearing it.
+Error vips_failure() {
+  std::string m(trim(api().vips_error_buffer()));
+  api().vips_error_clear();
+  std::replace(m.begin(), m.end(), '\n', ' ');
+  return make_error(Errc::invalid_argument, "cannot process the image: " + m);
 }
 
-std::string vips_message(const VError& e) {
-  std::string m(trim(e.what()));
-  vips_error_clear();
-  std::replace(m.begin(), m.end(), '\n', ' ');
-  return m;
+// The output of a libvips operation that returned rc and wrote out. out is taken by reference:
+// read here, after the operation ran (an argument's evaluation order is unspecified).
+Result<Img> made(int rc, VipsImage*& out) {
+  if (rc != 0) return vips_failure();
+  return Img(std::exchange(out, nullptr));
 }
 
 std::string shown(const Value& v) {
@@ -100,19 +117,21 @@ Result<Source> image_arg(const FunctionContext& ctx, const Value& v, const char*
   if (!rel) return bad_arg(name, "must be an image (a media file name)", v);
   auto full = media::resolve(ctx.media_dir, *rel, true);
   if (!full) return bad_arg(name, "must name an existing media file", v);
-  init_vips();
-  const char* loader = vips_foreign_find_load(full->c_str());
+  const char* loader = api().vips_foreign_find_load(full->c_str());
   if (!loader) {
-    vips_error_clear();
+    api().vips_error_clear();
     return bad_arg(name, "is not an image that can be decoded (JPEG, PNG, WebP, GIF, TIFF, ...)", v);
   }
   return Source{*full, loader};
 }
 
-VImage open_image(const Source& in, bool sequential) {
-  return VImage::new_from_file(
-      in.path.c_str(),
-      VImage::option()->set("access", sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM));
+Result<Img> open_image(const Source& in, bool sequential, int shrink = 1) {
+  VipsAccess access = sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM;
+  VipsImage* img = shrink == 1 ? api().vips_image_new_from_file(in.path.c_str(), "access", access, nullptr)
+                               : api().vips_image_new_from_file(in.path.c_str(), "access", access, "shrink",
+                                                                shrink, nullptr);
+  if (img == nullptr) return vips_failure();
+  return Img(img);
 }
 
 // The image scaled to exactly tw x th. A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that
@@ -120,36 +139,43 @@ VImage open_image(const Source& in, bool sequential) {
 // thrown away), then resampled with a bicubic kernel (Pillow's thumbnail uses the same kernel).
 // vips_thumbnail does this too but also opens the file twice, manages colour and uses lanczos3:
 // about twice the time for a 2 MP JPEG, for no visible gain at thumbnail sizes.
-VImage scaled(const Source& in, int tw, int th) {
-  VImage head = open_image(in, true);
+Result<Img> scaled(const Source& in, int tw, int th) {
+  PXT_TRY(Img img, open_image(in, true));
   int shrink = 1;
   if (in.jpeg()) {
-    while (shrink < 8 && head.width() / (shrink * 2) >= tw && head.height() / (shrink * 2) >= th) shrink *= 2;
+    while (shrink < 8 && img.width() / (shrink * 2) >= tw && img.height() / (shrink * 2) >= th) shrink *= 2;
   }
-  VImage img = shrink == 1
-                   ? head
-                   : VImage::new_from_file(
-                         in.path.c_str(),
-                         VImage::option()->set("shrink", shrink)->set("access", VIPS_ACCESS_SEQUENTIAL));
-  if (img.interpretation() == VIPS_INTERPRETATION_CMYK) img = img.colourspace(VIPS_INTERPRETATION_sRGB);
+  if (shrink > 1) {
+    PXT_TRY(img, open_image(in, true, shrink));
+  }
+  VipsImage* out = nullptr;
+  if (api().vips_image_get_interpretation(img.get()) == VIPS_INTERPRETATION_CMYK) {
+    PXT_TRY(img, made(api().vips_colourspace(img.get(), &out, VIPS_INTERPRETATION_sRGB, nullptr), out));
+  }
   if (img.width() == tw && img.height() == th) return img;
   double hs = static_cast<double>(tw) / img.width(), vs = static_cast<double>(th) / img.height();
-  return img.resize(hs, VImage::option()->set("vscale", vs)->set("kernel", VIPS_KERNEL_CUBIC));
+  return made(api().vips_resize(img.get(), &out, hs, "vscale", vs, "kernel", VIPS_KERNEL_CUBIC, nullptr),
+              out);
 }
 
 // Writes img as a new media file with extension ext, recorded in ctx.created before writing so a
 // failure at any later point removes it. Returns the relative name.
-Result<Value> store_image(const FunctionContext& ctx, VImage img, const std::string& ext) {
+Result<Value> store_image(const FunctionContext& ctx, Img img, const std::string& ext) {
   std::string rel = media::new_relative_name(ext);
   PXT_TRY(fs::path full, media::resolve(ctx.media_dir, rel, false));
   std::error_code ec;
   fs::create_directories(full.parent_path(), ec);
   if (ec) return make_error(Errc::io, "cannot create " + full.parent_path().string() + ": " + ec.message());
   ctx.created->add(rel);
-  if (ext == ".jpg" && img.has_alpha()) {
-    img = img.flatten(VImage::option()->set("background", std::vector<double>{255.0}));
+  if (ext == ".jpg" && api().vips_image_hasalpha(img.get()) != 0) {
+    double white = 255.0;
+    VipsArrayDouble* background = api().vips_array_double_new(&white, 1);
+    VipsImage* out = nullptr;
+    int rc = api().vips_flatten(img.get(), &out, "background", background, nullptr);
+    api().vips_area_unref(VIPS_AREA(background));
+    PXT_TRY(img, made(rc, out));
   }
-  img.write_to_file(full.c_str());
+  if (api().vips_image_write_to_file(img.get(), full.c_str(), nullptr) != 0) return vips_failure();
   return Value(rel);
 }
 
@@ -213,15 +239,11 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
         if (auto done = ctx.created->take(key)) return Value(std::move(*done));
       }
     }
-    init_vips();
+    PXT_CHECK(medialib::vips());
     ImageSlot slot;
-    try {
-      Result<Value> r = body(ctx, args);
-      if (creates && ctx.created->ahead() && r.ok()) ctx.created->remember(key, std::get<std::string>(*r));
-      return r;
-    } catch (const VError& e) {
-      return make_error(Errc::invalid_argument, "cannot process the image: " + vips_message(e));
-    }
+    Result<Value> r = body(ctx, args);
+    if (creates && ctx.created->ahead() && r.ok()) ctx.created->remember(key, std::get<std::string>(*r));
+    return r;
   };
   return f;
 }
@@ -230,21 +252,23 @@ Result<Value> do_resize(const FunctionContext& ctx, const std::vector<Value>& a)
   PXT_TRY(Source in, image_arg(ctx, a[0]));
   PXT_TRY(int64_t w, int_arg(a[1], "w", 1, kMaxSide));
   PXT_TRY(int64_t h, int_arg(a[2], "h", 1, kMaxSide));
-  return store_image(ctx, scaled(in, static_cast<int>(w), static_cast<int>(h)), in.ext());
+  PXT_TRY(Img out, scaled(in, static_cast<int>(w), static_cast<int>(h)));
+  return store_image(ctx, std::move(out), in.ext());
 }
 
 Result<Value> do_thumbnail(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
   PXT_TRY(int64_t side, int_arg(a[1], "max_side", 1, kMaxSide));
   // Fits in side x side keeping the aspect ratio, never enlarging (like Pillow's thumbnail).
-  VImage head = open_image(in, true);
+  PXT_TRY(Img head, open_image(in, true));
   int w = head.width(), h = head.height();
   if (w > side || h > side) {
     double scale = static_cast<double>(side) / std::max(w, h);
     w = std::max(1, static_cast<int>(std::lround(w * scale)));
     h = std::max(1, static_cast<int>(std::lround(h * scale)));
   }
-  return store_image(ctx, scaled(in, w, h), in.ext());
+  PXT_TRY(Img out, scaled(in, w, h));
+  return store_image(ctx, std::move(out), in.ext());
 }
 
 Result<Value> do_crop(const FunctionContext& ctx, const std::vector<Value>& a) {
@@ -253,16 +277,18 @@ Result<Value> do_crop(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(int64_t y, int_arg(a[2], "y", 0, kMaxSide * 8));
   PXT_TRY(int64_t w, int_arg(a[3], "w", 1, kMaxSide));
   PXT_TRY(int64_t h, int_arg(a[4], "h", 1, kMaxSide));
-  VImage img = open_image(in, true);
+  PXT_TRY(Img img, open_image(in, true));
   if (x + w > img.width() || y + h > img.height()) {
     return make_error(Errc::invalid_argument, "the area x=" + std::to_string(x) + ", y=" + std::to_string(y) +
                                                   ", w=" + std::to_string(w) + ", h=" + std::to_string(h) +
                                                   " is outside the " + std::to_string(img.width()) + "x" +
                                                   std::to_string(img.height()) + " image");
   }
-  VImage out =
-      img.extract_area(static_cast<int>(x), static_cast<int>(y), static_cast<int>(w), static_cast<int>(h));
-  return store_image(ctx, out, in.ext());
+  VipsImage* out = nullptr;
+  PXT_TRY(Img area, made(api().vips_extract_area(img.get(), &out, static_cast<int>(x), static_cast<int>(y),
+                                                 static_cast<int>(w), static_cast<int>(h), nullptr),
+                         out));
+  return store_image(ctx, std::move(area), in.ext());
 }
 
 Result<Value> do_rotate(const FunctionContext& ctx, const std::vector<Value>& a) {
@@ -277,26 +303,30 @@ Result<Value> do_rotate(const FunctionContext& ctx, const std::vector<Value>& a)
   }
   // Counter-clockwise, as in Pillow and Pixeltable; the canvas grows to hold the whole image.
   double norm = std::fmod(std::fmod(deg, 360.0) + 360.0, 360.0);
-  VImage img = open_image(in, false);
-  VImage out;
+  PXT_TRY(Img img, open_image(in, false));
+  VipsImage* out = nullptr;
+  int rc = 0;
   if (norm == 0) {
-    out = img.copy();
+    rc = api().vips_copy(img.get(), &out, nullptr);
   } else if (norm == 90) {
-    out = img.rot(VIPS_ANGLE_D270);  // vips' fixed angles turn clockwise
+    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D270, nullptr);  // vips' fixed angles turn clockwise
   } else if (norm == 180) {
-    out = img.rot(VIPS_ANGLE_D180);
+    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D180, nullptr);
   } else if (norm == 270) {
-    out = img.rot(VIPS_ANGLE_D90);
+    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D90, nullptr);
   } else {
-    out = img.rotate(norm);  // vips_rotate turns anticlockwise
+    rc = api().vips_rotate(img.get(), &out, norm, nullptr);  // vips_rotate turns anticlockwise
   }
-  return store_image(ctx, out, in.ext());
+  PXT_TRY(Img turned, made(rc, out));
+  return store_image(ctx, std::move(turned), in.ext());
 }
 
 Result<Value> do_grayscale(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
-  VImage img = open_image(in, true);
-  return store_image(ctx, img.colourspace(VIPS_INTERPRETATION_B_W), in.ext());
+  PXT_TRY(Img img, open_image(in, true));
+  VipsImage* out = nullptr;
+  PXT_TRY(Img grey, made(api().vips_colourspace(img.get(), &out, VIPS_INTERPRETATION_B_W, nullptr), out));
+  return store_image(ctx, std::move(grey), in.ext());
 }
 
 Result<Value> do_convert(const FunctionContext& ctx, const std::vector<Value>& a) {
@@ -305,13 +335,14 @@ Result<Value> do_convert(const FunctionContext& ctx, const std::vector<Value>& a
   std::string f = fmt ? to_lower(*fmt) : "";
   std::string ext = f == "png" ? ".png" : (f == "jpeg" || f == "jpg") ? ".jpg" : f == "webp" ? ".webp" : "";
   if (ext.empty()) return bad_arg("format", "must be one of 'png', 'jpeg', 'webp'", a[1]);
-  return store_image(ctx, open_image(in, true), ext);
+  PXT_TRY(Img img, open_image(in, true));
+  return store_image(ctx, std::move(img), ext);
 }
 
 Result<Value> dimension(const FunctionContext& ctx, const std::vector<Value>& a, bool want_width) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
   // Opening reads the header only; no pixel is decoded.
-  VImage img = open_image(in, true);
+  PXT_TRY(Img img, open_image(in, true));
   return Value(static_cast<int64_t>(want_width ? img.width() : img.height()));
 }
 

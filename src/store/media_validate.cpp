@@ -5,10 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vips/vips.h>
 
-#include <poppler-document.h>
-#include <poppler-global.h>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -16,6 +13,7 @@
 #include <optional>
 
 #include "store/media.hpp"
+#include "store/media_libs.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::media {
@@ -124,24 +122,15 @@ Result<void> image_complete(const fs::path& file, std::string_view type) {
   return {};
 }
 
-void init_vips() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (VIPS_INIT("pxt") != 0) return;
-    // Every upload has a new name: cached loads would only hold file descriptors and memory.
-    vips_cache_set_max(0);
-  });
-}
-
 Result<void> image_decodes(const fs::path& file) {
-  init_vips();
-  VipsImage* img = vips_image_new_from_file(file.c_str(), "fail", TRUE, nullptr);
+  PXT_TRY(const medialib::Vips* v, medialib::vips());
+  VipsImage* img = v->vips_image_new_from_file(file.c_str(), "fail", TRUE, nullptr);
   if (img == nullptr) {
-    vips_error_clear();
+    v->vips_error_clear();
     return make_error(Errc::invalid_argument, "the image cannot be decoded");
   }
-  bool ok = vips_image_get_width(img) > 0 && vips_image_get_height(img) > 0;
-  g_object_unref(img);
+  bool ok = v->vips_image_get_width(img) > 0 && v->vips_image_get_height(img) > 0;
+  v->g_object_unref(img);
   if (!ok) return make_error(Errc::invalid_argument, "the image has no pixels");
   return {};
 }
@@ -177,14 +166,23 @@ bool utf8_text(const fs::path& file) {
   }
 }
 
-void quiet_poppler(const std::string&, void*) {}
-
-bool pdf_loads(const fs::path& file) {
-  // Poppler prints parse errors to stderr; a refused upload is answered with a 422 instead.
-  static std::once_flag once;
-  std::call_once(once, [] { poppler::set_debug_error_function(quiet_poppler, nullptr); });
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file.string()));
-  return doc != nullptr && doc->pages() > 0;
+// Whether poppler opens the PDF and finds a page. Error: when poppler-glib cannot be loaded.
+Result<bool> pdf_loads(const fs::path& file) {
+  PXT_TRY(const medialib::Poppler* p, medialib::poppler());
+  std::error_code ec;
+  fs::path abs = fs::absolute(file, ec);
+  if (ec) return false;
+  char* uri = p->g_filename_to_uri(abs.c_str(), nullptr, nullptr);
+  if (uri == nullptr) return false;
+  std::lock_guard lock(medialib::poppler_mutex());
+  GError* err = nullptr;
+  PopplerDocument* doc = p->poppler_document_new_from_file(uri, nullptr, &err);
+  p->g_free(uri);
+  if (err != nullptr) p->g_error_free(err);
+  if (doc == nullptr) return false;
+  bool ok = p->poppler_document_get_n_pages(doc) > 0;
+  p->g_object_unref(doc);
+  return ok;
 }
 
 }  // namespace
@@ -209,7 +207,8 @@ Result<void> validate(ColumnType t, const fs::path& file) {
       return {};
     case ColumnType::Document:
       if (type == "application/pdf") {
-        if (!pdf_loads(file)) return make_error(Errc::invalid_argument, "the PDF cannot be read");
+        PXT_TRY(bool loads, pdf_loads(file));
+        if (!loads) return make_error(Errc::invalid_argument, "the PDF cannot be read");
         return {};
       }
       if (type == "text/html" || type == "text/markdown" || type == "text/plain" ||

@@ -1,6 +1,7 @@
-// The SQLite store: opening the home, connections per thread, transactions, the cached catalog,
-// background checkpoints. Catalog operations live in sqlite_catalog.cpp, writes in
-// sqlite_write.cpp, reads in sqlite_read.cpp and named queries in sqlite_query.cpp.
+// The SQLite store: opening the home, connections per thread, transactions, the cached catalog.
+// Catalog operations live in sqlite_catalog.cpp, writes in sqlite_write.cpp (grouped commits in
+// sqlite_group.cpp), reads in sqlite_read.cpp, named queries in sqlite_query.cpp and background
+// checkpoints in sqlite_checkpoint.cpp.
 #include "store/sqlite_store.hpp"
 
 #include <algorithm>
@@ -271,58 +272,6 @@ SqliteStore::~SqliteStore() {
   }
   ckpt_cv_.notify_all();
   if (ckpt_thread_.joinable()) ckpt_thread_.join();
-}
-
-// ---- checkpoints ----
-
-int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
-  // Same threshold as SQLite's default automatic checkpoint, but the work happens elsewhere. The
-  // flag keeps commits from waking the thread again while a checkpoint is pending or running.
-  auto* s = static_cast<SqliteStore*>(self);
-  if (pages >= kCheckpointPages && !s->ckpt_wanted_.exchange(true)) {
-    std::lock_guard lock(s->ckpt_mu_);
-    s->ckpt_cv_.notify_one();
-  }
-  return SQLITE_OK;
-}
-
-void SqliteStore::checkpoint_loop() {
-  int forced_at = 0;  // WAL size at the last pass that held writers off
-  while (true) {
-    {
-      std::unique_lock lock(ckpt_mu_);
-      ckpt_cv_.wait(lock, [&] { return ckpt_wanted_.load() || ckpt_stop_; });
-      if (ckpt_stop_) return;
-    }
-    if (auto c = pool_->acquire(); c.ok()) {
-      // PASSIVE never waits for readers or writers: the bulk of the work does not stall writes.
-      int log_frames = 0;
-      int done_frames = 0;
-      sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
-      // The WAL only restarts from its beginning when a writer finds it fully checkpointed; under a
-      // steady stream of commits that never happens and the file grows without bound. Once it is
-      // large, catch up on the frames written meanwhile while holding off this process's writers
-      // (a short stall: few frames and one fsync), so the next writer restarts it. If a reader
-      // kept it from restarting, wait for more growth before stalling writers again.
-      if (log_frames < forced_at) forced_at = 0;
-      if (log_frames >= kWalRestartPages && log_frames >= forced_at + kWalRestartPages / 4) {
-        // Catch up without the lock first, so the stall only covers the last few frames.
-        for (int i = 0; i < 8 && log_frames - done_frames > kWalCatchUpFrames; ++i) {
-          sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                    &done_frames);
-        }
-        std::lock_guard writers(writer_mu_);
-        sqlite3_wal_checkpoint_v2((*c)->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        forced_at = log_frames;
-      }
-      pool_->release(*c);
-    }
-    // Under a steady stream of commits, checkpointing after every few frames would mostly cost
-    // fsyncs; a short pause lets each checkpoint do more work.
-    std::unique_lock lock(ckpt_mu_);
-    ckpt_cv_.wait_for(lock, std::chrono::milliseconds(kCheckpointPauseMs), [&] { return ckpt_stop_; });
-    ckpt_wanted_ = false;
-  }
 }
 
 // ---- catalog cache ----

@@ -23,10 +23,13 @@
 namespace pxt::sqlite {
 
 inline constexpr int kFormatVersion = 1;
+// Background checkpoints and WAL restarts (sqlite_checkpoint.cpp). Sizes in 4 KB frames.
 inline constexpr int kCheckpointPages = 1000;   // WAL size that triggers a background checkpoint
 inline constexpr int kCheckpointPauseMs = 50;   // minimum time between two checkpoints
-inline constexpr int kWalRestartPages = 65536;  // 256 MB of WAL: writers pause so it can restart
-inline constexpr int kWalCatchUpFrames = 256;   // backlog small enough to finish while writers wait
+inline constexpr int kWalRestartPages = 16384;  // 64 MB of WAL: restart it once a final pass is short
+inline constexpr int kWalForcePages = 32768;    // 128 MB: restart it even if the final pass is long
+inline constexpr int kWalFinalFrames = 64;      // backlog small enough to finish while writers wait
+inline constexpr int kWalCatchUpPasses = 16;    // unlocked passes per attempt to get there
 
 struct TableInfo {
   TableDef def;
@@ -169,6 +172,12 @@ class SqliteStore final : public Store {
   struct WriteJob;
   void run_batch(const std::vector<WriteJob*>& batch);
   void checkpoint_loop();
+  // Brings the WAL to fully checkpointed while this process's writers are held, so that the next
+  // write restarts it from its beginning; most of the work runs with writers going.
+  // not_yet: the backlog stayed large and the WAL is below kWalForcePages (writers were not held);
+  // blocked: a reader still needs old frames. The caller tries again later.
+  enum class Restart { done, not_yet, blocked };
+  Restart restart_wal(sqlite3* db);
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
 
   std::string home_;
@@ -184,6 +193,7 @@ class SqliteStore final : public Store {
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   std::atomic<bool> ckpt_wanted_{false};  // set by commits, cleared after a checkpoint
+  std::atomic<int> wal_frames_{0};        // frames in the WAL after the last commit here
   bool ckpt_stop_ = false;
   std::thread ckpt_thread_;
 };

@@ -1,0 +1,149 @@
+// dlopen of the media libraries (see media_libs.hpp for why they are not linked).
+#include "store/media_libs.hpp"
+
+#include <dlfcn.h>
+
+#include <string>
+
+namespace pxt::medialib {
+
+namespace {
+
+// Resolves one function of the table; remembers the first missing name for the error.
+template <class F>
+void resolve(void* lib, const char* name, F& out, const char*& missing) {
+  out = reinterpret_cast<F>(::dlsym(lib, name));
+  if (out == nullptr && missing == nullptr) missing = name;
+}
+
+#define PXT_RESOLVE(table, lib, name, missing) resolve(lib, #name, (table).name, missing)
+
+Error missing_symbol(const char* soname, const char* name, const char* package) {
+  return make_error(Errc::unsupported,
+                    std::string(soname) + " lacks " + name + " (too old?): apt-get install " + package);
+}
+
+Result<const Vips*> load_vips() {
+  PXT_TRY(void* lib, open_library("libvips.so.42", "image functions", "libvips42"));
+  static Vips v;
+  const char* missing = nullptr;
+  PXT_RESOLVE(v, lib, vips_error_buffer, missing);
+  PXT_RESOLVE(v, lib, vips_error_clear, missing);
+  PXT_RESOLVE(v, lib, vips_foreign_find_load, missing);
+  PXT_RESOLVE(v, lib, vips_image_new_from_file, missing);
+  PXT_RESOLVE(v, lib, vips_image_write_to_file, missing);
+  PXT_RESOLVE(v, lib, vips_image_get_width, missing);
+  PXT_RESOLVE(v, lib, vips_image_get_height, missing);
+  PXT_RESOLVE(v, lib, vips_image_get_interpretation, missing);
+  PXT_RESOLVE(v, lib, vips_image_hasalpha, missing);
+  PXT_RESOLVE(v, lib, vips_colourspace, missing);
+  PXT_RESOLVE(v, lib, vips_resize, missing);
+  PXT_RESOLVE(v, lib, vips_flatten, missing);
+  PXT_RESOLVE(v, lib, vips_extract_area, missing);
+  PXT_RESOLVE(v, lib, vips_rot, missing);
+  PXT_RESOLVE(v, lib, vips_rotate, missing);
+  PXT_RESOLVE(v, lib, vips_copy, missing);
+  PXT_RESOLVE(v, lib, vips_array_double_new, missing);
+  PXT_RESOLVE(v, lib, vips_area_unref, missing);
+  PXT_RESOLVE(v, lib, g_object_unref, missing);
+  struct {
+    decltype(&::vips_init) vips_init = nullptr;
+    decltype(&::vips_cache_set_max) vips_cache_set_max = nullptr;
+    decltype(&::vips_cache_set_max_mem) vips_cache_set_max_mem = nullptr;
+    decltype(&::vips_cache_set_max_files) vips_cache_set_max_files = nullptr;
+    decltype(&::vips_concurrency_set) vips_concurrency_set = nullptr;
+  } init;
+  PXT_RESOLVE(init, lib, vips_init, missing);
+  PXT_RESOLVE(init, lib, vips_cache_set_max, missing);
+  PXT_RESOLVE(init, lib, vips_cache_set_max_mem, missing);
+  PXT_RESOLVE(init, lib, vips_cache_set_max_files, missing);
+  PXT_RESOLVE(init, lib, vips_concurrency_set, missing);
+  if (missing != nullptr) return missing_symbol("libvips.so.42", missing, "libvips42");
+  if (init.vips_init("pxt") != 0) {
+    std::string why = v.vips_error_buffer();
+    v.vips_error_clear();
+    return make_error(Errc::unsupported, "libvips failed to start: " + why);
+  }
+  // Each computed value reads a different file once: caching operations would only hold memory
+  // and file descriptors. Each operation runs on the calling thread alone: the server already
+  // runs one request per thread, and vips worker threads per call would oversubscribe the cores
+  // and add per-thread buffers.
+  init.vips_cache_set_max(0);
+  init.vips_cache_set_max_mem(0);
+  init.vips_cache_set_max_files(0);
+  init.vips_concurrency_set(1);
+  return &v;
+}
+
+Result<const Poppler*> load_poppler() {
+  PXT_TRY(void* lib, open_library("libpoppler-glib.so.8", "PDF documents", "libpoppler-glib8"));
+  static Poppler p;
+  const char* missing = nullptr;
+  PXT_RESOLVE(p, lib, poppler_document_new_from_file, missing);
+  PXT_RESOLVE(p, lib, poppler_document_get_n_pages, missing);
+  PXT_RESOLVE(p, lib, poppler_document_get_page, missing);
+  PXT_RESOLVE(p, lib, poppler_page_get_text, missing);
+  PXT_RESOLVE(p, lib, g_filename_to_uri, missing);
+  PXT_RESOLVE(p, lib, g_error_matches, missing);
+  PXT_RESOLVE(p, lib, g_error_free, missing);
+  PXT_RESOLVE(p, lib, g_free, missing);
+  PXT_RESOLVE(p, lib, g_object_unref, missing);
+  PXT_RESOLVE(p, lib, poppler_error_quark, missing);
+  if (missing != nullptr) return missing_symbol("libpoppler-glib.so.8", missing, "libpoppler-glib8");
+  return &p;
+}
+
+Result<const TurboJpeg*> load_turbojpeg() {
+  PXT_TRY(void* lib, open_library("libturbojpeg.so.0", "JPEG thumbnails", "libturbojpeg0"));
+  static TurboJpeg t;
+  const char* missing = nullptr;
+  PXT_RESOLVE(t, lib, tjInitDecompress, missing);
+  PXT_RESOLVE(t, lib, tjInitCompress, missing);
+  PXT_RESOLVE(t, lib, tjDestroy, missing);
+  PXT_RESOLVE(t, lib, tjDecompressHeader3, missing);
+  PXT_RESOLVE(t, lib, tjDecompress2, missing);
+  PXT_RESOLVE(t, lib, tjCompress2, missing);
+  PXT_RESOLVE(t, lib, tjGetScalingFactors, missing);
+  PXT_RESOLVE(t, lib, tjGetErrorStr2, missing);
+  PXT_RESOLVE(t, lib, tjGetErrorCode, missing);
+  PXT_RESOLVE(t, lib, tjFree, missing);
+  if (missing != nullptr) return missing_symbol("libturbojpeg.so.0", missing, "libturbojpeg0");
+  return &t;
+}
+
+}  // namespace
+
+Result<void*> open_library(const char* soname, const char* what, const char* package) {
+  // RTLD_NOW: a missing dependency fails here, with dlerror's reason, not at a later call.
+  void* lib = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (lib != nullptr) return lib;
+  const char* why = ::dlerror();
+  return make_error(Errc::unsupported, std::string(what) + " need " + soname + ", which cannot be loaded (" +
+                                           (why != nullptr ? why : "unknown reason") + "): apt-get install " +
+                                           package);
+}
+
+Result<const Vips*> vips() {
+  // A function-local static is initialised once, thread-safely; a failure is kept too.
+  static const Result<const Vips*> loaded = load_vips();
+  return loaded;
+}
+
+Result<const Poppler*> poppler() {
+  // A function-local static is initialised once, thread-safely; a failure is kept too.
+  static const Result<const Poppler*> loaded = load_poppler();
+  return loaded;
+}
+
+std::mutex& poppler_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+Result<const TurboJpeg*> turbojpeg() {
+  // A function-local static is initialised once, thread-safely; a failure is kept too.
+  static const Result<const TurboJpeg*> loaded = load_turbojpeg();
+  return loaded;
+}
+
+}  // namespace pxt::medialib
