@@ -1,13 +1,13 @@
-// export_sql's PostgreSQL backend, through libpq. Statements are sent with an explicit deadline
-// (poll on the socket), so a PostgreSQL that hangs cannot hang a request forever; the server
-// also cancels a statement past statement_timeout.
-#include <libpq-fe.h>
+// export_sql's PostgreSQL backend, through libpq (loaded on first use: pg_api.hpp). Statements are sent with
+// an explicit deadline (poll on the socket), so a PostgreSQL that hangs cannot hang a request forever; the
+// server also cancels a statement past statement_timeout.
 #include <poll.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <map>
 
+#include "export/pg_api.hpp"
 #include "export/sql_backend.hpp"
 #include "store/values.hpp"
 #include "util/strings.hpp"
@@ -23,6 +23,9 @@ constexpr const char* kStatementTimeoutSql =
     "SELECT set_config('statement_timeout', '10s', false) WHERE current_setting('statement_timeout') = '0'";
 // Client side: beyond this the connection is dropped (e.g. the server is stopped, not dead).
 constexpr int kClientTimeoutMs = 15000;
+
+// libpq's table; only called once connect_postgres has loaded it (a connection exists).
+const PgApi& pq() { return **pg_api(); }
 
 std::string trimmed_error(const char* msg) {
   std::string s = msg ? msg : "";
@@ -53,7 +56,7 @@ struct ResultPtr {
   ResultPtr(const ResultPtr&) = delete;
   ResultPtr& operator=(const ResultPtr&) = delete;
   ~ResultPtr() {
-    if (r) PQclear(r);
+    if (r) pq().PQclear(r);
   }
 };
 
@@ -62,15 +65,16 @@ class PgConnection final : public SqlConnection {
   explicit PgConnection(PGconn* c) : c_(c) {}
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
-  ~PgConnection() override { PQfinish(c_); }
+  ~PgConnection() override { pq().PQfinish(c_); }
 
   bool usable() override {
-    if (broken_ || PQstatus(c_) != CONNECTION_OK || PQtransactionStatus(c_) != PQTRANS_IDLE) return false;
+    if (broken_ || pq().PQstatus(c_) != CONNECTION_OK || pq().PQtransactionStatus(c_) != PQTRANS_IDLE)
+      return false;
     // An idle connection has nothing to read unless the server closed it (restart, admin
     // termination: an error message, then end of file). libpq would only notice when the next
     // statement fails, after sending it; anything readable here is treated as a closed
     // connection instead (a notice on an idle connection only costs a reconnect).
-    pollfd p{PQsocket(c_), POLLIN, 0};
+    pollfd p{pq().PQsocket(c_), POLLIN, 0};
     if (::poll(&p, 1, 0) != 0) {
       broken_ = true;
       return false;
@@ -97,20 +101,20 @@ class PgConnection final : public SqlConnection {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
       std::string name = "pxt_" + std::to_string(prepared_.size());
-      ResultPtr r(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
-      if (PQresultStatus(r.r) != PGRES_COMMAND_OK) {
-        broken_ = PQstatus(c_) != CONNECTION_OK;
-        const char* primary = PQresultErrorField(r.r, PG_DIAG_MESSAGE_PRIMARY);
+      ResultPtr r(pq().PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
+      if (pq().PQresultStatus(r.r) != PGRES_COMMAND_OK) {
+        broken_ = pq().PQstatus(c_) != CONNECTION_OK;
+        const char* primary = pq().PQresultErrorField(r.r, PG_DIAG_MESSAGE_PRIMARY);
         // A statement that failed to prepare was not run, but it was sent.
         *sent = !broken_;
-        return make_error(Errc::io, primary ? primary : trimmed_error(PQerrorMessage(c_)));
+        return make_error(Errc::io, primary ? primary : trimmed_error(pq().PQerrorMessage(c_)));
       }
       it = prepared_.emplace(sql, std::move(name)).first;
     }
-    if (!PQsendQueryPrepared(c_, it->second.c_str(), static_cast<int>(values.size()), params.data(), nullptr,
-                             nullptr, 0)) {
-      broken_ = PQstatus(c_) != CONNECTION_OK;
-      return make_error(Errc::io, trimmed_error(PQerrorMessage(c_)));
+    if (!pq().PQsendQueryPrepared(c_, it->second.c_str(), static_cast<int>(values.size()), params.data(),
+                                  nullptr, nullptr, 0)) {
+      broken_ = pq().PQstatus(c_) != CONNECTION_OK;
+      return make_error(Errc::io, trimmed_error(pq().PQerrorMessage(c_)));
     }
     *sent = true;
     return collect();
@@ -164,7 +168,7 @@ ORDER BY a.attnum)";
     auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd p{PQsocket(c_), events, 0};
+    pollfd p{pq().PQsocket(c_), events, 0};
     return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
   }
 
@@ -174,28 +178,28 @@ ORDER BY a.attnum)";
     std::string error;
     int64_t changed = 0;
     for (;;) {
-      while (PQisBusy(c_)) {
+      while (pq().PQisBusy(c_)) {
         if (!wait(POLLIN, deadline)) {
           broken_ = true;  // the answer may still arrive; the connection cannot be reused
           return make_error(Errc::io, "no answer within " + std::to_string(kClientTimeoutMs / 1000) + " s");
         }
-        if (!PQconsumeInput(c_)) {
+        if (!pq().PQconsumeInput(c_)) {
           broken_ = true;
-          return make_error(Errc::io, trimmed_error(PQerrorMessage(c_)));
+          return make_error(Errc::io, trimmed_error(pq().PQerrorMessage(c_)));
         }
       }
-      ResultPtr r(PQgetResult(c_));
+      ResultPtr r(pq().PQgetResult(c_));
       if (!r.r) break;
-      auto st = PQresultStatus(r.r);
+      auto st = pq().PQresultStatus(r.r);
       if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-        const char* n = PQcmdTuples(r.r);
+        const char* n = pq().PQcmdTuples(r.r);
         changed = n && *n ? std::atoll(n) : 0;
       } else if (error.empty()) {
-        const char* primary = PQresultErrorField(r.r, PG_DIAG_MESSAGE_PRIMARY);
-        error = primary ? primary : trimmed_error(PQresultErrorMessage(r.r));
+        const char* primary = pq().PQresultErrorField(r.r, PG_DIAG_MESSAGE_PRIMARY);
+        error = primary ? primary : trimmed_error(pq().PQresultErrorMessage(r.r));
       }
     }
-    if (PQstatus(c_) != CONNECTION_OK) broken_ = true;
+    if (pq().PQstatus(c_) != CONNECTION_OK) broken_ = true;
     if (!error.empty()) return make_error(Errc::io, error);
     return changed;
   }
@@ -203,16 +207,16 @@ ORDER BY a.attnum)";
   Result<std::vector<std::vector<std::string>>> query(const char* sql, const std::vector<std::string>& args) {
     std::vector<const char*> params;
     for (const auto& a : args) params.push_back(a.c_str());
-    ResultPtr r(
-        PQexecParams(c_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr, 0));
-    if (PQresultStatus(r.r) != PGRES_TUPLES_OK) {
-      broken_ = PQstatus(c_) != CONNECTION_OK;
-      return make_error(Errc::io, trimmed_error(PQerrorMessage(c_)));
+    ResultPtr r(pq().PQexecParams(c_, sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr,
+                                  nullptr, 0));
+    if (pq().PQresultStatus(r.r) != PGRES_TUPLES_OK) {
+      broken_ = pq().PQstatus(c_) != CONNECTION_OK;
+      return make_error(Errc::io, trimmed_error(pq().PQerrorMessage(c_)));
     }
-    std::vector<std::vector<std::string>> rows(static_cast<size_t>(PQntuples(r.r)));
-    for (int i = 0; i < PQntuples(r.r); ++i)
-      for (int j = 0; j < PQnfields(r.r); ++j)
-        rows[static_cast<size_t>(i)].emplace_back(PQgetvalue(r.r, i, j));
+    std::vector<std::vector<std::string>> rows(static_cast<size_t>(pq().PQntuples(r.r)));
+    for (int i = 0; i < pq().PQntuples(r.r); ++i)
+      for (int j = 0; j < pq().PQnfields(r.r); ++j)
+        rows[static_cast<size_t>(i)].emplace_back(pq().PQgetvalue(r.r, i, j));
     return rows;
   }
 
@@ -227,17 +231,18 @@ Result<std::unique_ptr<SqlConnection>> connect_postgres(const SqlUrl& url) {
   // The URL's own parameters (dbname is expanded last) override these defaults.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* vals[] = {kConnectTimeoutSec, "pxt-export", url.conninfo.c_str(), nullptr};
-  PGconn* c = PQconnectdbParams(keys, vals, 1);
+  PXT_CHECK(pg_api());
+  PGconn* c = pq().PQconnectdbParams(keys, vals, 1);
   if (!c) return make_error(Errc::io, "cannot connect to " + url.redacted + ": out of memory");
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string why = trimmed_error(PQerrorMessage(c));
-    PQfinish(c);
+  if (pq().PQstatus(c) != CONNECTION_OK) {
+    std::string why = trimmed_error(pq().PQerrorMessage(c));
+    pq().PQfinish(c);
     return make_error(Errc::io, "cannot connect to " + url.redacted + ": " + why);
   }
-  ResultPtr r(PQexec(c, kStatementTimeoutSql));
-  if (PQresultStatus(r.r) != PGRES_TUPLES_OK) {
-    std::string why = trimmed_error(PQerrorMessage(c));
-    PQfinish(c);
+  ResultPtr r(pq().PQexec(c, kStatementTimeoutSql));
+  if (pq().PQresultStatus(r.r) != PGRES_TUPLES_OK) {
+    std::string why = trimmed_error(pq().PQerrorMessage(c));
+    pq().PQfinish(c);
     return make_error(Errc::io, "cannot set up the connection to " + url.redacted + ": " + why);
   }
   return std::unique_ptr<SqlConnection>(new PgConnection(c));

@@ -363,7 +363,7 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
       }
       continue;
     }
-    Converted c = value_from_json(*v, f.type);
+    Converted c = value_from_json(*v, f.type, Coercion::lax);
     if (auto* err = std::get_if<ValueError>(&c)) {
       Issue& issue = list.add(err->type);
       issue.msg = std::move(err->msg);

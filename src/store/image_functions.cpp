@@ -6,15 +6,20 @@
 //
 // Values are media names relative to the home's media folder; a result image is a new file
 // there, recorded in the write's CreatedFiles so a failed write removes it (function_context.hpp).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
 
+#include "store/jpeg_fast.hpp"
 #include "store/media.hpp"
 #include "store/media_functions.hpp"
 #include "store/media_libs.hpp"
@@ -29,7 +34,7 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kMaxSide = 16384;  // larger outputs are almost surely a mistake (and huge)
 
-// The libvips table; only called once image_fn has loaded it successfully.
+// The libvips table; only called once image_arg has loaded it successfully.
 const medialib::Vips& api() { return **medialib::vips(); }
 
 // A counted reference to a VipsImage, released when it goes out of scope.
@@ -117,6 +122,7 @@ Result<Source> image_arg(const FunctionContext& ctx, const Value& v, const char*
   if (!rel) return bad_arg(name, "must be an image (a media file name)", v);
   auto full = media::resolve(ctx.media_dir, *rel, true);
   if (!full) return bad_arg(name, "must name an existing media file", v);
+  PXT_CHECK(medialib::vips());
   const char* loader = api().vips_foreign_find_load(full->c_str());
   if (!loader) {
     api().vips_error_clear();
@@ -158,15 +164,42 @@ Result<Img> scaled(const Source& in, int tw, int th) {
               out);
 }
 
-// Writes img as a new media file with extension ext, recorded in ctx.created before writing so a
-// failure at any later point removes it. Returns the relative name.
-Result<Value> store_image(const FunctionContext& ctx, Img img, const std::string& ext) {
+// A new media file name with extension ext, its folder created and the name recorded in
+// ctx.created before anything is written, so a failure at any later point removes it.
+Result<std::pair<std::string, fs::path>> new_output(const FunctionContext& ctx, const std::string& ext) {
   std::string rel = media::new_relative_name(ext);
   PXT_TRY(fs::path full, media::resolve(ctx.media_dir, rel, false));
   std::error_code ec;
   fs::create_directories(full.parent_path(), ec);
   if (ec) return make_error(Errc::io, "cannot create " + full.parent_path().string() + ": " + ec.message());
   ctx.created->add(rel);
+  return std::pair{rel, full};
+}
+
+// The JPEG argument v scaled to target() by the fast path (jpeg_fast.hpp) into a new media file;
+// nullopt when v is not a JPEG or the fast path does not apply (the caller uses libvips, which
+// also reports any bad argument).
+Result<std::optional<Value>> jpeg_scaled(const FunctionContext& ctx, const Value& v,
+                                         const jpeg::TargetSize& target) {
+  const auto* rel = std::get_if<std::string>(&v);
+  if (rel == nullptr) return std::optional<Value>();
+  auto full = media::resolve(ctx.media_dir, *rel, true);
+  if (!full || media::content_type(*full) != "image/jpeg") return std::optional<Value>();
+  PXT_TRY(std::optional<std::string> encoded, jpeg::scale_file(*full, target));
+  if (!encoded) return std::optional<Value>();
+  PXT_TRY(auto out, new_output(ctx, ".jpg"));
+  int fd = ::open(out.second.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, encoded->data(), encoded->size()) == static_cast<ssize_t>(encoded->size());
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  if (!ok) return make_error(Errc::io, "cannot write " + out.second.string() + ": " + std::strerror(errno));
+  return std::optional<Value>(Value(out.first));
+}
+
+// Writes img as a new media file with extension ext (see new_output). Returns the relative name.
+Result<Value> store_image(const FunctionContext& ctx, Img img, const std::string& ext) {
+  PXT_TRY(auto output, new_output(ctx, ext));
+  const std::string& rel = output.first;
+  const fs::path& full = output.second;
   if (ext == ".jpg" && api().vips_image_hasalpha(img.get()) != 0) {
     double white = 255.0;
     VipsArrayDouble* background = api().vips_array_double_new(&white, 1);
@@ -239,7 +272,6 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
         if (auto done = ctx.created->take(key)) return Value(std::move(*done));
       }
     }
-    PXT_CHECK(medialib::vips());
     ImageSlot slot;
     Result<Value> r = body(ctx, args);
     if (creates && ctx.created->ahead() && r.ok()) ctx.created->remember(key, std::get<std::string>(*r));
@@ -249,24 +281,34 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
 }
 
 Result<Value> do_resize(const FunctionContext& ctx, const std::vector<Value>& a) {
-  PXT_TRY(Source in, image_arg(ctx, a[0]));
   PXT_TRY(int64_t w, int_arg(a[1], "w", 1, kMaxSide));
   PXT_TRY(int64_t h, int_arg(a[2], "h", 1, kMaxSide));
+  PXT_TRY(auto fast, jpeg_scaled(ctx, a[0], [&](int, int) {
+            return std::pair{static_cast<int>(w), static_cast<int>(h)};
+          }));
+  if (fast) return std::move(*fast);
+  PXT_TRY(Source in, image_arg(ctx, a[0]));
   PXT_TRY(Img out, scaled(in, static_cast<int>(w), static_cast<int>(h)));
   return store_image(ctx, std::move(out), in.ext());
 }
 
-Result<Value> do_thumbnail(const FunctionContext& ctx, const std::vector<Value>& a) {
-  PXT_TRY(Source in, image_arg(ctx, a[0]));
-  PXT_TRY(int64_t side, int_arg(a[1], "max_side", 1, kMaxSide));
-  // Fits in side x side keeping the aspect ratio, never enlarging (like Pillow's thumbnail).
-  PXT_TRY(Img head, open_image(in, true));
-  int w = head.width(), h = head.height();
+// Fits w x h in side x side keeping the aspect ratio, never enlarging (like Pillow's thumbnail).
+std::pair<int, int> thumbnail_size(int w, int h, int64_t side) {
   if (w > side || h > side) {
     double scale = static_cast<double>(side) / std::max(w, h);
     w = std::max(1, static_cast<int>(std::lround(w * scale)));
     h = std::max(1, static_cast<int>(std::lround(h * scale)));
   }
+  return {w, h};
+}
+
+Result<Value> do_thumbnail(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(int64_t side, int_arg(a[1], "max_side", 1, kMaxSide));
+  PXT_TRY(auto fast, jpeg_scaled(ctx, a[0], [&](int w, int h) { return thumbnail_size(w, h, side); }));
+  if (fast) return std::move(*fast);
+  PXT_TRY(Source in, image_arg(ctx, a[0]));
+  PXT_TRY(Img head, open_image(in, true));
+  auto [w, h] = thumbnail_size(head.width(), head.height(), side);
   PXT_TRY(Img out, scaled(in, w, h));
   return store_image(ctx, std::move(out), in.ext());
 }

@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <optional>
 
 #include <rapidjson/error/en.h>
 
@@ -106,10 +109,74 @@ Converted float_from_text(std::string_view s) {
   return Value(out);
 }
 
+// Lax bool from a JSON number: only 0 and 1 (pydantic's int_as_bool / float_as_bool).
+Converted bool_from_number(double d) {
+  if (d == 0.0) return Value(false);
+  if (d == 1.0) return Value(true);
+  return err("bool_parsing", "Input should be a valid boolean, unable to interpret input");
+}
+
+// speedate's rule for a number given as a datetime: beyond 2e10 in magnitude it counts
+// milliseconds, else seconds. Returns UTC microseconds since the epoch.
+std::optional<int64_t> epoch_micros(double d) {
+  if (!std::isfinite(d)) return std::nullopt;
+  double seconds = std::fabs(d) > 2e10 ? d / 1000.0 : d;
+  // Years 1..9999, the range pydantic's datetime accepts.
+  if (seconds < -62135596800.0 || seconds > 253402300799.0) return std::nullopt;
+  return static_cast<int64_t>(std::llround(seconds * 1e6));
+}
+
+std::string iso_utc(int64_t micros, bool date_only) {
+  int64_t secs = micros / 1000000;
+  int64_t frac = micros % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    secs -= 1;
+  }
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[48];
+  if (date_only) {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  } else if (frac == 0) {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
+  }
+  return buf;
+}
+
+Converted timestamp_from_number(double d) {
+  auto us = epoch_micros(d);
+  if (!us)
+    return err("datetime_parsing", "Input should be a valid datetime, dates after 9999 are not supported");
+  return Value(iso_utc(*us, false));
+}
+
+Converted date_from_number(double d) {
+  auto us = epoch_micros(d);
+  if (!us) return err("date_parsing", "Input should be a valid date, dates after 9999 are not supported");
+  if (*us % (86400LL * 1000000) != 0) {
+    return err("date_from_datetime_inexact",
+               "Datetimes provided to dates should have zero time - e.g. be exact dates");
+  }
+  return Value(iso_utc(*us, true));
+}
+
+std::string_view text_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+double number_of(const rapidjson::Value& v) {
+  return v.IsInt64() ? static_cast<double>(v.GetInt64()) : v.GetDouble();
+}
+
 }  // namespace
 
-Converted value_from_json(const rapidjson::Value& v, ColumnType t) {
+Converted value_from_json(const rapidjson::Value& v, ColumnType t, Coercion mode) {
   if (v.IsNull()) return Value();
+  const bool lax = mode == Coercion::lax;
   switch (t) {
     case ColumnType::String:
       if (!v.IsString()) return err("string_type", "Input should be a valid string");
@@ -121,20 +188,27 @@ Converted value_from_json(const rapidjson::Value& v, ColumnType t) {
                    "Input should be a valid integer, the number is too large for 64 bits");
       }
       if (v.IsDouble()) return int_from_double(v.GetDouble());
+      if (lax && v.IsBool()) return Value(static_cast<int64_t>(v.GetBool() ? 1 : 0));
+      if (lax && v.IsString()) return int_from_text(text_of(v));
       return err("int_type", "Input should be a valid integer");
     case ColumnType::Float:
-      if (!v.IsNumber()) return err("float_type", "Input should be a valid number");
-      if (v.IsInt64()) return Value(static_cast<double>(v.GetInt64()));
-      return Value(v.GetDouble());
+      if (v.IsNumber()) return Value(number_of(v));
+      if (lax && v.IsBool()) return Value(v.GetBool() ? 1.0 : 0.0);
+      if (lax && v.IsString()) return float_from_text(text_of(v));
+      return err("float_type", "Input should be a valid number");
     case ColumnType::Bool:
-      if (!v.IsBool()) return err("bool_type", "Input should be a valid boolean");
-      return Value(v.GetBool());
+      if (v.IsBool()) return Value(v.GetBool());
+      if (lax && v.IsString()) return bool_from_text(text_of(v));
+      if (lax && v.IsNumber()) return bool_from_number(number_of(v));
+      return err("bool_type", "Input should be a valid boolean");
     case ColumnType::Timestamp:
-      if (!v.IsString()) return err("datetime_type", "Input should be a valid datetime");
-      return timestamp_from_string(std::string_view(v.GetString(), v.GetStringLength()));
+      if (v.IsString()) return timestamp_from_string(text_of(v));
+      if (lax && v.IsNumber()) return timestamp_from_number(number_of(v));
+      return err("datetime_type", "Input should be a valid datetime");
     case ColumnType::Date:
-      if (!v.IsString()) return err("date_type", "Input should be a valid date");
-      return date_from_string(std::string_view(v.GetString(), v.GetStringLength()));
+      if (v.IsString()) return date_from_string(text_of(v));
+      if (lax && v.IsNumber()) return date_from_number(number_of(v));
+      return err("date_type", "Input should be a valid date");
     case ColumnType::Json:
       return Value(compact_json(v));
     case ColumnType::Array:

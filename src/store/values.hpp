@@ -19,9 +19,18 @@ struct ValueError {
 };
 using Converted = std::variant<Value, ValueError>;
 
-// Strict JSON -> value for a column of type t (a JSON string for an Int column is an error).
-// JSON null gives a null Value; nullability is checked by the caller (it knows `required`).
-Converted value_from_json(const rapidjson::Value& v, ColumnType t);
+// How a JSON value of another type may be converted to a column's type.
+//  strict: only the column's own JSON type (pydantic's strict mode; Pixeltable's insert(), so the
+//          CLI's JSON rows): "12" for an Int is an error.
+//  lax:    pydantic v2's lax mode, FastAPI's default, for HTTP request bodies (clients of a FastAPI
+//          service keep working): "12" or true for an Int, "1.5" or true for a Float, 0/1, 0.0/1.0
+//          or "yes"/"off"... for a Bool, seconds or milliseconds since the epoch for a Timestamp or
+//          (exact) Date. A number for a String is an error in both, as in pydantic.
+enum class Coercion { strict, lax };
+
+// JSON -> value for a column of type t. JSON null gives a null Value; nullability is checked by
+// the caller (it knows `required`).
+Converted value_from_json(const rapidjson::Value& v, ColumnType t, Coercion mode = Coercion::strict);
 // Text from a query string, form field or `--set col=value` -> value (numbers parsed from text).
 Converted value_from_text(std::string_view s, ColumnType t);
 

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # The media libraries are loaded on first use, not at start (media_libs.hpp): the binary links
 # none of them, a serving process maps none until a request needs one, and an upload maps only
-# the library its kind needs (a PDF loads poppler, not libvips).
+# the library its kind needs (a PDF loads poppler, not libvips; a JPEG thumbnail only libturbojpeg).
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 PY=/usr/bin/python3  # Debian's python3 has python3-pil
 
 if command -v ldd >/dev/null; then
   linked=$(ldd "$PXT")
-  for lib in libvips libpoppler libturbojpeg; do
+  for lib in libvips libpoppler libturbojpeg libpq; do
     expect_not_contains "$linked" "$lib" "the binary does not link $lib"
   done
-  pass "no media library linked"
+  pass "no media library (nor libpq) linked"
 fi
 
 cat >schema.toml <<'TOML'
@@ -22,6 +22,12 @@ columns = [
   { name = "image", type = "Image" },
   { name = "doc", type = "Document" },
   { name = "w", type = "Int", computed = "width(image)" },
+]
+[[tables]]
+path = "app.photos"
+columns = [
+  { name = "photo", type = "Image", required = true },
+  { name = "thumb", type = "Image", computed = "thumbnail(photo, 16)" },
 ]
 TOML
 cat >service.toml <<'TOML'
@@ -35,12 +41,20 @@ path = "/upload"
 inputs = []
 uploadfile_inputs = ["image", "doc"]
 outputs = ["w"]
+[[service.routes]]
+type = "insert"
+table = "app.photos"
+path = "/photo"
+inputs = []
+uploadfile_inputs = ["photo"]
+outputs = ["thumb"]
 TOML
 $PY - <<'PY'
 from PIL import Image
 img = Image.new("RGB", (40, 30), (10, 200, 30))
 img.save("a.png")
 img.save("c.pdf")
+img.save("b.jpg", quality=90)
 PY
 
 "$PXT" schema update schema.toml >/dev/null
@@ -50,7 +64,16 @@ http GET /healthz
 expect_eq "$(mapped libvips)" 0 "libvips not mapped at start"
 expect_eq "$(mapped libpoppler)" 0 "poppler not mapped at start"
 
-# A PDF first: libvips' own modules include a poppler loader, so loading libvips maps poppler too.
+# A JPEG thumbnail first: validation and thumbnail take the libturbojpeg fast path.
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F photo=@b.jpg "http://127.0.0.1:$PORT/photo")
+expect_eq "$STATUS" 200 "JPEG upload: $(cat "$TMP/body")"
+thumb=$PXT_HOME/media/$(jq -r .thumb "$TMP/body" | sed 's|^/media/||')
+expect_eq "$($PY -c 'import sys; from PIL import Image; print(Image.open(sys.argv[1]).size)' "$thumb")" "(16, 12)" "thumbnail size"
+[ "$(mapped libturbojpeg)" -gt 0 ] || fail "libturbojpeg mapped after a JPEG thumbnail"
+expect_eq "$(mapped libvips)" 0 "libvips not needed for a JPEG thumbnail"
+pass "JPEG thumbnail without libvips"
+
+# Then a PDF: libvips' own modules include a poppler loader, so loading libvips maps poppler too.
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F doc=@c.pdf "http://127.0.0.1:$PORT/upload")
 expect_eq "$STATUS" 200 "PDF upload: $(cat "$TMP/body")"
 [ "$(mapped libpoppler-glib)" -gt 0 ] || fail "poppler mapped after a PDF upload"

@@ -104,7 +104,7 @@ pass "malformed and truncated JSON"
 http POST /t '{"id": [1], "name": 5, "score": "high", "ok": "maybe", "tag": {"a": 1}}'
 expect_eq "$STATUS" 422 "wrong types"
 expect_eq "$(jq -c '[.detail[] | [.loc[1], .type]]' <<<"$BODY")" \
-  '[["id","int_type"],["name","string_type"],["tag","string_type"],["score","float_type"],["ok","bool_type"]]' "every wrong type listed"
+  '[["id","int_type"],["name","string_type"],["tag","string_type"],["score","float_parsing"],["ok","bool_parsing"]]' "every wrong type listed"
 http POST /t '{"id": 2.5}'
 expect_eq "$(jq -r '.detail[0].type' <<<"$BODY")" int_from_float "a fraction for an Int"
 http POST /t/update '{"id": "1", "name": ["x"]}'
@@ -169,7 +169,7 @@ pass "deep nesting"
 http POST /t '{"id": 6, "name": "first", "name": "last"}'
 expect_eq "$BODY" '{"id":6,"name":"last","tag":null,"shout":"LAST"}' "last duplicate wins"
 http POST /t '{"id": 7, "id": "x"}'
-expect_eq "$(jq -c '.detail[0] | [.type, .input]' <<<"$BODY")" '["int_type","x"]' "the last duplicate is the one validated"
+expect_eq "$(jq -c '.detail[0] | [.type, .input]' <<<"$BODY")" '["int_parsing","x"]' "the last duplicate is the one validated"
 "$PXT" delete app.t --where 'id = 6' >/dev/null
 unchanged "duplicate keys"
 pass "duplicate keys"

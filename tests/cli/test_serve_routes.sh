@@ -123,7 +123,7 @@ pass "insert"
 # ---- request validation: FastAPI's 422 shapes; nothing is stored ----
 http POST /v1/users '{"name": 5, "score": "high"}'
 expect_eq "$STATUS" 422 "invalid body status"
-expect_eq "$BODY" '{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"name":5,"score":"high"}},{"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":5},{"type":"float_type","loc":["body","score"],"msg":"Input should be a valid number","input":"high"}]}' "every bad field listed"
+expect_eq "$BODY" '{"detail":[{"type":"missing","loc":["body","id"],"msg":"Field required","input":{"name":5,"score":"high"}},{"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":5},{"type":"float_parsing","loc":["body","score"],"msg":"Input should be a valid number, unable to parse string as a number","input":"high"}]}' "every bad field listed"
 http POST /v1/users '{"id": null, "name": "x"}'
 expect_eq "$BODY" '{"detail":[{"type":"int_type","loc":["body","id"],"msg":"Input should be a valid integer","input":null}]}' "null for a required column"
 http POST /v1/users '{"id": 9, "name": "x", "born": "yesterday"}'
@@ -215,6 +215,17 @@ http POST /v1/users/delete '{"id": "x"}'
 expect_eq "$STATUS" 422 "delete validation"
 expect_eq "$(count)" 2 "rows left"
 pass "delete"
+
+# ---- FastAPI's lax conversions: "12" for an Int, "yes" for a Bool, epoch seconds for dates ----
+http POST /v1/users '{"id": "12", "name": "Lax", "score": "2.5", "active": "yes", "born": 86400, "seen": 1700000000.5}'
+expect_eq "$STATUS" 200 "lax values accepted"
+expect_eq "$("$PXT" rows app.users --where 'id = 12' --columns id,score,active,born,seen --format jsonl)" \
+  '{"id":12,"score":2.5,"active":true,"born":"1970-01-02","seen":"2023-11-14T22:13:20.500000Z"}' "lax values converted"
+http POST /v1/users '{"id": 13, "name": "x", "active": 2, "born": 86401}'
+expect_eq "$(jq -c '[.detail[] | .type]' <<<"$BODY")" '["bool_parsing","date_from_datetime_inexact"]' "lax has limits"
+http POST /v1/users/delete '{"id": "12"}'
+expect_eq "$BODY" '{"num_rows":1}' "a lax key matches"
+pass "lax conversions"
 
 # ---- unknown paths, wrong methods, reserved prefixes, body limit ----
 http GET /v1/nope

@@ -80,7 +80,7 @@ TEST_CASE("every bad field is listed, in field order, with the whole body as inp
       R"({"detail":[)"
       R"({"type":"missing","loc":["body","id"],"msg":"Field required","input":{"score":"high","name":5}},)"
       R"({"type":"string_type","loc":["body","name"],"msg":"Input should be a valid string","input":5},)"
-      R"({"type":"float_type","loc":["body","score"],"msg":"Input should be a valid number","input":"high"}]})");
+      R"({"type":"float_parsing","loc":["body","score"],"msg":"Input should be a valid number, unable to parse string as a number","input":"high"}]})");
 }
 
 TEST_CASE("null for a non-nullable field is the type's error with input null") {

@@ -8,12 +8,14 @@ using namespace pxt;
 
 namespace {
 
-Converted from_json(const char* json, ColumnType t) {
+Converted from_json(const char* json, ColumnType t, Coercion mode = Coercion::strict) {
   rapidjson::Document d;
   d.Parse(json);
   REQUIRE_FALSE(d.HasParseError());
-  return value_from_json(d, t);
+  return value_from_json(d, t, mode);
 }
+
+Converted lax_json(const char* json, ColumnType t) { return from_json(json, t, Coercion::lax); }
 
 ValueError error_of(const Converted& c) {
   REQUIRE(std::holds_alternative<ValueError>(c));
@@ -47,35 +49,75 @@ TEST_CASE("type names parse case-insensitively and unknown ones suggest the near
   CHECK_FALSE(is_media(ColumnType::Json));
 }
 
-TEST_CASE("value_from_json is strict about types") {
-  CHECK(std::get<int64_t>(value_of(from_json("42", ColumnType::Int))) == 42);
-  CHECK(std::get<int64_t>(value_of(from_json("3.0", ColumnType::Int))) == 3);
-  CHECK(is_null(value_of(from_json("null", ColumnType::Int))));
+TEST_CASE("value_from_json is strict by default, as Pixeltable's insert()") {
   auto e = error_of(from_json("\"42\"", ColumnType::Int));
   CHECK(e.type == "int_type");
   CHECK(e.msg == "Input should be a valid integer");
-  e = error_of(from_json("2.5", ColumnType::Int));
+  CHECK(error_of(from_json("true", ColumnType::Int)).type == "int_type");
+  CHECK(error_of(from_json("\"1.5\"", ColumnType::Float)).type == "float_type");
+  CHECK(error_of(from_json("1", ColumnType::Bool)).type == "bool_type");
+  CHECK(error_of(from_json("12", ColumnType::Timestamp)).type == "datetime_type");
+  CHECK(error_of(from_json("12", ColumnType::Date)).type == "date_type");
+}
+
+TEST_CASE("value_from_json's lax mode converts like pydantic v2 (FastAPI's default)") {
+  CHECK(std::get<int64_t>(value_of(lax_json("42", ColumnType::Int))) == 42);
+  CHECK(std::get<int64_t>(value_of(lax_json("3.0", ColumnType::Int))) == 3);
+  CHECK(is_null(value_of(lax_json("null", ColumnType::Int))));
+  CHECK(std::get<int64_t>(value_of(lax_json("\"42\"", ColumnType::Int))) == 42);
+  CHECK(std::get<int64_t>(value_of(lax_json("\" -7 \"", ColumnType::Int))) == -7);
+  CHECK(std::get<int64_t>(value_of(lax_json("true", ColumnType::Int))) == 1);
+  auto e = error_of(lax_json("\"4x\"", ColumnType::Int));
+  CHECK(e.type == "int_parsing");
+  CHECK(e.msg == "Input should be a valid integer, unable to parse string as an integer");
+  e = error_of(lax_json("2.5", ColumnType::Int));
   CHECK(e.type == "int_from_float");
   CHECK(e.msg == "Input should be a valid integer, got a number with a fractional part");
-  CHECK(error_of(from_json("true", ColumnType::Int)).type == "int_type");
-  CHECK(error_of(from_json("18446744073709551615", ColumnType::Int)).type == "int_parsing_size");
-  CHECK(std::get<int64_t>(value_of(from_json("-9223372036854775808", ColumnType::Int))) == INT64_MIN);
+  e = error_of(lax_json("[1]", ColumnType::Int));
+  CHECK(e.type == "int_type");
+  CHECK(e.msg == "Input should be a valid integer");
+  CHECK(error_of(lax_json("18446744073709551615", ColumnType::Int)).type == "int_parsing_size");
+  CHECK(std::get<int64_t>(value_of(lax_json("-9223372036854775808", ColumnType::Int))) == INT64_MIN);
 
-  CHECK(std::get<double>(value_of(from_json("7", ColumnType::Float))) == 7.0);
-  CHECK(std::get<double>(value_of(from_json("0.25", ColumnType::Float))) == 0.25);
-  e = error_of(from_json("\"1.5\"", ColumnType::Float));
+  CHECK(std::get<double>(value_of(lax_json("7", ColumnType::Float))) == 7.0);
+  CHECK(std::get<double>(value_of(lax_json("0.25", ColumnType::Float))) == 0.25);
+  CHECK(std::get<double>(value_of(lax_json("\"1.5\"", ColumnType::Float))) == 1.5);
+  CHECK(std::get<double>(value_of(lax_json("false", ColumnType::Float))) == 0.0);
+  CHECK(error_of(lax_json("\"high\"", ColumnType::Float)).type == "float_parsing");
+  e = error_of(lax_json("{}", ColumnType::Float));
   CHECK(e.type == "float_type");
   CHECK(e.msg == "Input should be a valid number");
 
-  CHECK(std::get<bool>(value_of(from_json("true", ColumnType::Bool))));
-  e = error_of(from_json("1", ColumnType::Bool));
+  CHECK(std::get<bool>(value_of(lax_json("true", ColumnType::Bool))));
+  CHECK(std::get<bool>(value_of(lax_json("1", ColumnType::Bool))));
+  CHECK_FALSE(std::get<bool>(value_of(lax_json("0.0", ColumnType::Bool))));
+  CHECK(std::get<bool>(value_of(lax_json("\"yes\"", ColumnType::Bool))));
+  CHECK_FALSE(std::get<bool>(value_of(lax_json("\"off\"", ColumnType::Bool))));
+  CHECK(error_of(lax_json("2", ColumnType::Bool)).type == "bool_parsing");
+  CHECK(error_of(lax_json("\"maybe\"", ColumnType::Bool)).type == "bool_parsing");
+  e = error_of(lax_json("[]", ColumnType::Bool));
   CHECK(e.type == "bool_type");
   CHECK(e.msg == "Input should be a valid boolean");
 
-  CHECK(std::get<std::string>(value_of(from_json("\"hi\"", ColumnType::String))) == "hi");
-  e = error_of(from_json("5", ColumnType::String));
+  CHECK(std::get<std::string>(value_of(lax_json("\"hi\"", ColumnType::String))) == "hi");
+  e = error_of(lax_json("5", ColumnType::String));  // never lax in pydantic
   CHECK(e.type == "string_type");
   CHECK(e.msg == "Input should be a valid string");
+}
+
+TEST_CASE("numbers for a Timestamp or Date count seconds (or milliseconds) since the epoch") {
+  CHECK(std::get<std::string>(value_of(lax_json("0", ColumnType::Timestamp))) == "1970-01-01T00:00:00Z");
+  CHECK(std::get<std::string>(value_of(lax_json("1700000000.5", ColumnType::Timestamp))) ==
+        "2023-11-14T22:13:20.500000Z");
+  // Past 2e10 the number is milliseconds, as speedate reads it.
+  CHECK(std::get<std::string>(value_of(lax_json("1700000000123", ColumnType::Timestamp))) ==
+        "2023-11-14T22:13:20.123000Z");
+  CHECK(std::get<std::string>(value_of(lax_json("-1.5", ColumnType::Timestamp))) ==
+        "1969-12-31T23:59:58.500000Z");
+  CHECK(error_of(lax_json("1e300", ColumnType::Timestamp)).type == "datetime_parsing");
+  CHECK(std::get<std::string>(value_of(lax_json("86400", ColumnType::Date))) == "1970-01-02");
+  CHECK(error_of(lax_json("86401", ColumnType::Date)).type == "date_from_datetime_inexact");
+  CHECK(error_of(lax_json("true", ColumnType::Date)).type == "date_type");
 }
 
 TEST_CASE("value_from_json validates timestamps, dates, JSON and arrays") {

@@ -1,0 +1,45 @@
+#pragma once
+// libpq, loaded on first use (like the media libraries, store/media_libs.hpp): linked, it pulled
+// GnuTLS, Kerberos, LDAP and p11-kit into every start (about 3 MB of idle RSS) for services that
+// never export to PostgreSQL. The header is used for types and signatures only.
+//
+// Thread-safety: pg_api() may be called from any thread; the table is loaded once and immutable.
+#include <libpq-fe.h>
+
+#include "util/result.hpp"
+
+namespace pxt {
+
+#define PXT_PQ_FN(name) decltype(&::name) name = nullptr
+
+struct PgApi {
+  PXT_PQ_FN(PQconnectdbParams);
+  PXT_PQ_FN(PQstatus);
+  PXT_PQ_FN(PQtransactionStatus);
+  PXT_PQ_FN(PQerrorMessage);
+  PXT_PQ_FN(PQfinish);
+  PXT_PQ_FN(PQsocket);
+  PXT_PQ_FN(PQexec);
+  PXT_PQ_FN(PQexecParams);
+  PXT_PQ_FN(PQprepare);
+  PXT_PQ_FN(PQsendQueryPrepared);
+  PXT_PQ_FN(PQconsumeInput);
+  PXT_PQ_FN(PQisBusy);
+  PXT_PQ_FN(PQgetResult);
+  PXT_PQ_FN(PQresultStatus);
+  PXT_PQ_FN(PQresultErrorField);
+  PXT_PQ_FN(PQresultErrorMessage);
+  PXT_PQ_FN(PQcmdTuples);
+  PXT_PQ_FN(PQntuples);
+  PXT_PQ_FN(PQnfields);
+  PXT_PQ_FN(PQgetvalue);
+  PXT_PQ_FN(PQclear);
+};
+
+#undef PXT_PQ_FN
+
+// The libpq table, loaded on the first call. Error: Errc::unsupported naming the Debian package
+// (libpq5) when libpq.so.5 cannot be loaded or lacks a function; kept for later calls.
+Result<const PgApi*> pg_api();
+
+}  // namespace pxt
