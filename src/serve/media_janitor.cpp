@@ -69,7 +69,8 @@ Result<void> keep_compute_outputs(const std::filesystem::path& media_dir, const 
         !is_media(table.columns[static_cast<size_t>(i)].type))
       continue;
     auto* rel = std::get_if<std::string>(&row[static_cast<size_t>(i)]);
-    if (rel == nullptr) continue;
+    // Only files pxt named itself are moved (a value in another shape is left as it is).
+    if (rel == nullptr || !media::own_name(*rel)) continue;
     auto it = moved.find(*rel);
     if (it == moved.end()) {
       PXT_TRY(std::string to, media::make_transient(media_dir, *rel));
@@ -81,7 +82,7 @@ Result<void> keep_compute_outputs(const std::filesystem::path& media_dir, const 
     if (std::find(output_index.begin(), output_index.end(), static_cast<int>(i)) != output_index.end())
       continue;
     const auto* rel = std::get_if<std::string>(&row[i]);
-    if (rel != nullptr && is_media(table.columns[i].type) && !moved.count(*rel))
+    if (rel != nullptr && is_media(table.columns[i].type) && media::own_name(*rel) && !moved.count(*rel))
       media::remove(media_dir, *rel);
   }
   return {};

@@ -36,7 +36,8 @@ class MediaJanitor {
 // The compute route's answer row, made to outlive the request as the route promises no more:
 // media values in output columns move to media/transient/ (row updated), other media values of
 // the row (files made for columns the route does not return) are removed. Every media value of
-// a compute row was made or uploaded for this request alone. Returns the error of a failed move.
+// a compute row was made or uploaded for this request alone. Values not in pxt's naming scheme
+// are left alone. Returns the error of a failed move.
 // Thread-safe.
 Result<void> keep_compute_outputs(const std::filesystem::path& media_dir, const TableDef& table,
                                   const std::vector<int>& output_index, Row& row);
