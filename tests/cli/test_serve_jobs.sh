@@ -86,6 +86,16 @@ wait_job() {  # job_url
   fail "job $1 still pending: $BODY"
 }
 
+# Waits (at most ~10 s) until /metrics shows N jobs running: a fixed sleep is not enough on a
+# loaded CI machine, where a worker may take longer to pick a job up.
+wait_running() {  # N
+  for _ in $(seq 1 200); do
+    curl -s "http://127.0.0.1:$PORT/metrics" | grep -qx "pxt_jobs_running $1" && return 0
+    sleep 0.05
+  done
+  fail "never $1 running job(s): $(curl -s "http://127.0.0.1:$PORT/metrics" | grep pxt_jobs)"
+}
+
 service ""
 start_server api --config service.toml
 
@@ -164,9 +174,9 @@ expect_eq "$(jq -r '.paths["/v1/jobs/{job_id}"].get.responses["200"].content["ap
 pass "openapi"
 
 # ---- graceful shutdown waits for a running job ----
-http POST /v1/slow '{"id": 10, "ms": 800}'
+http POST /v1/slow '{"id": 10, "ms": 1500}'
 URL=$(jq -r .job_url <<<"$BODY")
-sleep 0.2
+wait_running 1
 stop_server
 grep -q "waiting up to 10s for 1 running job" "$TMP/server.log" || fail "no shutdown note: $(cat "$TMP/server.log")"
 start_server api --config service.toml
@@ -176,7 +186,7 @@ pass "graceful shutdown finishes running jobs"
 # ---- restart with a job in flight: error, never run twice ----
 http POST /v1/slow '{"id": 20, "ms": 3000}'
 URL=$(jq -r .job_url <<<"$BODY")
-sleep 0.3
+wait_running 1
 kill -9 "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 start_server api --config service.toml
@@ -192,9 +202,9 @@ stop_server
 # ---- queue full: one worker busy, one job waiting, the next is refused ----
 service $'job_workers = 1\njob_queue_max = 1\njob_shutdown_s = 0'
 start_server api --config service.toml
-http POST /v1/pause '{"ms": 1500}'
+http POST /v1/pause '{"ms": 3000}'
 expect_eq "$STATUS" 200 "first job runs"
-sleep 0.2
+wait_running 1
 http POST /v1/slow '{"id": 31, "ms": 1}'
 expect_eq "$STATUS" 200 "second job waits in the queue"
 WAITING=$(jq -r .id <<<"$BODY")
