@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "store/media_sweep.hpp"
 
 namespace pxt {
 
@@ -22,6 +23,8 @@ Store& CliContext::store() {
     StoreOptions options = store_options;
     options.home = home();
     store_ = Store::open(options).take();
+    // Tells a `pxt serve` starting on this home that this process may be writing media files.
+    media::register_user(store_->media_dir());
   }
   return *store_;
 }

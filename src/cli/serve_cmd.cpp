@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "serve/config.hpp"
+#include "serve/media_janitor.hpp"
 #include "serve/server.hpp"
 #include "util/json.hpp"
 
@@ -200,6 +201,7 @@ void run_serve(ServeState& st, CliContext& ctx) {
   ServerOptions options;
   options.json_banner = ctx.json;
   options.log_format = st.log_format;
+  MediaJanitor janitor(store);  // orphan sweep now, expired compute results while serving
   ctx.exit_status = run_server(store, service, routes, options);
 }
 

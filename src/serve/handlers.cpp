@@ -1,6 +1,7 @@
 #include "serve/handlers.hpp"
 
 #include "serve/export_hook.hpp"
+#include "serve/media_janitor.hpp"
 #include "serve/request.hpp"
 #include "serve/response.hpp"
 #include "store/values.hpp"
@@ -72,6 +73,10 @@ void handle_insert(const RouteRuntime& rt, Store& store, DecodedFields& d, Adopt
 void handle_compute(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
   auto row = store.compute(rt.route->table, rt.insert_columns, d.values);
   if (!row) return reply_error(res, row.error());
+  // Its files belong to no row: they move to media/transient/ and expire (media_janitor.hpp).
+  auto kept = keep_compute_outputs(rt.media ? rt.media->dir() : store.media_dir(), rt.route->table,
+                                   rt.output_index, *row);
+  if (!kept) return reply_error(res, kept.error());
   reply_row(rt, *row, res);
 }
 

@@ -53,6 +53,8 @@ int http_status(Errc code) {
       return 503;
     case Errc::unsupported:
       return 501;
+    case Errc::no_space:
+      return 507;
     case Errc::io:
     case Errc::internal:
       return 500;
@@ -63,6 +65,16 @@ int http_status(Errc code) {
 void reply_internal(httplib::Response& res, std::string_view why) {
   log_note_error(why);
   reply_detail(res, 500, "internal server error");
+}
+
+// 507 rather than 503 + Retry-After: a full disk does not clear by itself within seconds (an
+// operator must free space), so telling clients to retry shortly would only repeat the failure;
+// 507 (RFC 4918, "unable to store the representation") names the cause, and nothing was stored.
+void reply_no_space(httplib::Response& res, std::string_view cause) {
+  log_note_error(cause);
+  reply_detail(
+      res, 507,
+      "insufficient storage: the server's disk is full, nothing was stored; retry once space is freed");
 }
 
 void reply_error(httplib::Response& res, const Error& error) {
@@ -79,6 +91,9 @@ void reply_error(httplib::Response& res, const Error& error) {
     case Errc::io:
     case Errc::internal:
       reply_internal(res, error.message);
+      return;
+    case Errc::no_space:
+      reply_no_space(res, error.message);
       return;
     default:
       reply_detail(res, http_status(error.code), error.message);
@@ -109,6 +124,8 @@ std::string_view status_phrase(int status) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
     default:
       return status >= 500 ? "Internal Server Error" : "Bad Request";
   }

@@ -24,7 +24,7 @@ void set_json(httplib::Response& res, int status, const JsonBuffer& buf);
 void reply_detail(httplib::Response& res, int status, std::string_view detail);
 
 // The HTTP status for a store error: invalid_argument 400, not_found 404, already_exists /
-// conflict / schema_changed 409, busy 503, unsupported 501, io / internal 500.
+// conflict / schema_changed 409, busy 503, unsupported 501, no_space 507, io / internal 500.
 int http_status(Errc code);
 // Answers a store error. schema_changed gets the fixed restart message; busy adds Retry-After;
 // io and internal answer {"detail": "internal server error"} and put the message in the access
@@ -32,6 +32,9 @@ int http_status(Errc code);
 void reply_error(httplib::Response& res, const Error& error);
 // 500 {"detail": "internal server error"}; `why` goes to the access log.
 void reply_internal(httplib::Response& res, std::string_view why);
+// 507 Insufficient Storage with a detail saying the disk is full; `cause` (which write failed)
+// goes to the access log.
+void reply_no_space(httplib::Response& res, std::string_view cause);
 
 // The reason phrase FastAPI/Starlette uses as the detail of a bare status ("Not Found").
 std::string_view status_phrase(int status);

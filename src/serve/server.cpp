@@ -39,7 +39,6 @@ constexpr size_t kKeepAliveMaxCount = 1000;
 // An idle keep-alive connection holds a thread and delays shutdown by up to this long.
 constexpr time_t kKeepAliveTimeoutSec = 2;
 constexpr int kListenBacklog = 4096;
-constexpr size_t kMaxDrainBytes = 64u << 20;
 // Each file part becomes a temp file; a route has a handful of upload inputs.
 constexpr size_t kMaxFileParts = 64;
 
@@ -83,15 +82,16 @@ size_t declared_length(const httplib::Request& req) {
 }
 
 // Streams the file parts of a multipart body to temp files under media/.tmp (an upload never
-// sits in memory), keeping only the text fields in req.files. `total` counts every byte.
+// sits in memory), keeping only the text fields in req.files. `total` counts every byte. A failed
+// write sets io_error to its errno (ENOSPC: the disk is full).
 bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const httplib::ContentReader& reader,
-                            Uploads& uploads, size_t limit, bool& too_large, bool& io_error, bool& too_many) {
+                            Uploads& uploads, size_t limit, bool& too_large, int& io_error, bool& too_many) {
   size_t total = 0, text_total = 0;
   std::FILE* out = nullptr;
   std::string* text = nullptr;
   std::vector<char> buffer(256 * 1024);
   auto close_out = [&] {
-    if (out != nullptr && std::fclose(out) != 0) io_error = true;
+    if (out != nullptr && std::fclose(out) != 0) io_error = errno ? errno : EIO;
     out = nullptr;
   };
   bool ok = reader(
@@ -112,13 +112,13 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
           ext.clear();
         auto tmp = media::temp_file(app.media_dir(), ext);
         if (!tmp) {
-          io_error = true;
+          io_error = tmp.error().code == Errc::no_space ? ENOSPC : EIO;
           return false;
         }
         uploads.parts.push_back(UploadPart{part.name, part.filename, *tmp, 0});
         out = std::fopen(tmp->c_str(), "wb");
         if (out == nullptr) {
-          io_error = true;
+          io_error = errno ? errno : EIO;
           return false;
         }
         std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
@@ -134,7 +134,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         if (out != nullptr) {
           uploads.parts.back().size += n;
           if (std::fwrite(data, 1, n, out) != n) {
-            io_error = true;
+            io_error = errno ? errno : EIO;
             return false;
           }
         } else if (text != nullptr) {
@@ -149,7 +149,7 @@ bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const ht
         return true;
       });
   close_out();
-  return ok && !io_error && !too_large && !too_many;
+  return ok && io_error == 0 && !too_large && !too_many;
 }
 
 // Reads the body with the service's limit enforced while reading: httplib checks a declared
@@ -168,7 +168,8 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   SlowClientPool::on_body_start();
   if (uploads_here && req.is_multipart_form_data()) {
     Uploads uploads;
-    bool too_large = false, io_error = false, too_many = false;
+    bool too_large = false, too_many = false;
+    int io_error = 0;
     bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
     SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
     if (!ok) {
@@ -176,12 +177,16 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
         reply_detail(res, 413, too_large_detail(limit));
       } else if (too_many) {
         reply_detail(res, 400, "too many files in one request: at most " + std::to_string(kMaxFileParts));
-      } else if (io_error) {
+      } else if (media::is_no_space(io_error)) {
+        reply_no_space(res,
+                       std::string("cannot write an upload to the media folder: ") + std::strerror(io_error));
+      } else if (io_error != 0) {
         reply_internal(res, "cannot write an upload to the media folder");
       } else {
         reply_detail(res, 400, "There was an error parsing the body");
       }
       put_header(res, "Connection", "close");
+      SlowClientPool::close_after_response();
       return;
     }
     app.handle(req, res, &uploads);
@@ -189,15 +194,15 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
   }
   size_t total = 0;
   bool too_large = false;
-  // Past the limit the body is drained, not stored, so the connection stays usable (as httplib
-  // does for a declared Content-Length); past kMaxDrainBytes more the read is abandoned.
+  // Reading stops at the first chunk past the limit (a chunked body declares no length); the
+  // answer is a 413 and the connection is closed after it (close_after_response).
   auto fits = [&](size_t n) {
     total += n;
     SlowClientPool::on_body_bytes(n);
     if (total > limit) too_large = true;
     return !too_large;
   };
-  auto keep_reading = [&]() { return total <= limit + kMaxDrainBytes; };
+  auto keep_reading = [&]() { return !too_large; };
   bool ok = false;
   if (req.is_multipart_form_data()) {
     httplib::MultipartFormDataMap::iterator cur;
@@ -224,7 +229,10 @@ void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, htt
       reply_detail(res, 400, "There was an error parsing the body");
     }
     // Part of the body may be unread: tell the client not to reuse the connection.
-    if (!ok) put_header(res, "Connection", "close");
+    if (!ok) {
+      put_header(res, "Connection", "close");
+      SlowClientPool::close_after_response();
+    }
     return;
   }
   app.handle(req, res);

@@ -51,7 +51,8 @@ struct SlowClientPool::Conn {
   int64_t body_start = 0;            // touched only by the worker thread
   size_t body_bytes = 0;
   std::chrono::nanoseconds timeout{};
-  bool closed = false;  // under the pool's mutex
+  bool close_after = false;  // touched only by the worker thread
+  bool closed = false;       // under the pool's mutex
 };
 
 namespace {
@@ -168,8 +169,23 @@ void SlowClientPool::on_body_bytes(size_t n) {
   t_conn->deadline.store(t_conn->body_start + t_conn->timeout.count() + grace, std::memory_order_relaxed);
 }
 
+void SlowClientPool::close_after_response() {
+  if (t_conn) t_conn->close_after = true;
+}
+
 void SlowClientPool::on_response_written() {
   if (!t_conn) return;
+  if (t_conn->close_after) {
+    // httplib would read the unread body as the next request (and answer 414 on it). After a
+    // shutdown its reads see end-of-file once the bytes already received are gone, so they are
+    // discarded here (at most the socket's receive buffer) and it closes the connection.
+    t_conn->close_after = false;
+    ::shutdown(t_conn->fd, SHUT_RDWR);
+    char sink[16384];
+    while (::recv(t_conn->fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    return;
+  }
   auto grace = std::chrono::duration_cast<std::chrono::nanoseconds>(kKeepAliveGrace).count();
   t_conn->deadline.store(now_ns() + grace + t_conn->timeout.count(), std::memory_order_relaxed);
 }

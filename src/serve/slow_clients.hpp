@@ -36,6 +36,9 @@ class SlowClientPool : public httplib::TaskQueue {
   static void on_body_start();          // body: read_timeout + 1 s per 64 KiB
   static void on_body_bytes(size_t n);  //
   static void on_response_written();    // the next request's headers: a fresh deadline
+  // The request's body was abandoned part-way (over its size limit): once the answer is written,
+  // the connection is shut down instead of parsing the unread rest as a next request.
+  static void close_after_response();
 
   // Connections closed for being too slow, process-wide (also in /metrics).
   static uint64_t closed_total();

@@ -2,6 +2,7 @@
 // adoption live in media_files.cpp.
 #include "store/media.hpp"
 
+#include <cerrno>
 #include <system_error>
 
 #include "util/random.hpp"
@@ -61,6 +62,10 @@ Result<fs::path> resolve(const fs::path& media_dir, std::string_view rel, bool m
   if (!fs::is_regular_file(fs::symlink_status(full, ec))) return missing();
   return full;
 }
+
+bool is_no_space(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG; }
+
+Errc io_errc(int err) { return is_no_space(err) ? Errc::no_space : Errc::io; }
 
 bool remove(const fs::path& media_dir, std::string_view rel) {
   auto full = resolve(media_dir, rel, true);

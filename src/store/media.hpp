@@ -63,6 +63,12 @@ Result<std::string> adopt_data_uri(const std::filesystem::path& media_dir, Colum
 // returns the relative name. On failure tmp is removed.
 Result<std::string> adopt(const std::filesystem::path& media_dir, const std::filesystem::path& tmp);
 
+// Whether errno value err means the disk (or a quota, or RLIMIT_FSIZE) is full: ENOSPC, EDQUOT,
+// EFBIG. Such failures are Errc::no_space (HTTP 507), not Errc::io.
+bool is_no_space(int err);
+// Errc::no_space for such an err, else Errc::io.
+Errc io_errc(int err);
+
 // Removes the file named rel (a relative name as stored in a row). Missing files and names that
 // fail resolve() are ignored: removing is idempotent. Returns whether a file was removed.
 bool remove(const std::filesystem::path& media_dir, std::string_view rel);

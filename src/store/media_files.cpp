@@ -130,10 +130,13 @@ Result<fs::path> temp_file(const fs::path& media_dir, std::string_view ext) {
   fs::path dir = media_dir / ".tmp";
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return make_error(Errc::io, "cannot create '" + dir.string() + "': " + ec.message());
+  if (ec) return make_error(io_errc(ec.value()), "cannot create '" + dir.string() + "': " + ec.message());
   fs::path file = dir / (random_hex(16) + std::string(ext));
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return make_error(Errc::io, "cannot create '" + file.string() + "': " + std::strerror(errno));
+  if (fd < 0) {
+    int err = errno;
+    return make_error(io_errc(err), "cannot create '" + file.string() + "': " + std::strerror(err));
+  }
   ::close(fd);
   return file;
 }
@@ -162,7 +165,7 @@ Result<std::string> adopt(const fs::path& media_dir, const fs::path& tmp) {
   if (ec) {
     std::error_code ignore;
     fs::remove(tmp, ignore);
-    return make_error(Errc::io, "cannot store media file '" + rel + "': " + ec.message());
+    return make_error(io_errc(ec.value()), "cannot store media file '" + rel + "': " + ec.message());
   }
   return rel;
 }

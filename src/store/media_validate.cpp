@@ -247,10 +247,11 @@ Result<std::string> adopt_data_uri(const fs::path& media_dir, ColumnType t, std:
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   bool written = f != nullptr && std::fwrite(bytes->data(), 1, bytes->size(), f) == bytes->size();
   if (f != nullptr) written = std::fclose(f) == 0 && written;
+  int err = errno;
   std::error_code ec;
   if (!written) {
     fs::remove(tmp, ec);
-    return make_error(Errc::io, "cannot write the decoded data: URI");
+    return make_error(io_errc(err), std::string("cannot write the decoded data: URI: ") + std::strerror(err));
   }
   if (auto ok = validate(t, tmp); !ok) {
     fs::remove(tmp, ec);

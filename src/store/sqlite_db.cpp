@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "store/functions.hpp"
+#include "store/media.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::sqlite {
@@ -228,8 +229,13 @@ Error map_error(sqlite3* db, int rc, std::string_view what) {
       primary == SQLITE_TOOBIG || primary == SQLITE_ERROR) {
     return make_error(Errc::invalid_argument, prefix + msg);
   }
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN ||
-      primary == SQLITE_READONLY || primary == SQLITE_PERM) {
+  // A full disk is told apart from other I/O failures: it is the operator's to fix, not a bug.
+  if (primary == SQLITE_FULL ||
+      (primary == SQLITE_IOERR && db && media::is_no_space(sqlite3_system_errno(db)))) {
+    return make_error(Errc::no_space, prefix + "the disk is full (" + msg + ")");
+  }
+  if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY ||
+      primary == SQLITE_PERM) {
     return make_error(Errc::io, prefix + msg);
   }
   return make_error(Errc::internal, prefix + msg);

@@ -17,6 +17,7 @@ enum class Errc {
   busy,              // store locked past the wait limit (HTTP 503)
   unsupported,       // feature not available (yet)
   io,                // filesystem or network failure
+  no_space,          // the disk (or a quota or file size limit) is full (HTTP 507)
   internal,          // a bug or an unexpected backend failure (HTTP 500)
 };
 

@@ -1,0 +1,204 @@
+// The orphan sweep and transient compute results (media_sweep.hpp says when each runs and why
+// it is safe with other processes on the same home).
+#include "store/media_sweep.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <system_error>
+#include <unordered_set>
+
+#include "store/media.hpp"
+
+namespace pxt::media {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::mutex g_users_mu;
+std::map<std::string, int>& user_fds() {
+  static std::map<std::string, int> fds;  // media dir -> fd holding the shared lock
+  return fds;
+}
+
+// The fd holding this process's lock on media_dir, taking it first if needed; -1 on failure.
+int user_fd(const fs::path& media_dir) {
+  std::lock_guard lock(g_users_mu);
+  auto& fds = user_fds();
+  std::string key = media_dir.lexically_normal().string();
+  if (!key.empty() && key.back() == '/') key.pop_back();
+  if (auto it = fds.find(key); it != fds.end()) return it->second;
+  // Beside media/, not in it: everything in media/ is a media file or a folder of them.
+  fs::path lock_file = fs::path(key).parent_path() / "media.lock";
+  int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // Blocks only while another process sweeps (an exclusive lock held for the sweep's duration).
+  if (fd >= 0 && ::flock(fd, LOCK_SH) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
+  if (fd >= 0) fds.emplace(key, fd);
+  return fd;
+}
+
+bool lower_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// "<32 lowercase hex>" optionally followed by ".ext" (1-10 letters or digits).
+bool own_file_name(std::string_view name) {
+  if (name.size() < 32 || !lower_hex(name.substr(0, 32))) return false;
+  std::string_view ext = name.substr(32);
+  if (ext.empty()) return true;
+  if (ext.front() != '.' || ext.size() < 2 || ext.size() > 11) return false;
+  for (char c : ext.substr(1))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  return true;
+}
+
+bool own_dir_name(std::string_view name) { return name.size() == 2 && lower_hex(name); }
+
+// Every media value of every table.
+Result<std::unordered_set<std::string>> referenced_names(Store& store) {
+  std::unordered_set<std::string> names;
+  PXT_TRY(std::vector<CatalogEntry> entries, store.list("", true));
+  for (const auto& e : entries) {
+    if (e.kind != CatalogEntry::Kind::Table) continue;
+    PXT_TRY(TableDef def, store.get_table(e.path));
+    SelectSpec spec;
+    for (const auto& c : def.columns)
+      if (is_media(c.type)) spec.columns.push_back(c.name);
+    if (spec.columns.empty()) continue;
+    PXT_CHECK(store.select(def, spec, [&](const Row& row) {
+      for (const Value& v : row)
+        if (const auto* s = std::get_if<std::string>(&v)) names.insert(*s);
+      return true;
+    }));
+  }
+  return names;
+}
+
+// Removes `file` when it may go: always for the sole user, else only past the grace period.
+bool remove_if_stale(const fs::directory_entry& file, bool sole, fs::file_time_type cutoff, SweepReport& r) {
+  std::error_code ec;
+  if (!sole) {
+    auto t = file.last_write_time(ec);
+    if (ec || t >= cutoff) {
+      ++r.young_kept;
+      return false;
+    }
+  }
+  return fs::remove(file.path(), ec);
+}
+
+// Plain files (no symlinks) of dir whose names pass own_file_name, in any order.
+template <class F>
+void for_own_files(const fs::path& dir, F&& f) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_symlink(e2) && it->is_regular_file(e2) && own_file_name(it->path().filename().native()))
+      f(*it);
+  }
+}
+
+// The subfolders "xx" of dir (two lowercase hex characters, not symlinks).
+template <class F>
+void for_own_dirs(const fs::path& dir, F&& f) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    std::string name = it->path().filename().string();
+    if (own_dir_name(name) && !it->is_symlink(e2) && it->is_directory(e2)) f(*it, name);
+  }
+}
+
+}  // namespace
+
+void register_user(const fs::path& media_dir) { (void)user_fd(media_dir); }
+
+bool own_name(std::string_view rel) {
+  return rel.size() > 3 && own_dir_name(rel.substr(0, 2)) && rel[2] == '/' && own_file_name(rel.substr(3)) &&
+         rel.substr(3, 2) == rel.substr(0, 2);
+}
+
+Result<SweepReport> sweep_orphans(Store& store) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const fs::path dir = store.media_dir();
+  SweepReport r;
+  int fd = user_fd(dir);
+  r.sole_user = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  // Back to shared whatever happened (a refused conversion drops the shared lock on Linux).
+  struct Shared {
+    int fd;
+    ~Shared() {
+      if (fd >= 0) ::flock(fd, LOCK_SH);
+    }
+  } restore{fd};
+  // The names are read after the lock was tried: with it, no process can add a row meanwhile.
+  PXT_TRY(auto referenced, referenced_names(store));
+  r.referenced = static_cast<int64_t>(referenced.size());
+  const auto cutoff = fs::file_time_type::clock::now() - kSweepGrace;
+  std::string rel;
+  for_own_dirs(dir, [&](const fs::directory_entry& sub, const std::string& name) {
+    for_own_files(sub.path(), [&](const fs::directory_entry& file) {
+      ++r.files;
+      rel = name;
+      rel += '/';
+      rel += file.path().filename().native();
+      if (referenced.count(rel) || !own_name(rel)) return;
+      if (remove_if_stale(file, r.sole_user, cutoff, r)) ++r.orphans_removed;
+    });
+  });
+  for_own_files(dir / ".tmp", [&](const fs::directory_entry& file) {
+    ++r.files;
+    if (remove_if_stale(file, r.sole_user, cutoff, r)) ++r.temp_removed;
+  });
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+Result<std::string> make_transient(const fs::path& media_dir, std::string_view rel) {
+  std::string to = std::string(kTransientDir) + "/" + std::string(rel);
+  std::error_code ec;
+  auto from = resolve(media_dir, rel, true);
+  if (!from) return from.error();
+  fs::create_directories((media_dir / to).parent_path(), ec);
+  if (!ec) fs::rename(*from, media_dir / to, ec);
+  if (ec) {
+    remove(media_dir, rel);
+    return make_error(io_errc(ec.value()),
+                      "cannot move compute result '" + std::string(rel) + "': " + ec.message());
+  }
+  return to;
+}
+
+std::chrono::seconds transient_ttl() {
+  if (const char* v = std::getenv("PXT_TRANSIENT_MEDIA_TTL_S")) {
+    char* end = nullptr;
+    long long n = std::strtoll(v, &end, 10);
+    if (end != v && *end == '\0' && n > 0) return std::chrono::seconds(n);
+  }
+  return std::chrono::hours(1);
+}
+
+int64_t sweep_transient(const fs::path& media_dir, std::chrono::seconds ttl) {
+  const auto cutoff = fs::file_time_type::clock::now() - ttl;
+  int64_t removed = 0;
+  for_own_dirs(media_dir / kTransientDir, [&](const fs::directory_entry& sub, const std::string&) {
+    for_own_files(sub.path(), [&](const fs::directory_entry& file) {
+      std::error_code ec;
+      auto t = file.last_write_time(ec);
+      if (!ec && t < cutoff && fs::remove(file.path(), ec)) ++removed;
+    });
+  });
+  return removed;
+}
+
+}  // namespace pxt::media
