@@ -54,8 +54,10 @@ Result<const PgApi*> load() {
 }  // namespace
 
 Result<const PgApi*> pg_api() {
-  static const Result<const PgApi*> loaded = load();
-  return loaded;
+  // Never destroyed: connections held by other statics (the export pools) close themselves
+  // through this table during exit, after a plain function-local static would be gone.
+  static const auto* loaded = new Result<const PgApi*>(load());
+  return *loaded;
 }
 
 }  // namespace pxt

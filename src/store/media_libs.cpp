@@ -125,14 +125,18 @@ Result<void*> open_library(const char* soname, const char* what, const char* pac
 
 Result<const Vips*> vips() {
   // A function-local static is initialised once, thread-safely; a failure is kept too.
-  static const Result<const Vips*> loaded = load_vips();
-  return loaded;
+  // Never destroyed, so that code running during exit (other statics' destructors, threads
+  // still finishing) never reads a destroyed result.
+  static const auto* loaded = new Result<const Vips*>(load_vips());
+  return *loaded;
 }
 
 Result<const Poppler*> poppler() {
   // A function-local static is initialised once, thread-safely; a failure is kept too.
-  static const Result<const Poppler*> loaded = load_poppler();
-  return loaded;
+  // Never destroyed, so that code running during exit (other statics' destructors, threads
+  // still finishing) never reads a destroyed result.
+  static const auto* loaded = new Result<const Poppler*>(load_poppler());
+  return *loaded;
 }
 
 std::mutex& poppler_mutex() {
@@ -142,8 +146,10 @@ std::mutex& poppler_mutex() {
 
 Result<const TurboJpeg*> turbojpeg() {
   // A function-local static is initialised once, thread-safely; a failure is kept too.
-  static const Result<const TurboJpeg*> loaded = load_turbojpeg();
-  return loaded;
+  // Never destroyed, so that code running during exit (other statics' destructors, threads
+  // still finishing) never reads a destroyed result.
+  static const auto* loaded = new Result<const TurboJpeg*>(load_turbojpeg());
+  return *loaded;
 }
 
 }  // namespace pxt::medialib
