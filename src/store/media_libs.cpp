@@ -123,33 +123,28 @@ Result<void*> open_library(const char* soname, const char* what, const char* pac
                                            package);
 }
 
-Result<const Vips*> vips() {
-  // A function-local static is initialised once, thread-safely; a failure is kept too.
-  // Never destroyed, so that code running during exit (other statics' destructors, threads
-  // still finishing) never reads a destroyed result.
-  static const auto* loaded = new Result<const Vips*>(load_vips());
+namespace {
+
+// Loads once, thread-safely (a function-local static), and keeps a failure too. Never destroyed,
+// so code running during exit (other statics' destructors, threads still finishing) never reads
+// a destroyed result.
+template <class Api, Result<const Api*> (*Load)()>
+const Result<const Api*>& loaded_once() {
+  static const auto* loaded = new Result<const Api*>(Load());
   return *loaded;
 }
 
-Result<const Poppler*> poppler() {
-  // A function-local static is initialised once, thread-safely; a failure is kept too.
-  // Never destroyed, so that code running during exit (other statics' destructors, threads
-  // still finishing) never reads a destroyed result.
-  static const auto* loaded = new Result<const Poppler*>(load_poppler());
-  return *loaded;
-}
+}  // namespace
+
+Result<const Vips*> vips() { return loaded_once<Vips, load_vips>(); }
+
+Result<const Poppler*> poppler() { return loaded_once<Poppler, load_poppler>(); }
 
 std::mutex& poppler_mutex() {
   static std::mutex mu;
   return mu;
 }
 
-Result<const TurboJpeg*> turbojpeg() {
-  // A function-local static is initialised once, thread-safely; a failure is kept too.
-  // Never destroyed, so that code running during exit (other statics' destructors, threads
-  // still finishing) never reads a destroyed result.
-  static const auto* loaded = new Result<const TurboJpeg*>(load_turbojpeg());
-  return *loaded;
-}
+Result<const TurboJpeg*> turbojpeg() { return loaded_once<TurboJpeg, load_turbojpeg>(); }
 
 }  // namespace pxt::medialib
