@@ -45,11 +45,16 @@ JsonNumberCheck check_json_number(std::string_view literal) {
   r.rewrite = true;
   if (std::isinf(d)) {
     r.overflow = true;
-    d = 0.0;  // parsed only so that syntax errors elsewhere in the body still win
+    // Parsed only so that syntax errors elsewhere in the body still win. The sign must stay: the
+    // replacement may directly follow another literal (`1e-60-1e999`), and a leading digit would
+    // extend that literal's exponent into one RapidJSON crashes on.
+    d = std::copysign(0.0, d);
   }
-  // Always "d.ddd…e±XX": a maximal literal can only be followed by '.', 'e', '+' or '-' (a digit
-  // would have continued it), and this form can absorb none of them, so text that was invalid
-  // JSON after the literal stays invalid at the same place.
+  // Always "[-]d.ddd…e±XX", with a '-' exactly when the literal has one: a maximal literal can
+  // only be followed by '.', 'e', '+' or '-' (a digit would have continued it), and this form can
+  // absorb none of them, so text that was invalid JSON after the literal stays invalid at the
+  // same place; and it can only start with a digit where the original did, so it never extends
+  // the literal before it.
   char buf[40];
   int n = std::snprintf(buf, sizeof buf, "%.16e", d);
   r.replacement.assign(buf, static_cast<size_t>(n));

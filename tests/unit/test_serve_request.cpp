@@ -145,6 +145,11 @@ TEST_CASE("literals RapidJSON 1.1 mis-parses are decoded exactly, never crash (f
   REQUIRE_FALSE(glued.ok);
   CHECK(glued.res.body.find("Expecting ',' delimiter") != std::string::npos);
   CHECK(glued.res.body.find(R"("loc":["body",63])") != std::string::npos);
+  // An overflowing literal right after a rewritten one kept its '-', so the two do not merge into
+  // an exponent of -490 (a third fuzz_json_request crash).
+  auto merged = decode_body(R"({"id": 1, "score": 0.)" + std::string(48, '0') + "7940472-1e1158}");
+  REQUIRE_FALSE(merged.ok);
+  CHECK(merged.res.body.find("Expecting ',' delimiter") != std::string::npos);
   // A syntax error after a rewritten literal is still reported where it is in the original body.
   auto bad = decode_body(R"({"id": 1, "score": 0.)" + zeros + "1 x}");
   REQUIRE_FALSE(bad.ok);

@@ -31,6 +31,28 @@ TEST_CASE("check_json_number leaves common literals alone and canonicalises risk
   CHECK(big.overflow);
   CHECK(big.replacement == "0.0000000000000000e+00");
   CHECK(check_json_number("-1" + std::string(400, '0')).overflow);
+  CHECK(check_json_number("-1e1158").replacement == "-0.0000000000000000e+00");  // sign kept
+}
+
+TEST_CASE("a replacement never extends the literal written just before it") {
+  // fuzz_json_request: `0.<48 zeros>7940472-1e1158` became `7.9404720000000003e-49` followed by
+  // the overflow's `0.0…e+00`, i.e. the exponent -490, which RapidJSON reads past its table on.
+  const std::string risky[] = {
+      "0." + std::string(48, '0') + "7940472", "1e-300", "1.9e308", "-1e999", "123456789012345678901234",
+      "-0." + std::string(340, '0') + "5"};
+  const std::string next[] = {"-1e1158", "-1e-999", "-0", "-5", "-1.5e3", "-1" + std::string(400, '0')};
+  for (const auto& a : risky) {
+    JsonNumberCheck first = check_json_number(a);
+    REQUIRE(first.rewrite);
+    for (const auto& b : next) {
+      CAPTURE(a);
+      CAPTURE(b);
+      JsonNumberCheck second = check_json_number(b);
+      std::string text = first.replacement + (second.rewrite ? second.replacement : b);
+      CHECK(json_number_prefix(text) == first.replacement.size());
+      CHECK((second.rewrite ? second.replacement : b).front() == '-');
+    }
+  }
 }
 
 TEST_CASE("JsonNumberPatch applies edits and maps offsets back") {
