@@ -53,6 +53,9 @@ struct ScanResult {
   int max_depth = 0;
   bool number_overflow = false;  // a literal past the double range
   JsonNumberPatch numbers;       // literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp)
+  // RapidJSON takes a NUL outside a string for the end of the text, so `{...}\0garbage` would
+  // parse; the first one's position lets the decoder report it as Python does ("Extra data").
+  size_t first_nul = std::string_view::npos;
 };
 
 // One pass over the body: UTF-8 validity, bracket nesting depth outside strings, and the number
@@ -82,6 +85,8 @@ ScanResult scan_body(std::string_view body) {
       if (c == '"') in_string = false;
     } else if (c == '"') {
       in_string = true;
+    } else if (c == '\0') {
+      if (r.first_nul == std::string_view::npos) r.first_nul = i;
     } else if ((c >= '0' && c <= '9') || c == '-') {
       size_t n = json_number_prefix(body.substr(i));
       if (n > 0) {
@@ -313,6 +318,11 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
     return false;
   }
   const rapidjson::Value& root = doc;
+  if (scan.first_nul != std::string_view::npos) {
+    // A NUL before the value ends would have been a parse error, so this one follows it.
+    reply_json_invalid(res, body, scan.first_nul, "Extra data");
+    return false;
+  }
   if (scan.number_overflow) {
     reply_json_invalid(res, body, 0, "Number out of range");
     return false;

@@ -68,6 +68,12 @@ Converted json_text(std::string_view s, bool want_array) {
     return err("json_invalid",
                std::string("Invalid JSON: ") + rapidjson::GetParseError_En(d.GetParseError()));
   }
+  // RapidJSON stops at a NUL as if the text ended there; one that parsed is after the value.
+  if (s.find('\0') != std::string_view::npos) {
+    return err("json_invalid",
+               std::string("Invalid JSON: ") +
+                   rapidjson::GetParseError_En(rapidjson::kParseErrorDocumentRootNotSingular));
+  }
   if (want_array && !d.IsArray()) return err("list_type", "Input should be a valid list");
   return Value(compact_json(d));
 }

@@ -106,6 +106,25 @@ TEST_CASE("malformed JSON: json_invalid at Python's character position with Pyth
   CHECK(decode_body("   ").res.body.find(R"("loc":["body",3])") != std::string::npos);
 }
 
+TEST_CASE("a NUL byte is JSON text like any other character, not the end of the body") {
+  // RapidJSON stops at a NUL as if the text ended there, which would accept `{...}\0garbage`;
+  // Python's json module calls everything after the value "Extra data".
+  auto trailing = decode_body(std::string("{\"id\": 1}\0garbage", 17));
+  REQUIRE_FALSE(trailing.ok);
+  CHECK(trailing.res.status == 422);
+  CHECK(trailing.res.body.find("Extra data") != std::string::npos);
+  CHECK(trailing.res.body.find(R"("loc":["body",9])") != std::string::npos);
+  auto lone = decode_body(std::string("{\"id\": 1}\0", 10));
+  REQUIRE_FALSE(lone.ok);
+  CHECK(lone.res.body.find("Extra data") != std::string::npos);
+  auto inside = decode_body(std::string("{\"id\": \0 1}", 11));
+  REQUIRE_FALSE(inside.ok);
+  CHECK(inside.res.body.find("Expecting value") != std::string::npos);
+  auto in_string = decode_body(std::string("{\"id\": 1, \"name\": \"a\0b\"}", 24));
+  REQUIRE_FALSE(in_string.ok);
+  CHECK(in_string.res.status == 422);
+}
+
 TEST_CASE("a number just past the double range is a json_invalid, not an infinity echoed back") {
   // RapidJSON parses -2e308 as -inf without an error; the answer must stay valid JSON.
   auto r = decode_body(R"({"name": "x", "score": -2e308})");

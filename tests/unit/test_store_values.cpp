@@ -182,6 +182,12 @@ TEST_CASE("value_from_text parses query-string and form text") {
   CHECK(e.type == "json_invalid");
   CHECK(e.msg.rfind("Invalid JSON: ", 0) == 0);
   CHECK(error_of(value_from_text("2020-1-1", ColumnType::Date)).type == "date_parsing");
+  // A NUL (`%00` in a query string) ends nothing: what follows it is still part of the value.
+  using namespace std::string_literals;
+  CHECK(error_of(value_from_text("[1]\0junk"s, ColumnType::Array)).type == "json_invalid");
+  CHECK(error_of(value_from_text("{}\0"s, ColumnType::Json)).type == "json_invalid");
+  CHECK(error_of(value_from_text("12\0 3"s, ColumnType::Int)).type == "int_parsing");
+  CHECK(error_of(value_from_text("1.5\0"s, ColumnType::Float)).type == "float_parsing");
 }
 
 TEST_CASE("write_value_json renders each type") {
