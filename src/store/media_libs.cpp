@@ -32,6 +32,7 @@ Result<const Vips*> load_vips() {
   PXT_RESOLVE(v, lib, vips_foreign_find_load, missing);
   PXT_RESOLVE(v, lib, vips_image_new_from_file, missing);
   PXT_RESOLVE(v, lib, vips_image_write_to_file, missing);
+  PXT_RESOLVE(v, lib, vips_image_write_to_buffer, missing);
   PXT_RESOLVE(v, lib, vips_image_get_width, missing);
   PXT_RESOLVE(v, lib, vips_image_get_height, missing);
   PXT_RESOLVE(v, lib, vips_image_get_interpretation, missing);
@@ -46,6 +47,7 @@ Result<const Vips*> load_vips() {
   PXT_RESOLVE(v, lib, vips_array_double_new, missing);
   PXT_RESOLVE(v, lib, vips_area_unref, missing);
   PXT_RESOLVE(v, lib, g_object_unref, missing);
+  PXT_RESOLVE(v, lib, g_free, missing);
   struct {
     decltype(&::vips_init) vips_init = nullptr;
     decltype(&::vips_cache_set_max) vips_cache_set_max = nullptr;

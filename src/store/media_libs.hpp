@@ -29,6 +29,7 @@ struct Vips {
   PXT_MEDIA_FN(vips_foreign_find_load);
   PXT_MEDIA_FN(vips_image_new_from_file);
   PXT_MEDIA_FN(vips_image_write_to_file);
+  PXT_MEDIA_FN(vips_image_write_to_buffer);
   PXT_MEDIA_FN(vips_image_get_width);
   PXT_MEDIA_FN(vips_image_get_height);
   PXT_MEDIA_FN(vips_image_get_interpretation);
@@ -43,6 +44,7 @@ struct Vips {
   PXT_MEDIA_FN(vips_array_double_new);
   PXT_MEDIA_FN(vips_area_unref);
   PXT_MEDIA_FN(g_object_unref);
+  PXT_MEDIA_FN(g_free);
 };
 
 // poppler's GLib API (Debian libpoppler-glib8): PDF validation and text extraction.

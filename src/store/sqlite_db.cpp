@@ -59,6 +59,13 @@ struct Registered {
   std::filesystem::path media_dir;
 };
 
+// The last failure of a pxt function on this thread, for function_fault().
+struct FunctionFailure {
+  std::string message;
+  Errc code;
+};
+thread_local std::optional<FunctionFailure> t_function_failure;
+
 void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   const auto& reg = *static_cast<Registered*>(sqlite3_user_data(ctx));
   const auto& fn = reg.fn;
@@ -71,6 +78,7 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     if (!r.ok()) {
       std::string msg = fn->name + "(): " + r.error().message;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
+      t_function_failure = FunctionFailure{std::move(msg), r.error().code};
       return;
     }
     result_value(ctx, *r);
@@ -218,10 +226,22 @@ Error busy_error(int timeout_ms) {
                                     std::to_string(timeout_ms) + " ms); try again");
 }
 
+std::optional<Errc> function_fault(sqlite3* db) {
+  if (!t_function_failure || db == nullptr) return std::nullopt;
+  FunctionFailure f = std::move(*t_function_failure);
+  t_function_failure.reset();
+  if (f.message != sqlite3_errmsg(db)) return std::nullopt;
+  if (f.code == Errc::no_space || f.code == Errc::io || f.code == Errc::unsupported) return f.code;
+  return std::nullopt;
+}
+
 Error map_error(sqlite3* db, int rc, std::string_view what) {
   std::string prefix = what.empty() ? std::string() : std::string(what) + ": ";
   int primary = rc & 0xff;
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (primary == SQLITE_ERROR) {
+    if (auto code = function_fault(db)) return make_error(*code, prefix + msg);
+  }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     return make_error(Errc::busy, prefix + "the store is locked by another process; try again (" + msg + ")");
   }

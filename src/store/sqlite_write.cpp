@@ -165,8 +165,9 @@ std::optional<Error> diagnose(Conn& c, const TableDef& def, const std::vector<in
     while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
     }
     if (rc != SQLITE_DONE) {
-      return make_error(Errc::invalid_argument,
-                        "computed column '" + col.name + "' failed: " + sqlite3_errmsg(c.db()));
+      std::string msg = sqlite3_errmsg(c.db());
+      return make_error(function_fault(c.db()).value_or(Errc::invalid_argument),
+                        "computed column '" + col.name + "' failed: " + msg);
     }
   }
   return std::nullopt;

@@ -29,6 +29,15 @@ columns = [
   { name = "note", type = "String" },
   { name = "img", type = "Image" },
 ]
+
+[[tables]]
+path = "d.big"
+primary_key = ["id"]
+columns = [
+  { name = "id", type = "Int", required = true },
+  { name = "img", type = "Image" },
+  { name = "big", computed = "resize(img, 2400, 2400)" },
+]
 TOML
 cat >service.toml <<'TOML'
 [[service]]
@@ -51,6 +60,14 @@ table = "d.pics"
 path = "/notes"
 inputs = ["id", "note"]
 outputs = ["id"]
+
+[[service.routes]]
+type = "insert"
+table = "d.big"
+path = "/big"
+inputs = ["id"]
+uploadfile_inputs = ["img"]
+outputs = ["id", "big"]
 TOML
 python3 "$PXT_SRC/tests/cli/make_png.py" small.png 16 16
 python3 "$PXT_SRC/tests/cli/make_png.py" big.png 1200 1200  # ~4.3 MB of noise: does not fit
@@ -103,3 +120,27 @@ http POST /notes "{\"id\": $full_id, \"note\": \"short\"}"
 expect_eq "$STATUS" 200 "insert after freeing space"
 expect_eq "$(find "$PXT_HOME/media/.tmp" -type f | wc -l)" 0 "temp files left"
 pass "space freed: both succeed"
+
+# An image function whose output does not fit: the upload (a few kB) is stored, the 2400x2400
+# result is not. Both the libvips path (PNG) and the libturbojpeg one (JPEG) answer 507 and
+# leave neither file nor row. Before, the function's write failure was a 500.
+python3 "$PXT_SRC/tests/cli/make_png.py" tiny.png 48 48
+/usr/bin/python3 -c '
+from PIL import Image
+Image.effect_noise((48, 48), 64).convert("RGB").save("tiny.jpg", quality=90)'
+dd if=/dev/zero of="$PXT_HOME/filler" bs=64k 2>/dev/null || true
+truncate -s -120K "$PXT_HOME/filler"
+files=$(media_files)
+for f in tiny.png tiny.jpg; do
+  STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=7 -F img=@$f "http://127.0.0.1:$PORT/big")
+  expect_eq "$STATUS" 507 "resize of $f on a full disk: status ($(cat "$TMP/body"))"
+  expect_contains "$(cat "$TMP/body")" "insufficient storage" "resize of $f: detail"
+  expect_eq "$(media_files)" "$files" "media files after the refused resize of $f"
+  expect_eq "$("$PXT" count d.big)" 0 "rows after the refused resize of $f"
+done
+expect_eq "$(grep -c "resize(): cannot write .*No space left on device" "$TMP/server.log")" 2 \
+  "both resize failures logged with their cause"
+rm -f "$PXT_HOME/filler"
+STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=7 -F img=@tiny.jpg "http://127.0.0.1:$PORT/big")
+expect_eq "$STATUS" 200 "resize after freeing space ($(cat "$TMP/body"))"
+pass "image function output on a full disk: 507, no file, no row"
