@@ -2,11 +2,18 @@
 # The orphan sweep of `pxt serve` on a big media folder (issue 7): a table of N rows, each with
 # its own image file (pxt insert of data: URIs), plus ORPHANS unreferenced files and temp files
 # planted in pxt's naming scheme; then `pxt serve` is started and the sweep's own log line gives
-# what it removed and how long it took. A second start (nothing to remove) is timed too, as the
-# cost every start pays. Prints both.
+# what it removed and how long it took (reading the references, and in all). Each start reports
+# when /healthz first answered and when /metrics said the sweep was done (it runs after the
+# server listens). A second start (nothing to remove) is timed too. Prints both.
+#
+# With SWEEP_PEER=/path/to/another/pxt, both binaries then start SWEEP_STARTS (5) more times each,
+# alternately on the same home, each start with one orphan planted so that the sweep logs its
+# line; the medians of "first answer", "references read" and "sweep in all" are printed per
+# binary (a pxt that sweeps before listening has no separate read time: shown as -).
 #
 # Usage: bench/media_sweep.sh        (about a minute for 100,000 rows)
-# Environment: PXT_BUILD_DIR (build), PXT (binary), SWEEP_ROWS (100000), SWEEP_ORPHANS (1000).
+# Environment: PXT_BUILD_DIR (build), PXT (binary), SWEEP_ROWS (100000), SWEEP_ORPHANS (1000),
+# SWEEP_PEER, SWEEP_STARTS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${PXT_BUILD_DIR:-build}
@@ -53,19 +60,53 @@ serve_once() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local start
   start=$(date +%s%N)
-  "$PXT" serve insert --table b.pics --path /p --host 127.0.0.1 --port "$port" >"$TMP/serve.log" 2>&1 &
+  "${1:-$PXT}" serve insert --table b.pics --path /p --host 127.0.0.1 --port "$port" >"$TMP/serve.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.02; done
   READY_MS=$((($(date +%s%N) - start) / 1000000))
+  # The sweep runs after the server listens: wait for it (a pxt without the metric swept before).
+  for _ in $(seq 1 1500); do
+    m=$(curl -fs "http://127.0.0.1:$port/metrics" || true)
+    grep -q '^pxt_media_sweep_done' <<<"$m" || break
+    grep -q '^pxt_media_sweep_done 1' <<<"$m" && break
+    sleep 0.02
+  done
+  SWEPT_MS=$((($(date +%s%N) - start) / 1000000))
   kill "$SERVER"
   wait "$SERVER" 2>/dev/null || true
   SERVER=""
 }
 serve_once
 sweep=$(grep 'media sweep' "$TMP/serve.log" || echo "no sweep line")
-first_ready=$READY_MS
+first_ready=$READY_MS first_swept=$SWEPT_MS
 left=$(find "$PXT_HOME/media" -type f | wc -l)
 serve_once
 echo "rows: $ROWS (inserted in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s), files before: $files, after: $left"
-echo "first start: $sweep; ready in $first_ready ms"
-echo "second start (nothing to remove): ready in $READY_MS ms"
+echo "first start: $sweep; ready in $first_ready ms, sweep done $first_swept ms after the start"
+echo "second start (nothing to remove): ready in $READY_MS ms, sweep done $SWEPT_MS ms after the start"
+
+[ -n "${SWEEP_PEER:-}" ] || exit 0
+PEER=$(realpath -m "$SWEEP_PEER")
+for i in $(seq 1 "${SWEEP_STARTS:-5}"); do
+  for who in pxt peer; do
+    h=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    mkdir -p "$PXT_HOME/media/${h:0:2}"
+    echo orphan >"$PXT_HOME/media/${h:0:2}/$h.png"
+    if [ "$who" = pxt ]; then serve_once "$PXT"; else serve_once "$PEER"; fi
+    line=$(grep 'media sweep' "$TMP/serve.log" || true)
+    read_ms=$(sed -n 's/.*read in \([0-9]*\) ms.*/\1/p' <<<"$line")
+    all_ms=$(sed -n 's/.*[ ,(]\([0-9]*\) ms\( in all\)\{0,1\}[;)].*/\1/p' <<<"$line" | tail -1)
+    echo "$who ${READY_MS} ${read_ms:--} ${all_ms:--}" >>"$TMP/starts"
+  done
+done
+echo "medians over ${SWEEP_STARTS:-5} starts each (ms): binary, first answer, references read, sweep in all"
+python3 - "$TMP/starts" "$PXT" "$PEER" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+for who, path in (("pxt", sys.argv[2]), ("peer", sys.argv[3])):
+    mine = [r for r in rows if r[0] == who]
+    def med(k):
+        vals = [float(r[k]) for r in mine if r[k] != "-"]
+        return "%.0f" % statistics.median(vals) if vals else "-"
+    print("%-4s %-40s first answer %5s  read %5s  sweep %5s" % (who, path, med(1), med(2), med(3)))
+PY

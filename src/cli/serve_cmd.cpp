@@ -201,7 +201,10 @@ void run_serve(ServeState& st, CliContext& ctx) {
   ServerOptions options;
   options.json_banner = ctx.json;
   options.log_format = st.log_format;
-  MediaJanitor janitor(store);  // orphan sweep now, expired compute results while serving
+  // Before serving: the orphan sweep's basis must predate every file this process writes. The
+  // sweep itself runs once the server listens.
+  MediaJanitor janitor(store);
+  options.on_listening = [&janitor] { janitor.server_listening(); };
   ctx.exit_status = run_server(store, service, routes, options);
 }
 

@@ -1,34 +1,48 @@
 #pragma once
 // The media housekeeping of `pxt serve` (store/media_sweep.hpp explains the rules): the orphan
-// sweep at start, and the transient compute results removed past their TTL, at start and then
-// periodically from a background thread. Both log one line to stderr when they remove files.
+// sweep, once, and the transient compute results removed past their TTL, periodically. Both run
+// on the janitor's thread (at nice 10: requests come first) once the server listens, so the
+// start-to-first-answer time does not grow with the media folder. Both log one line to stderr
+// when they remove files, and /metrics shows their progress (pxt_media_sweep_done,
+// pxt_media_orphans_removed_total{kind}, pxt_media_sweep_seconds,
+// pxt_media_transient_removed_total).
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include "store/media_sweep.hpp"
 #include "store/store.hpp"
 
 namespace pxt {
 
 class MediaJanitor {
  public:
-  // Runs the orphan sweep and a first transient sweep now (a failing orphan sweep is logged, not
-  // fatal: serving matters more than cleaning), then starts the periodic transient sweep.
+  // Fixes the orphan sweep's basis now (media::prepare_sweep: microseconds, and it must come
+  // before this process writes any media file), and starts the thread, which waits for
+  // server_listening(). Registers the /metrics collector (once per process).
   explicit MediaJanitor(Store& store);
-  // Stops the thread (waits for a sweep in progress).
+  // Stops the thread (waits for a sweep in progress; the orphan sweep cannot be interrupted).
   ~MediaJanitor();
   MediaJanitor(const MediaJanitor&) = delete;
   MediaJanitor& operator=(const MediaJanitor&) = delete;
 
+  // Lets the thread run the orphan sweep (a failure is logged, not fatal: serving matters more
+  // than cleaning) and a first transient sweep, then the periodic transient sweep. Thread-safe;
+  // later calls do nothing.
+  void server_listening();
+
  private:
   void loop();
 
+  Store& store_;
+  media::SweepBasis basis_;
   std::filesystem::path media_dir_;
   std::chrono::seconds ttl_;
   std::mutex mu_;
   std::condition_variable cv_;
+  bool listening_ = false;
   bool stop_ = false;
   std::thread thread_;
 };

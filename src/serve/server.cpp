@@ -472,6 +472,7 @@ int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
   if (std::string warning = exposure_warning(service); !warning.empty())
     std::fwrite(warning.data(), 1, warning.size(), stderr);
   print_banner(service, port, app.route_count(), options.json_banner);
+  if (options.on_listening) options.on_listening();
   bool ok = svr.listen_after_bind();
   waiter.finish();
   if (waiter.signal() == SIGINT) return 130;

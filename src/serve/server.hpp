@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP server: cpp-httplib tuned per ../shared/DESIGN.md ("Known traps"), one router for
 // every route kind plus /openapi.json, /docs, /redoc, /healthz, /media and /jobs.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ namespace pxt {
 struct ServerOptions {
   bool json_banner = false;         // print the start banner as one JSON object
   std::string log_format = "text";  // access log format: text | json
+  // Called once the socket listens, just before connections are accepted (background work that
+  // must not delay the first answer starts here).
+  std::function<void()> on_listening;
 };
 
 // Binds, prints the banner, serves until SIGINT/SIGTERM, finishes in-flight requests.

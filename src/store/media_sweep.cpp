@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <map>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <unordered_set>
 
 #include "store/media.hpp"
@@ -64,36 +66,26 @@ bool own_file_name(std::string_view name) {
 
 bool own_dir_name(std::string_view name) { return name.size() == 2 && lower_hex(name); }
 
-// Every media value of every table.
-Result<std::unordered_set<std::string>> referenced_names(Store& store) {
-  std::unordered_set<std::string> names;
-  PXT_TRY(std::vector<CatalogEntry> entries, store.list("", true));
-  for (const auto& e : entries) {
-    if (e.kind != CatalogEntry::Kind::Table) continue;
-    PXT_TRY(TableDef def, store.get_table(e.path));
-    SelectSpec spec;
-    for (const auto& c : def.columns)
-      if (is_media(c.type)) spec.columns.push_back(c.name);
-    if (spec.columns.empty()) continue;
-    PXT_CHECK(store.select(def, spec, [&](const Row& row) {
-      for (const Value& v : row)
-        if (const auto* s = std::get_if<std::string>(&v)) names.insert(*s);
-      return true;
-    }));
-  }
-  return names;
+bool before(const timespec& a, const timespec& b) {
+  return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-// Removes `file` when it may go: always for the sole user, else only past the grace period.
-bool remove_if_stale(const fs::directory_entry& file, bool sole, fs::file_time_type cutoff, SweepReport& r) {
-  std::error_code ec;
-  if (!sole) {
-    auto t = file.last_write_time(ec);
-    if (ec || t >= cutoff) {
-      ++r.young_kept;
-      return false;
-    }
+// Whether `file` may go under the basis (media_sweep.hpp): it predates the stamp by both mtime
+// and ctime, and, with another process on the home, was last modified before grace_cutoff.
+bool removable(const fs::path& file, const SweepBasis& b, time_t grace_cutoff) {
+  struct stat st {};
+  if (!b.stamped || ::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (!before(st.st_mtim, b.start) || !before(st.st_ctim, b.start)) return false;
+  return b.sole_user || st.st_mtim.tv_sec < grace_cutoff;
+}
+
+bool remove_if_stale(const fs::directory_entry& file, const SweepBasis& b, time_t grace_cutoff,
+                     SweepReport& r) {
+  if (!removable(file.path(), b, grace_cutoff)) {
+    ++r.young_kept;
+    return false;
   }
+  std::error_code ec;
   return fs::remove(file.path(), ec);
 }
 
@@ -128,23 +120,37 @@ bool own_name(std::string_view rel) {
          rel.substr(3, 2) == rel.substr(0, 2);
 }
 
-Result<SweepReport> sweep_orphans(Store& store) {
+SweepBasis prepare_sweep(const fs::path& media_dir) {
+  SweepBasis b;
+  int fd = user_fd(media_dir);
+  if (fd < 0) return b;
+  b.sole_user = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  // A refused conversion dropped the shared lock (Linux): take it back before stamping, so the
+  // stamp is always taken while this process is a registered user.
+  if (!b.sole_user) ::flock(fd, LOCK_SH);
+  struct stat st {};
+  b.stamped = ::futimens(fd, nullptr) == 0 && ::fstat(fd, &st) == 0;
+  b.start = st.st_mtim;
+  if (b.sole_user) ::flock(fd, LOCK_SH);
+  return b;
+}
+
+Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = store.media_dir();
   SweepReport r;
-  int fd = user_fd(dir);
-  r.sole_user = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  // Back to shared whatever happened (a refused conversion drops the shared lock on Linux).
-  struct Shared {
-    int fd;
-    ~Shared() {
-      if (fd >= 0) ::flock(fd, LOCK_SH);
-    }
-  } restore{fd};
-  // The names are read after the lock was tried: with it, no process can add a row meanwhile.
-  PXT_TRY(auto referenced, referenced_names(store));
+  r.sole_user = basis.sole_user;
+  // Read after the stamp (prepare_sweep ran before): see media_sweep.hpp.
+  std::unordered_set<std::string> referenced;
+  PXT_CHECK(store.media_names([&](std::string_view name) { referenced.emplace(name); }));
   r.referenced = static_cast<int64_t>(referenced.size());
-  const auto cutoff = fs::file_time_type::clock::now() - kSweepGrace;
+  r.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Tests widen the window between reading the references and walking the folder, the one in
+  // which a write in flight has a file on disk and no committed row (test_serve_media_sweep.sh).
+  if (const char* pause = std::getenv("PXT_TEST_MEDIA_SWEEP_PAUSE_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::strtoll(pause, nullptr, 10)));
+  const time_t grace_cutoff =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - kSweepGrace);
   std::string rel;
   for_own_dirs(dir, [&](const fs::directory_entry& sub, const std::string& name) {
     for_own_files(sub.path(), [&](const fs::directory_entry& file) {
@@ -153,12 +159,12 @@ Result<SweepReport> sweep_orphans(Store& store) {
       rel += '/';
       rel += file.path().filename().native();
       if (referenced.count(rel) || !own_name(rel)) return;
-      if (remove_if_stale(file, r.sole_user, cutoff, r)) ++r.orphans_removed;
+      if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.orphans_removed;
     });
   });
   for_own_files(dir / ".tmp", [&](const fs::directory_entry& file) {
     ++r.files;
-    if (remove_if_stale(file, r.sole_user, cutoff, r)) ++r.temp_removed;
+    if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.temp_removed;
   });
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -187,6 +193,33 @@ std::chrono::seconds transient_ttl() {
   }
   return std::chrono::hours(1);
 }
+
+}  // namespace pxt::media
+
+namespace pxt {
+
+// The generic reference scan (a backend with a cheaper one overrides it).
+Result<void> Store::media_names(const std::function<void(std::string_view)>& cb) {
+  PXT_TRY(std::vector<CatalogEntry> entries, list("", true));
+  for (const auto& e : entries) {
+    if (e.kind != CatalogEntry::Kind::Table) continue;
+    PXT_TRY(TableDef def, get_table(e.path));
+    SelectSpec spec;
+    for (const auto& c : def.columns)
+      if (is_media(c.type)) spec.columns.push_back(c.name);
+    if (spec.columns.empty()) continue;
+    PXT_CHECK(select(def, spec, [&](const Row& row) {
+      for (const Value& v : row)
+        if (const auto* s = std::get_if<std::string>(&v)) cb(*s);
+      return true;
+    }));
+  }
+  return {};
+}
+
+}  // namespace pxt
+
+namespace pxt::media {
 
 int64_t sweep_transient(const fs::path& media_dir, std::chrono::seconds ttl) {
   const auto cutoff = fs::file_time_type::clock::now() - ttl;

@@ -135,6 +135,8 @@ class SqliteStore final : public Store {
   Result<int64_t> count(const TableDef& t, const Filter& filter) override;
   Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) override;
   Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns, const Row& inputs) override;
+  // Only the media columns, straight from the statement (no Row, no Value per cell).
+  Result<void> media_names(const std::function<void(std::string_view)>& cb) override;
 
   Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) override;
   Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;

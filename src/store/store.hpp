@@ -106,6 +106,10 @@ class Store {
   virtual Result<int64_t> count(const TableDef& t, const Filter& filter) = 0;
   // Streams rows (selected columns, or every column) to cb.
   virtual Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) = 0;
+  // Calls cb with every non-null media value (a relative file name) of every table, read in one
+  // snapshot (the orphan sweep, media_sweep.hpp); a name repeats when rows share a file. The
+  // default reads each table through select(); a backend may stream just the media columns.
+  virtual Result<void> media_names(const std::function<void(std::string_view)>& cb);
   // Evaluates the computed columns for one input row without storing anything (compute routes).
   virtual Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns,
                               const Row& inputs) = 0;

@@ -50,6 +50,16 @@ start_server() {
   done
   fail "server did not start: $(cat "$TMP/server.log")"
 }
+# Waits (at most 30 s) until the server on port ${1:-$PORT} says on /metrics that its orphan media
+# sweep is done (it runs after the server listens, so /healthz answering says nothing about it).
+wait_media_sweep() {
+  local port=${1:-$PORT}
+  for _ in $(seq 1 600); do
+    curl -fs "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -qx 'pxt_media_sweep_done 1' && return 0
+    sleep 0.05
+  done
+  fail "the media sweep of the server on port $port did not finish within 30 s"
+}
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true

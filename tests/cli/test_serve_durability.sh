@@ -197,6 +197,7 @@ for round in "${!media_rounds[@]}"; do
   [ "$acked" -gt 0 ] || fail "media round $round: no upload acknowledged ($(cat "mload.$round"))"
   plant
   start_server dur --config service.toml
+  wait_media_sweep
   swept=$(sed -n 's/.*media sweep: removed \([0-9]*\) orphan file(s) and \([0-9]*\) upload temp.*/\1 \2/p' "$TMP/server.log")
   [ -n "$swept" ] || fail "media round $round: no sweep line in the log: $(cat "$TMP/server.log")"
   read -r orphans temps <<<"$swept"
@@ -229,12 +230,14 @@ port2=$(free_port)
 second=$!
 SERVER_PIDS+=("$second")
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port2/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_media_sweep "$port2"
 [ -e "$PXT_HOME/media/$young" ] || fail "a young orphan was swept while another server used the home"
 [ ! -e "$PXT_HOME/media/$old" ] || fail "an orphan older than the grace period was kept"
 expect_contains "$(cat "$TMP/second.log")" "another pxt uses this home" "sweep log with another process"
 kill "$second" "$first"
 wait "$second" "$first" 2>/dev/null || true
 start_server dur --config service.toml
+wait_media_sweep
 [ ! -e "$PXT_HOME/media/$young" ] || fail "the young orphan survived a sweep as the only process"
 result=$(check_media msent.all macked.all) || fail "after the shared-home sweep: $result"
 stop_server
