@@ -107,13 +107,14 @@ JsonlReader::JsonlReader(std::FILE* in, std::string display_name, JsonRowConvert
       value_alloc_(value_mem_.data(), value_mem_.size()),
       stack_alloc_(stack_mem_.data(), stack_mem_.size()) {}
 
-char* JsonlReader::next_line() {
+char* JsonlReader::next_line(size_t& len) {
   while (true) {
     if (pos_ < end_) {
       char* start = buf_.data() + pos_;
       auto* nl = static_cast<char*>(std::memchr(start, '\n', end_ - pos_));
       if (nl || eof_) {
         char* stop = nl ? nl : buf_.data() + end_;
+        len = static_cast<size_t>(stop - start);
         *stop = '\0';  // buf_ keeps one spare byte past end_ for a final line without '\n'
         pos_ = static_cast<size_t>(stop - buf_.data()) + 1;
         if (!nl) pos_ = end_;
@@ -140,13 +141,19 @@ char* JsonlReader::next_line() {
 
 Result<bool> JsonlReader::next(Row& row) {
   while (true) {
-    char* line = next_line();
+    size_t len = 0;
+    char* line = next_line(len);
     if (io_error_) {
       return make_error(Errc::io, fmt::format("{}: read error: {}", name_, std::strerror(errno)));
     }
     if (!line) return false;
-    size_t len = std::strlen(line);
     if (len && line[len - 1] == '\r') line[--len] = '\0';
+    // RapidJSON would stop at a NUL as at the end of the line and drop the rest of it unread.
+    if (const void* nul = std::memchr(line, '\0', len)) {
+      return make_error(Errc::invalid_argument,
+                        fmt::format("{}:{}: invalid JSON: a NUL byte (at column {})", name_, line_,
+                                    static_cast<const char*>(nul) - line + 1));
+    }
     if (trim(std::string_view(line, len)).empty()) continue;
     value_alloc_.Clear();
     stack_alloc_.Clear();

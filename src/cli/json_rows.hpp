@@ -41,8 +41,9 @@ class JsonlReader {
   const std::string& display_name() const { return name_; }
 
  private:
-  // Returns the next line NUL-terminated in place, or nullptr at end; sets io_error_ on failure.
-  char* next_line();
+  // Returns the next line NUL-terminated in place and its length (it may itself hold NUL bytes),
+  // or nullptr at end; sets io_error_ on failure.
+  char* next_line(size_t& len);
   std::FILE* in_;
   std::string name_;
   JsonRowConverter& conv_;

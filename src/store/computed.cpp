@@ -321,8 +321,10 @@ std::string layered_select(const TableDef& def, const std::string& base, const s
     sql = "SELECT *, (" + c.computed + ") AS " + quote_ident(c.name) + " FROM (" + sql + ") AS _l" +
           std::to_string(k);
     // A flattened layer copies its expression into every later use: a function that creates a
-    // file would run (and create a file) once per use. An OFFSET keeps SQLite from flattening.
-    if (creates_media_file(c.computed)) sql += " LIMIT -1 OFFSET 0";
+    // file would run (and create a file) once per use, a slow one would run again, and the
+    // write's memo of calls computed ahead would be short of results. An OFFSET keeps SQLite
+    // from flattening.
+    if (computes_ahead(c.computed)) sql += " LIMIT -1 OFFSET 0";
   }
   return sql;
 }

@@ -260,6 +260,8 @@ std::vector<SqlFunction> document_functions() {
   f.name = "document_text";
   f.arity = 1;
   f.result_type = ColumnType::String;
+  // Extracting a big PDF takes seconds: writes do it before taking the store's writer lock.
+  f.compute_ahead = true;
   f.with_context = [](const FunctionContext& ctx, const std::vector<Value>& args) -> Result<Value> {
     if (is_null(args[0])) return Value();
     const auto* rel = std::get_if<std::string>(&args[0]);

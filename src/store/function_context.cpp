@@ -32,12 +32,22 @@ void CreatedFiles::keep_referenced(const std::vector<Row>& rows) {
   files_.clear();
 }
 
-std::optional<std::string> CreatedFiles::take(const std::string& call) {
-  auto it = ahead_results_.find(call);
-  if (it == ahead_results_.end()) return std::nullopt;
-  std::string rel = std::move(it->second);
-  ahead_results_.erase(it);
-  return rel;
+void CreatedFiles::remember(std::string call, Result<Value> outcome) {
+  if (outcome.ok()) {
+    ahead_values_.emplace(std::move(call), std::move(*outcome));
+  } else {
+    ahead_errors_.insert_or_assign(std::move(call), outcome.error());
+  }
+}
+
+std::optional<Result<Value>> CreatedFiles::take(const std::string& call) {
+  if (auto e = ahead_errors_.find(call); e != ahead_errors_.end()) return Result<Value>(e->second);
+  if (ahead_) return std::nullopt;  // each call made ahead computes its own value
+  auto it = ahead_values_.find(call);
+  if (it == ahead_values_.end()) return std::nullopt;
+  Value v = std::move(it->second);
+  ahead_values_.erase(it);
+  return Result<Value>(std::move(v));
 }
 
 std::string call_key(std::string_view fn, const std::vector<Value>& args) {
@@ -52,7 +62,12 @@ std::string call_key(std::string_view fn, const std::vector<Value>& args) {
       key += buf;
     }
     if (const auto* b = std::get_if<bool>(&v)) key += *b ? '1' : '0';
-    if (const auto* s = std::get_if<std::string>(&v)) key += *s;
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      // Length first: a text holding the separator cannot pass for several arguments.
+      key += std::to_string(s->size());
+      key += ':';
+      key += *s;
+    }
   }
   return key;
 }

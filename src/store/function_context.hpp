@@ -1,6 +1,7 @@
 #pragma once
-// What a SQL function sees besides its arguments, and the clean-up contract for the media files
-// that functions create (image functions store each result as a new file under media/).
+// What a SQL function sees besides its arguments, the clean-up contract for the media files that
+// functions create (image functions store each result as a new file under media/), and the memo
+// that lets a write compute its slow calls before it takes the writer lock ("Computing ahead").
 //
 // The contract, for every backend's write path (insert, insert_stream, update, compute):
 //   CreatedFiles created(media_dir);          // before the write
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "store/types.hpp"
+#include "util/result.hpp"
 
 namespace pxt {
 
@@ -47,27 +49,38 @@ class CreatedFiles {
   void remove_all();
   const std::vector<std::string>& files() const { return files_; }
 
-  // Computing ahead: a write may evaluate its file-creating calls before it takes the store's
-  // writer lock (they take milliseconds; SQLite's part takes microseconds), so writers are not
-  // held up and image work runs in parallel. While `ahead` is set, each call's result is
-  // remembered by its function and arguments; afterwards, the write's own identical call takes
-  // a remembered file (each at most once) instead of creating another.
+  // Computing ahead: a write may evaluate its slow calls before it takes the store's writer lock
+  // (an image function or a document's text extraction takes milliseconds to seconds; SQLite's
+  // part takes microseconds), so other writers of the store are not held up behind them and
+  // several writes' slow work runs in parallel. The slow functions are those that create a file
+  // and those marked compute_ahead (SqlFunction, functions.hpp); call_sql_function does the rest.
+  // While `ahead` is set, each such call's outcome is remembered by its call_key; afterwards the
+  // write's own identical call takes the remembered outcome instead of computing it again:
+  //   - a value (a created file's name, text, JSON, a number, null) is taken at most once, since
+  //     the write may make the same call twice (two rows, two columns) and a file-creating call
+  //     must then yield two files, as it would have without the memo;
+  //   - an error stays (every identical call gets it): the write then fails where and how it
+  //     would have failed without the memo (an earlier row's key conflict still wins), and the
+  //     diagnosis that names the failing column does not run the slow call again.
+  // A call the memo does not know (the row changed meanwhile, a CASE took another branch) is
+  // simply computed; an unused remembered file is removed like any other (keep_referenced).
   void set_ahead(bool ahead) { ahead_ = ahead; }
   bool ahead() const { return ahead_; }
-  void remember(std::string call, std::string rel) {
-    ahead_results_.emplace(std::move(call), std::move(rel));
-  }
-  // A remembered result for call, removed from the memo; nullopt when there is none.
-  std::optional<std::string> take(const std::string& call);
+  void remember(std::string call, Result<Value> outcome);
+  // The remembered outcome of call: an error (kept in the memo), or, when not computing ahead, a
+  // value (removed from the memo); nullopt when there is none.
+  std::optional<Result<Value>> take(const std::string& call);
 
  private:
   std::filesystem::path media_dir_;
   std::vector<std::string> files_;
   bool ahead_ = false;
-  std::unordered_multimap<std::string, std::string> ahead_results_;
+  std::unordered_multimap<std::string, Value> ahead_values_;
+  std::unordered_map<std::string, Error> ahead_errors_;
 };
 
-// A key for a call: the function name and its arguments with their types.
+// A key for a call: the function name and its arguments with their types (texts with their
+// length), so two different calls never share a key.
 std::string call_key(std::string_view fn, const std::vector<Value>& args);
 
 // Makes `files` the current thread's sink for created files until the scope ends (scopes nest;

@@ -22,6 +22,14 @@ Result<Value> sleep_ms(const std::vector<Value>& args) {
   return Value(ms);
 }
 
+// pxt_sleep_ahead_ms(ms): the same, computed ahead of the write's transaction like document_text
+// (tests/cli/test_serve_slow_functions.sh shows it no longer holds up other writers).
+SqlFunction sleep_ahead_fn() {
+  SqlFunction f{"pxt_sleep_ahead_ms", 1, ColumnType::Int, true, sleep_ms};
+  f.compute_ahead = true;
+  return f;
+}
+
 struct Registry {
   std::mutex mu;
   std::vector<std::shared_ptr<const SqlFunction>> fns;
@@ -31,6 +39,7 @@ struct Registry {
     if (test && std::string(test) == "1") {
       fns.push_back(
           std::make_shared<SqlFunction>(SqlFunction{"pxt_sleep_ms", 1, ColumnType::Int, false, sleep_ms}));
+      fns.push_back(std::make_shared<SqlFunction>(sleep_ahead_fn()));
     }
     for (auto& f : image_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : document_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
@@ -88,6 +97,27 @@ bool creates_media_file(std::string_view computed_expr) {
   }
   auto fn = find_sql_function(toks[b].text);
   return fn && fn->creates_file;
+}
+
+bool computes_ahead(std::string_view computed_expr) {
+  std::vector<SqlToken> toks = tokenize_sql(computed_expr);
+  for (size_t i = 0; i + 1 < toks.size(); ++i) {
+    if (toks[i].kind != SqlToken::Kind::Ident || toks[i + 1].kind != SqlToken::Kind::LParen) continue;
+    auto fn = find_sql_function(toks[i].text);
+    if (fn && fn->computed_ahead()) return true;
+  }
+  return false;
+}
+
+Result<Value> call_sql_function(const SqlFunction& f, const FunctionContext& ctx,
+                                const std::vector<Value>& args) {
+  auto call = [&] { return f.with_context ? f.with_context(ctx, args) : f.impl(args); };
+  if (!f.computed_ahead() || ctx.created == nullptr) return call();
+  std::string key = call_key(f.name, args);
+  if (auto done = ctx.created->take(key)) return std::move(*done);
+  Result<Value> r = call();
+  if (ctx.created->ahead()) ctx.created->remember(std::move(key), r);
+  return r;
 }
 
 }  // namespace pxt

@@ -30,7 +30,23 @@ struct SqlFunction {
   // copied into several places of a statement (each copy would create a file), and it refuses to
   // run where no write owns the file (function_context.hpp).
   bool creates_file = false;
+  // The call is slow (it reads a whole media file: document_text) and its result depends on its
+  // arguments only: a write evaluates it before taking the store's writer lock and its own call
+  // takes the remembered result (function_context.hpp, "Computing ahead"), so a big document
+  // does not hold up every other writer of the store. File-creating functions are computed
+  // ahead without this flag.
+  bool compute_ahead = false;
+
+  // Whether writes evaluate this function ahead of their transaction.
+  bool computed_ahead() const { return creates_file || compute_ahead; }
 };
+
+// Calls f as SQLite's function callback does: with_context (else impl), and, for a function
+// computed ahead within a write (ctx.created set), through the write's memo: while computing ahead
+// the outcome is remembered; afterwards a remembered outcome is used instead of calling f.
+// Returns f's result or error.
+Result<Value> call_sql_function(const SqlFunction& f, const FunctionContext& ctx,
+                                const std::vector<Value>& args);
 
 // Adds a function, replacing one with the same name and arity.
 void register_sql_function(SqlFunction f);
@@ -43,5 +59,10 @@ std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
 // outermost call, e.g. "thumbnail(photo, 256)"): layered_select keeps such a column's layer from
 // being flattened into the next.
 bool creates_media_file(std::string_view computed_expr);
+// Whether the computed expression calls, anywhere, a function that writes evaluate ahead
+// (computed_ahead()): such a column makes a write compute ahead, and layered_select keeps its
+// layer from being flattened into the next (a flattened layer copies the call into every later
+// use, and each copy would run the slow call again).
+bool computes_ahead(std::string_view computed_expr);
 
 }  // namespace pxt

@@ -280,8 +280,8 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
   // A new file per call: SQLite must not fold two calls into one.
   f.deterministic = !creates;
   f.creates_file = creates;
-  f.with_context = [creates, body = std::move(body), fname = std::string(name)](
-                       const FunctionContext& ctx, const std::vector<Value>& args) -> Result<Value> {
+  f.with_context = [creates, body = std::move(body)](const FunctionContext& ctx,
+                                                     const std::vector<Value>& args) -> Result<Value> {
     for (const auto& a : args) {
       if (is_null(a)) return Value();
     }
@@ -289,17 +289,9 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
       return make_error(Errc::invalid_argument,
                         "creates a media file, so it can only be used in a computed column, not in a query");
     }
-    std::string key;
-    if (creates) {
-      key = call_key(fname, args);
-      if (!ctx.created->ahead()) {
-        if (auto done = ctx.created->take(key)) return Value(std::move(*done));
-      }
-    }
+    // A write's call computed ahead never gets here: call_sql_function answers it from the memo.
     ImageSlot slot;
-    Result<Value> r = body(ctx, args);
-    if (creates && ctx.created->ahead() && r.ok()) ctx.created->remember(key, std::get<std::string>(*r));
-    return r;
+    return body(ctx, args);
   };
   return f;
 }

@@ -72,9 +72,7 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::vector<Value> args(static_cast<size_t>(argc));
   for (int i = 0; i < argc; ++i) value_from_sqlite(argv[i], args[static_cast<size_t>(i)]);
   try {
-    Result<Value> r = fn->with_context
-                          ? fn->with_context(FunctionContext{reg.media_dir, current_created_files()}, args)
-                          : fn->impl(args);
+    Result<Value> r = call_sql_function(*fn, FunctionContext{reg.media_dir, current_created_files()}, args);
     if (!r.ok()) {
       std::string msg = fn->name + "(): " + r.error().message;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));

@@ -164,6 +164,11 @@ class SqliteStore final : public Store {
   // computing-ahead of file-creating functions, function_context.hpp); files go to `created`.
   Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                        const Row& inputs);
+  // Computes ahead (function_context.hpp) the calls an update of the rows matching filter to
+  // `values` of columns idx would make in the columns it recomputes, in a read transaction.
+  // Failures are remembered by the calls themselves, so this only returns errors to skip.
+  Result<void> update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                            const Row& values, const Filter& filter);
   Result<void> init_catalog(Conn& c);
   // Creates pxt$jobs in a home made before jobs existed (sqlite_jobs.cpp).
   Result<void> init_jobs_table(Conn& c);

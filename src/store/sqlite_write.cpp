@@ -279,10 +279,11 @@ std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vecto
   return out;
 }
 
-// Whether a computed column of def is a call of a file-creating function (resize(...), ...).
-bool creates_files(const TableDef& def) {
+// Whether a computed column of def calls a function that writes compute ahead (resize(...),
+// document_text(...), ...).
+bool computes_ahead(const TableDef& def) {
   return std::any_of(def.columns.begin(), def.columns.end(),
-                     [](const ColumnDef& c) { return c.is_computed() && creates_media_file(c.computed); });
+                     [](const ColumnDef& c) { return c.is_computed() && pxt::computes_ahead(c.computed); });
 }
 
 }  // namespace
@@ -293,11 +294,16 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
   CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
-  if (creates_files(t)) {
-    // Image work takes milliseconds: do it before the write, outside the writer lock, so other
-    // writers are not held up and several inserts' images are made in parallel.
+  if (computes_ahead(t)) {
+    // Image work and text extraction take milliseconds to seconds: do them before the write,
+    // outside the writer lock, so other writers are not held up and several inserts' slow calls
+    // run in parallel. A row that fails ends this early: its error is remembered, and the write
+    // below reports it where it would have without computing ahead (after an earlier row's key
+    // conflict, say).
     created.set_ahead(true);
-    for (const Row& row : rows) PXT_CHECK(evaluate(created, t, idx, row));
+    for (const Row& row : rows) {
+      if (!evaluate(created, t, idx, row).ok()) break;
+    }
     created.set_ahead(false);
   }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
@@ -376,6 +382,12 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   CreatedFiles created(media_dir());
   std::vector<int> replaced;           // changed media columns: their old files go unless reused
   std::vector<std::string> old_files;  // their values before the update
+  if (computes_ahead(t)) {
+    // As insert does: the slow calls first, outside the writer lock (a failure is remembered).
+    created.set_ahead(true);
+    (void)update_ahead(created, t, idx, values, filter);
+    created.set_ahead(false);
+  }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     CreatedFilesScope scope(created);
     out.clear();
@@ -450,6 +462,34 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
   PXT_TRY(Row out, evaluate(created, t, idx, inputs));
   created.keep_referenced({out});
   return out;
+}
+
+Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                       const Row& values, const Filter& filter) {
+  PXT_TRY(Lease c, conn());
+  CreatedFilesScope scope(created);
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  const TableDef& def = info->def;
+  std::vector<int> affected = affected_computed(def, info->order, idx);
+  if (std::none_of(affected.begin(), affected.end(),
+                   [&](int i) { return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed); }))
+    return {};  // the update recomputes no slow call
+  int first_filter = static_cast<int>(idx.size()) + 1;
+  PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
+  // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
+  std::string base = updated_row(*info, idx, affected) + " FROM " + info->qname + where.where;
+  PXT_TRY(sqlite3_stmt * s,
+          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+  StmtUse use(s);
+  bind_row(s, def, idx, values);
+  bind_filter(s, where, first_filter);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  return {};
 }
 
 Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,

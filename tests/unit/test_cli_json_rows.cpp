@@ -116,6 +116,15 @@ TEST_CASE("JSON Lines reader") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.rfind("in.jsonl:2: invalid JSON: ", 0) == 0);
   }
+  SUBCASE("a NUL byte is refused, not taken for the end of the line") {
+    MemFile in(std::string("{\"id\": 1}\n{\"id\": 2}\0{\"id\": 3}\n", 30));
+    JsonlReader r(in.f, "nul.jsonl", conv);
+    Row row;
+    REQUIRE(*r.next(row));
+    auto bad = r.next(row);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == "nul.jsonl:2: invalid JSON: a NUL byte (at column 10)");
+  }
   SUBCASE("lines longer than the read buffer, many rows") {
     std::string big(5 << 20, 'x');
     std::string text = "{\"id\": 1, \"name\": \"" + big + "\"}\n";
