@@ -80,25 +80,6 @@ std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name) {
   return nullptr;
 }
 
-bool creates_media_file(std::string_view computed_expr) {
-  std::vector<SqlToken> toks = tokenize_sql(computed_expr);
-  size_t b = 0, e = toks.size();
-  while (e - b >= 2 && toks[b].kind == SqlToken::Kind::LParen && toks[e - 1].kind == SqlToken::Kind::RParen) {
-    ++b;
-    --e;
-  }
-  if (e - b < 3 || toks[b].kind != SqlToken::Kind::Ident || toks[b + 1].kind != SqlToken::Kind::LParen)
-    return false;
-  // The call must span the whole expression: its parenthesis closes at the last token.
-  int depth = 0;
-  for (size_t i = b + 1; i < e; ++i) {
-    depth += toks[i].kind == SqlToken::Kind::LParen ? 1 : toks[i].kind == SqlToken::Kind::RParen ? -1 : 0;
-    if (depth == 0 && i + 1 != e) return false;
-  }
-  auto fn = find_sql_function(toks[b].text);
-  return fn && fn->creates_file;
-}
-
 bool computes_ahead(std::string_view computed_expr) {
   std::vector<SqlToken> toks = tokenize_sql(computed_expr);
   for (size_t i = 0; i + 1 < toks.size(); ++i) {

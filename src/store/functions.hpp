@@ -55,10 +55,6 @@ void register_sql_function(SqlFunction f);
 std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
 // The registered function named `name` (case-insensitive) or nullptr.
 std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
-// Whether the computed expression is a call of a function that creates a media file (its
-// outermost call, e.g. "thumbnail(photo, 256)"): layered_select keeps such a column's layer from
-// being flattened into the next.
-bool creates_media_file(std::string_view computed_expr);
 // Whether the computed expression calls, anywhere, a function that writes evaluate ahead
 // (computed_ahead()): such a column makes a write compute ahead, and layered_select keeps its
 // layer from being flattened into the next (a flattened layer copies the call into every later

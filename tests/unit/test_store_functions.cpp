@@ -73,6 +73,7 @@ TEST_CASE("computes_ahead finds a call of a function computed ahead anywhere in 
   CHECK(computes_ahead("resize(a, 1, 1) || 'x'"));
   CHECK(computes_ahead("(thumbnail(img, 10))"));
   CHECK_FALSE(computes_ahead("width(img)"));
+  CHECK_FALSE(computes_ahead("upper(x)"));
   CHECK_FALSE(computes_ahead("upper(document_text)"));  // a column named so, not a call
   CHECK_FALSE(computes_ahead("'document_text(doc)'"));
   CHECK(find_sql_function("document_text")->compute_ahead);

@@ -203,11 +203,3 @@ TEST_CASE_FIXTURE(ImageFixture, "width and height work in queries; file-creating
         std::string::npos);
   CHECK(count_media_files(media()) == 1);
 }
-
-TEST_CASE("creates_media_file recognises an outermost file-creating call") {
-  CHECK(creates_media_file("resize(img, w, h)"));
-  CHECK(creates_media_file("(thumbnail(img, 10))"));
-  CHECK_FALSE(creates_media_file("width(img)"));
-  CHECK_FALSE(creates_media_file("upper(x)"));
-  CHECK_FALSE(creates_media_file("resize(a, 1, 1) || 'x'"));
-}
