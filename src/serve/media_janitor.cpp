@@ -23,8 +23,10 @@ std::atomic<int64_t> g_orphans_removed{0}, g_temp_removed{0}, g_transient_remove
 std::atomic<double> g_sweep_seconds{0};
 
 void collect_media_metrics(std::string& out) {
-  metrics::append_header(out, "pxt_media_sweep_done",
-                         "1 once the orphan media sweep that follows the start has finished", "gauge");
+  metrics::append_header(
+      out, "pxt_media_sweep_done",
+      "1 once the media sweeps that follow the start (orphans, expired compute results) have finished",
+      "gauge");
   out += "pxt_media_sweep_done " + std::to_string(g_sweep_done.load()) + "\n";
   metrics::append_header(out, "pxt_media_sweep_seconds", "How long that sweep took", "gauge");
   char buf[64];
@@ -74,7 +76,6 @@ void sweep_orphans_logged(Store& store, const media::SweepBasis& basis) {
                    r->sole_user ? "" : "; another pxt uses this home: only files older than an hour");
     }
   }
-  g_sweep_done.store(1);
 }
 
 }  // namespace
@@ -116,6 +117,7 @@ void MediaJanitor::loop() {
   lock.unlock();
   sweep_orphans_logged(store_, basis_);
   sweep_transient_logged(media_dir_, ttl_);
+  g_sweep_done.store(1);  // both start-up sweeps: tests and operators wait for this
   lock.lock();
   while (!cv_.wait_for(lock, sweep_interval(ttl_), [&] { return stop_; })) {
     lock.unlock();

@@ -50,8 +50,8 @@ start_server() {
   done
   fail "server did not start: $(cat "$TMP/server.log")"
 }
-# Waits (at most 30 s) until the server on port ${1:-$PORT} says on /metrics that its orphan media
-# sweep is done (it runs after the server listens, so /healthz answering says nothing about it).
+# Waits (at most 30 s) until the server on port ${1:-$PORT} says on /metrics that its start-up media
+# sweeps are done (they run after the server listens, so /healthz answering says nothing about them).
 wait_media_sweep() {
   local port=${1:-$PORT}
   for _ in $(seq 1 600); do

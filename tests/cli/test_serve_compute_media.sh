@@ -85,7 +85,8 @@ expect_eq "$(files | grep -vc /transient/)" 2 "row files after the TTL"
 expect_contains "$(cat "$TMP/server.log")" "removed 1 compute result file(s) older than 2s" "log line"
 pass "expired after the TTL while serving; row files kept"
 
-# At start: an old transient file left by a stopped server goes at once (default TTL, 1 h).
+# At start: an old transient file left by a stopped server goes at once (default TTL, 1 h), in
+# the sweeps that follow the start (pxt_media_sweep_done says when they are over).
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=4 -F img=@in.png "http://127.0.0.1:$PORT/thumb")
 stop_server
 unset PXT_TRANSIENT_MEDIA_TTL_S
@@ -93,6 +94,7 @@ left=$(files | grep /transient/)
 [ -n "$left" ] || fail "no transient file to age"
 touch -d '2 hours ago' "$left"
 start_server cm --config service.toml
+wait_media_sweep
 [ ! -e "$left" ] || fail "an expired transient file survived the start"
 expect_eq "$(files | grep -vc /transient/)" 2 "row files after the start"
 expect_eq "$("$PXT" count d.imgs)" 1 "rows"
