@@ -74,6 +74,19 @@ TOML
 start_server api --config service.toml
 
 now_ms() { date +%s%3N; }
+# Inserts notes FIRST..LAST one after the other, each 200; SLOWEST gets the longest answer time.
+small_inserts() {  # first last what
+  SLOWEST=0
+  local i t
+  for i in $(seq "$1" "$2"); do
+    t=$(now_ms)
+    http POST /notes "{\"id\": $i, \"body\": \"note $i\"}"
+    t=$(($(now_ms) - t))
+    expect_eq "$STATUS" 200 "small insert $i beside $3 ($BODY)"
+    [ "$t" -gt "$SLOWEST" ] && SLOWEST=$t
+  done
+  return 0
+}
 # POSTs body to path in the background; its status goes to FILE.status and its body to FILE.body.
 post_bg() {  # path body file
   curl -s -o "$3.body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$2" \
@@ -86,20 +99,18 @@ start=$(now_ms)
 post_bg /ahead "{\"id\": 1, \"ms\": $SLOW_MS}" slow
 slow_pid=$!
 sleep 0.3  # the slow call is running by now
-for i in $(seq 1 20); do
-  http POST /notes "{\"id\": $i, \"body\": \"note $i\"}"
-  expect_eq "$STATUS" 200 "small insert $i beside a slow one ($BODY)"
-done
+small_inserts 1 20 "a slow insert"
 smalls_done=$(($(now_ms) - start))
 kill -0 "$slow_pid" 2>/dev/null || fail "the slow insert ended before the small ones were checked"
 wait "$slow_pid"
 slow_done=$(($(now_ms) - start))
 expect_eq "$(cat slow.status)" 200 "slow insert status ($(cat slow.body))"
 expect_eq "$(cat slow.body)" "{\"id\":1,\"ms\":$SLOW_MS,\"waited\":$SLOW_MS,\"twice\":$((2 * SLOW_MS))}" "slow insert body"
-# Inside the write, the first small insert would have waited for the slow call (~2.7 s).
-[ "$smalls_done" -lt 1500 ] || fail "20 small inserts took until ${smalls_done} ms, the slow one until ${slow_done} ms"
+# Inside the write, the first small insert would have waited for the slow call (~2.7 s). The
+# bound is loose for a loaded machine or a sanitizer build; an insert alone takes milliseconds.
+[ "$SLOWEST" -lt 1000 ] || fail "a small insert took ${SLOWEST} ms (all done at ${smalls_done} ms, the slow one at ${slow_done} ms)"
 expect_eq "$("$PXT" count app.notes)" 20 "every small insert stored"
-pass "20 small inserts done at ${smalls_done} ms, a ${SLOW_MS} ms insert at ${slow_done} ms"
+pass "20 small inserts done at ${smalls_done} ms (slowest ${SLOWEST} ms), a ${SLOW_MS} ms insert at ${slow_done} ms"
 
 # ---- two slow inserts run their slow calls in parallel, outside the writer lock ----
 start=$(now_ms)
@@ -118,17 +129,14 @@ start=$(now_ms)
 post_bg /ahead/update "{\"id\": 1, \"ms\": $SLOW_MS}" upd
 upd_pid=$!
 sleep 0.3
-for i in $(seq 21 30); do
-  http POST /notes "{\"id\": $i, \"body\": \"note $i\"}"
-  expect_eq "$STATUS" 200 "small insert $i beside a slow update ($BODY)"
-done
+small_inserts 21 30 "a slow update"
 smalls_done=$(($(now_ms) - start))
 kill -0 "$upd_pid" 2>/dev/null || fail "the slow update ended before the small inserts were checked"
 wait "$upd_pid"
 expect_eq "$(cat upd.status)" 200 "slow update status ($(cat upd.body))"
 expect_eq "$(cat upd.body)" "{\"id\":1,\"ms\":$SLOW_MS,\"waited\":$SLOW_MS,\"twice\":$((2 * SLOW_MS))}" "slow update body"
-[ "$smalls_done" -lt 1500 ] || fail "10 small inserts beside a slow update took until ${smalls_done} ms"
-pass "10 small inserts done at ${smalls_done} ms beside a ${SLOW_MS} ms update"
+[ "$SLOWEST" -lt 1000 ] || fail "a small insert beside a slow update took ${SLOWEST} ms"
+pass "10 small inserts done at ${smalls_done} ms (slowest ${SLOWEST} ms) beside a ${SLOW_MS} ms update"
 
 # ---- the same answers as the function evaluated inside the write ----
 same() {  # what path-suffix body: the ahead and inside routes answer alike (names aside)
