@@ -1,5 +1,6 @@
 #include "serve/media_janitor.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -117,6 +118,9 @@ void MediaJanitor::loop() {
   lock.unlock();
   sweep_orphans_logged(store_, basis_);
   sweep_transient_logged(media_dir_, ttl_);
+  // What the sweep allocated (SQLite's reads, the walk) goes back to the system: the idle server's
+  // RSS should not depend on the size of the media folder.
+  ::malloc_trim(0);
   g_sweep_done.store(1);  // both start-up sweeps: tests and operators wait for this
   lock.lock();
   while (!cv_.wait_for(lock, sweep_interval(ttl_), [&] { return stop_; })) {

@@ -7,12 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
 #include <system_error>
 #include <thread>
-#include <unordered_set>
+#include <vector>
 
 #include "store/media.hpp"
 
@@ -141,8 +142,14 @@ Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
   SweepReport r;
   r.sole_user = basis.sole_user;
   // Read after the stamp (prepare_sweep ran before): see media_sweep.hpp.
-  std::unordered_set<std::string> referenced;
-  PXT_CHECK(store.media_names([&](std::string_view name) { referenced.emplace(name); }));
+  // 64-bit hashes of the names, sorted: 8 bytes a row instead of a string node (100,000 rows:
+  // 0.8 MB, not ~10 MB that malloc would keep as the idle server's RSS). A collision can only
+  // make an orphan look referenced and keep it, never remove a referenced file.
+  std::vector<uint64_t> referenced;
+  const std::hash<std::string_view> hash;
+  PXT_CHECK(store.media_names([&](std::string_view name) { referenced.push_back(hash(name)); }));
+  std::sort(referenced.begin(), referenced.end());
+  referenced.erase(std::unique(referenced.begin(), referenced.end()), referenced.end());
   r.referenced = static_cast<int64_t>(referenced.size());
   r.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Tests widen the window between reading the references and walking the folder, the one in
@@ -158,7 +165,7 @@ Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
       rel = name;
       rel += '/';
       rel += file.path().filename().native();
-      if (referenced.count(rel) || !own_name(rel)) return;
+      if (std::binary_search(referenced.begin(), referenced.end(), hash(rel)) || !own_name(rel)) return;
       if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.orphans_removed;
     });
   });
