@@ -59,8 +59,8 @@ void sweep_transient_logged(const std::filesystem::path& dir, std::chrono::secon
   }
 }
 
-void sweep_orphans_logged(Store& store, const media::SweepBasis& basis) {
-  auto r = media::sweep_orphans(store, basis);
+void sweep_orphans_logged(Store& store, const media::SweepBasis& basis, const std::atomic<bool>& cancel) {
+  auto r = media::sweep_orphans(store, basis, &cancel);
   if (!r) {
     std::fprintf(stderr, "pxt: warning: media sweep skipped: %s\n", r.error().message.c_str());
   } else {
@@ -92,6 +92,7 @@ MediaJanitor::MediaJanitor(Store& store)
 }
 
 MediaJanitor::~MediaJanitor() {
+  cancel_.store(true);
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -116,7 +117,8 @@ void MediaJanitor::loop() {
   cv_.wait(lock, [&] { return listening_ || stop_; });
   if (stop_) return;
   lock.unlock();
-  sweep_orphans_logged(store_, basis_);
+  sweep_orphans_logged(store_, basis_, cancel_);
+  if (cancel_.load()) return;  // shutting down
   sweep_transient_logged(media_dir_, ttl_);
   // What the sweep allocated (SQLite's reads, the walk) goes back to the system: the idle server's
   // RSS should not depend on the size of the media folder.

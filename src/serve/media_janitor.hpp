@@ -6,6 +6,7 @@
 // when they remove files, and /metrics shows their progress (pxt_media_sweep_done,
 // pxt_media_orphans_removed_total{kind}, pxt_media_sweep_seconds,
 // pxt_media_transient_removed_total).
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -23,7 +24,7 @@ class MediaJanitor {
   // before this process writes any media file), and starts the thread, which waits for
   // server_listening(). Registers the /metrics collector (once per process).
   explicit MediaJanitor(Store& store);
-  // Stops the thread (waits for a sweep in progress; the orphan sweep cannot be interrupted).
+  // Stops the thread: an orphan sweep in progress stops within a folder, a transient sweep finishes.
   ~MediaJanitor();
   MediaJanitor(const MediaJanitor&) = delete;
   MediaJanitor& operator=(const MediaJanitor&) = delete;
@@ -44,6 +45,7 @@ class MediaJanitor {
   std::condition_variable cv_;
   bool listening_ = false;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};  // stop_ for the orphan sweep, read without mu_
   std::thread thread_;
 };
 

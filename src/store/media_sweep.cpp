@@ -136,7 +136,8 @@ SweepBasis prepare_sweep(const fs::path& media_dir) {
   return b;
 }
 
-Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
+Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis, const std::atomic<bool>* cancel) {
+  auto cancelled = [&] { return cancel != nullptr && cancel->load(); };
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = store.media_dir();
   SweepReport r;
@@ -154,12 +155,17 @@ Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
   r.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Tests widen the window between reading the references and walking the folder, the one in
   // which a write in flight has a file on disk and no committed row (test_serve_media_sweep.sh).
-  if (const char* pause = std::getenv("PXT_TEST_MEDIA_SWEEP_PAUSE_MS"))
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::strtoll(pause, nullptr, 10)));
+  if (const char* pause = std::getenv("PXT_TEST_MEDIA_SWEEP_PAUSE_MS")) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::strtoll(pause, nullptr, 10));
+    while (!cancelled() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   const time_t grace_cutoff =
       std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - kSweepGrace);
   std::string rel;
   for_own_dirs(dir, [&](const fs::directory_entry& sub, const std::string& name) {
+    if (cancelled()) return;  // a folder at most after the cancel
     for_own_files(sub.path(), [&](const fs::directory_entry& file) {
       ++r.files;
       rel = name;
@@ -169,10 +175,12 @@ Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis) {
       if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.orphans_removed;
     });
   });
-  for_own_files(dir / ".tmp", [&](const fs::directory_entry& file) {
-    ++r.files;
-    if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.temp_removed;
-  });
+  if (!cancelled())
+    for_own_files(dir / ".tmp", [&](const fs::directory_entry& file) {
+      ++r.files;
+      if (remove_if_stale(file, basis, grace_cutoff, r)) ++r.temp_removed;
+    });
+  r.cancelled = cancelled();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

@@ -61,6 +61,7 @@
 // any thread (the lock table is guarded).
 #include <time.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -104,6 +105,7 @@ struct SweepReport {
   int64_t orphans_removed = 0;  // unreferenced files removed
   int64_t temp_removed = 0;     // leftover upload temp files removed
   int64_t young_kept = 0;       // unreferenced but newer than the stamp or within the grace period
+  bool cancelled = false;       // stopped early by `cancel` (what was removed stays removed)
   bool sole_user = false;       // no other process held the home
   double scan_seconds = 0;      // reading the references (Store::media_names)
   double seconds = 0;           // the whole sweep
@@ -112,8 +114,10 @@ struct SweepReport {
 // Sweeps orphans of the store's home as described above, with the basis prepare_sweep() gave
 // before this process started writing: reads every media value of every table in one snapshot,
 // then walks media/. Safe while this process and others write. Returns the store's error when
-// the names cannot be read (nothing is removed then).
-Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis);
+// the names cannot be read (nothing is removed then). Setting *cancel (when given) stops the walk
+// within a folder, so a server shutting down does not wait for it.
+Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis,
+                                  const std::atomic<bool>* cancel = nullptr);
 
 // Moves a compute result (a relative name under media/) to media/transient/, returning its new
 // relative name. On failure the file is removed and the error returned.

@@ -16,6 +16,7 @@
 #       before the server listened).
 #   (c) The sweep still did its job: the planted orphan and temp file are gone, the file pxt did
 #       not name is not, and a further start finds nothing left to remove.
+#   (d) A SIGTERM while the sweep runs stops the server at once (the sweep is cancelled).
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 ROWS=${SWEEP_TEST_ROWS:-20000}
@@ -202,3 +203,18 @@ expect_contains "$metrics" 'pxt_media_orphans_removed_total{kind="file"} 0' "sec
 expect_contains "$metrics" 'pxt_media_orphans_removed_total{kind="upload_temp"} 0' "second start: no temp file left"
 stop_server
 pass "(c) the planted orphan and temp file swept, other files kept; a second start removes nothing"
+
+# (d) A server stopped during its sweep stops at once, not after the sweep (held here for 20 s).
+plant
+PXT_TEST_MEDIA_SWEEP_PAUSE_MS=20000 start_server insert --table m.pics --path /pics --inputs id --uploadfile-inputs img
+t0=$(date +%s%N)
+kill -TERM "$SERVER_PID"
+set +e
+wait "$SERVER_PID"
+status=$?
+set -e
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "$status" 0 "exit status after SIGTERM during the sweep"
+[ "$stop_ms" -lt 5000 ] || fail "SIGTERM during the sweep took ${stop_ms} ms: the shutdown waited for the sweep"
+[ -e "$PXT_HOME/media/$orphan" ] || fail "the interrupted sweep still removed the orphan (it was held before the walk)"
+pass "(d) SIGTERM during the sweep: stopped in ${stop_ms} ms, exit 0"
