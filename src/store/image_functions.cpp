@@ -6,13 +6,10 @@
 //
 // Values are media names relative to the home's media folder; a result image is a new file
 // there, recorded in the write's CreatedFiles so a failed write removes it (function_context.hpp).
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -177,24 +174,6 @@ Result<std::pair<std::string, fs::path>> new_output(const FunctionContext& ctx, 
   return std::pair{rel, full};
 }
 
-// Writes an encoded image to a new output file. A failed write removes what it wrote and is
-// Errc::no_space when the disk is full (HTTP 507, like a failed upload), else Errc::io.
-Result<void> write_output(const fs::path& full, std::string_view bytes) {
-  int fd = ::open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int err = fd < 0 ? errno : 0;
-  while (err == 0 && !bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) err = n < 0 ? errno : ENOSPC;  // 0 bytes written for a non-empty buffer: no room
-    if (n > 0) bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  if (fd >= 0 && ::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0) return {};
-  std::error_code ignored;
-  fs::remove(full, ignored);
-  return make_error(media::io_errc(err), "cannot write " + full.string() + ": " + std::strerror(err));
-}
-
 // The JPEG argument v scaled to target() by the fast path (jpeg_fast.hpp) into a new media file;
 // nullopt when v is not a JPEG or the fast path does not apply (the caller uses libvips, which
 // also reports any bad argument).
@@ -207,7 +186,7 @@ Result<std::optional<Value>> jpeg_scaled(const FunctionContext& ctx, const Value
   PXT_TRY(std::optional<std::string> encoded, jpeg::scale_file(*full, target));
   if (!encoded) return std::optional<Value>();
   PXT_TRY(auto out, new_output(ctx, ".jpg"));
-  PXT_CHECK(write_output(out.second, *encoded));
+  PXT_CHECK(media::write_file(out.second, *encoded));
   return std::optional<Value>(Value(out.first));
 }
 
@@ -232,7 +211,7 @@ Result<Value> store_image(const FunctionContext& ctx, Img img, const std::string
     return vips_failure();
   }
   std::unique_ptr<void, void (*)(void*)> owned(buffer, api().g_free);
-  PXT_CHECK(write_output(full, std::string_view(static_cast<const char*>(buffer), size)));
+  PXT_CHECK(media::write_file(full, std::string_view(static_cast<const char*>(buffer), size)));
   return Value(rel);
 }
 

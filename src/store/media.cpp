@@ -2,7 +2,11 @@
 // adoption live in media_files.cpp.
 #include "store/media.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "util/random.hpp"
@@ -66,6 +70,22 @@ Result<fs::path> resolve(const fs::path& media_dir, std::string_view rel, bool m
 bool is_no_space(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG; }
 
 Errc io_errc(int err) { return is_no_space(err) ? Errc::no_space : Errc::io; }
+
+Result<void> write_file(const std::filesystem::path& full, std::string_view bytes) {
+  int fd = ::open(full.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err = fd < 0 ? errno : 0;
+  while (err == 0 && !bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) err = n < 0 ? errno : ENOSPC;  // 0 bytes written for a non-empty buffer: no room
+    if (n > 0) bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  if (fd >= 0 && ::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0) return {};
+  std::error_code ignored;
+  std::filesystem::remove(full, ignored);
+  return make_error(io_errc(err), "cannot write " + full.string() + ": " + std::strerror(err));
+}
 
 bool remove(const fs::path& media_dir, std::string_view rel) {
   auto full = resolve(media_dir, rel, true);

@@ -68,6 +68,9 @@ Result<std::string> adopt(const std::filesystem::path& media_dir, const std::fil
 bool is_no_space(int err);
 // Errc::no_space for such an err, else Errc::io.
 Errc io_errc(int err);
+// Writes bytes to the file at full (created or truncated). On failure the file is removed and
+// the error is io_errc(errno) naming the file, so a full disk is a 507 like a failed upload.
+Result<void> write_file(const std::filesystem::path& full, std::string_view bytes);
 
 // Removes the file named rel (a relative name as stored in a row). Missing files and names that
 // fail resolve() are ignored: removing is idempotent. Returns whether a file was removed.

@@ -244,15 +244,10 @@ Result<std::string> adopt_data_uri(const fs::path& media_dir, ColumnType t, std:
   std::string mime = to_lower(meta.substr(0, meta.find(';')));
   std::string ext = mime == "text/markdown" ? ".md" : mime == "text/plain" ? ".txt" : "";
   PXT_TRY(fs::path tmp, temp_file(media_dir, ext));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  bool written = f != nullptr && std::fwrite(bytes->data(), 1, bytes->size(), f) == bytes->size();
-  if (f != nullptr) written = std::fclose(f) == 0 && written;
-  int err = errno;
-  std::error_code ec;
-  if (!written) {
-    fs::remove(tmp, ec);
-    return make_error(io_errc(err), std::string("cannot write the decoded data: URI: ") + std::strerror(err));
+  if (auto w = write_file(tmp, *bytes); !w) {
+    return make_error(w.error().code, "cannot write the decoded data: URI: " + w.error().message);
   }
+  std::error_code ec;
   if (auto ok = validate(t, tmp); !ok) {
     fs::remove(tmp, ec);
     return ok.error();
