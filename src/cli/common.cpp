@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "cli/commands.hpp"
-#include "store/media_sweep.hpp"
+#include "store/media/sweep.hpp"
 
 namespace pxt {
 

@@ -6,7 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/specs.hpp"
-#include "store/values.hpp"
+#include "store/model/values.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

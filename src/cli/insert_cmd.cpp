@@ -12,7 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/json_rows.hpp"
 #include "cli/output.hpp"
-#include "store/media.hpp"
+#include "store/media/media.hpp"
 
 namespace pxt {
 

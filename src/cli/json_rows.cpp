@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "cli/specs.hpp"
-#include "store/values.hpp"
+#include "store/model/values.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
 

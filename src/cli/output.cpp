@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "store/values.hpp"
+#include "store/model/values.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/schema.hpp"
+#include "store/model/schema.hpp"
 #include "util/json.hpp"
 
 namespace pxt {

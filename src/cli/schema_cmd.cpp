@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "store/modules.hpp"
+#include "store/modules/modules.hpp"
 #include "util/json.hpp"
 
 namespace pxt {

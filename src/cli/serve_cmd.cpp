@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "serve/config.hpp"
-#include "serve/media_janitor.hpp"
-#include "serve/server.hpp"
+#include "serve/config/config.hpp"
+#include "serve/http/server.hpp"
+#include "serve/media/janitor.hpp"
 #include "util/json.hpp"
 
 namespace pxt {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "store/values.hpp"
+#include "store/model/values.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/schema.hpp"
+#include "store/model/schema.hpp"
 
 namespace pxt {
 

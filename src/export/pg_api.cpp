@@ -1,27 +1,19 @@
 // dlopen of libpq (see pg_api.hpp for why it is not linked).
 #include "export/pg_api.hpp"
 
-#include <dlfcn.h>
-
 #include <string>
 
-#include "store/media_libs.hpp"
+#include "util/dynlib.hpp"
 
 namespace pxt {
 
 namespace {
 
-template <class F>
-void resolve(void* lib, const char* name, F& out, const char*& missing) {
-  out = reinterpret_cast<F>(::dlsym(lib, name));
-  if (out == nullptr && missing == nullptr) missing = name;
-}
-
 Result<const PgApi*> load() {
-  PXT_TRY(void* lib, medialib::open_library("libpq.so.5", "export_sql targets on PostgreSQL", "libpq5"));
+  PXT_TRY(void* lib, dynlib::open("libpq.so.5", "export_sql targets on PostgreSQL", "libpq5"));
   static PgApi api;
   const char* missing = nullptr;
-#define PXT_PQ_RESOLVE(name) resolve(lib, #name, api.name, missing)
+#define PXT_PQ_RESOLVE(name) PXT_DYNLIB_RESOLVE(api, lib, name, missing)
   PXT_PQ_RESOLVE(PQconnectdbParams);
   PXT_PQ_RESOLVE(PQstatus);
   PXT_PQ_RESOLVE(PQtransactionStatus);
@@ -45,19 +37,15 @@ Result<const PgApi*> load() {
   PXT_PQ_RESOLVE(PQclear);
 #undef PXT_PQ_RESOLVE
   if (missing != nullptr) {
-    return make_error(Errc::unsupported,
-                      std::string("libpq.so.5 lacks ") + missing + " (too old?): apt-get install libpq5");
+    return dynlib::missing_symbol("libpq.so.5", missing, "libpq5");
   }
   return &api;
 }
 
 }  // namespace
 
-Result<const PgApi*> pg_api() {
-  // Never destroyed: connections held by other statics (the export pools) close themselves
-  // through this table during exit, after a plain function-local static would be gone.
-  static const auto* loaded = new Result<const PgApi*>(load());
-  return *loaded;
-}
+// Never destroyed (loaded_once): connections held by other statics (the export pools) close
+// themselves through this table during exit.
+Result<const PgApi*> pg_api() { return dynlib::loaded_once<PgApi, load>(); }
 
 }  // namespace pxt

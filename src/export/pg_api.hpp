@@ -1,5 +1,5 @@
 #pragma once
-// libpq, loaded on first use (like the media libraries, store/media_libs.hpp): linked, it pulled
+// libpq, loaded on first use (like the media libraries, store/media/libs.hpp): linked, it pulled
 // GnuTLS, Kerberos, LDAP and p11-kit into every start (about 3 MB of idle RSS) for services that
 // never export to PostgreSQL. The header is used for types and signatures only.
 //

@@ -9,7 +9,7 @@
 
 #include "export/pg_api.hpp"
 #include "export/sql_backend.hpp"
-#include "store/values.hpp"
+#include "store/model/values.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "export/sql_url.hpp"
-#include "store/types.hpp"
+#include "store/model/types.hpp"
 
 namespace pxt {
 

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/types.hpp"
+#include "store/model/types.hpp"
 
 namespace pxt {
 

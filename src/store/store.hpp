@@ -1,8 +1,9 @@
 #pragma once
-// The store interface. One implementation per backend: SQLite (embedded default, this file's
-// sqlite_store.cpp) and later PostgreSQL. Nothing outside src/store/ may depend on which backend
-// is in use; SQL fragments passed in (where expressions, computed columns, query SQL) use the
-// dialect common to SQLite and PostgreSQL.
+// The store interface. One implementation per backend, each in its own folder: SQLite (the
+// embedded default, store/sqlite/), later PostgreSQL. Store::open (store.cpp) picks the backend
+// from the store URL's scheme. Nothing outside src/store/ may depend on which backend is in use; SQL
+// fragments passed in (where expressions, computed columns, query SQL) use the dialect common to SQLite and
+// PostgreSQL.
 //
 // Thread-safety: every method may be called from any thread concurrently; the SQLite backend
 // gives each thread its own connection and serialises writers in-process.
@@ -17,12 +18,15 @@
 #include <utility>
 #include <vector>
 
-#include "store/schema.hpp"
+#include "store/model/schema.hpp"
 
 namespace pxt {
 
 struct StoreOptions {
-  std::string home;                   // folder holding pxt.db and media/ (created if missing)
+  std::string home;  // folder holding pxt.db and media/ (created if missing)
+  // Where the data lives: empty for the SQLite file in `home`, or a URL whose scheme names the
+  // backend ("sqlite:///abs/home" is the same as home = "/abs/home").
+  std::string url;
   std::string durability = "normal";  // "normal": survives a process crash; "full": power loss
   // How long a write waits for the store's lock (held by this process's other writers or by
   // another process) before it fails with Errc::busy.
@@ -56,7 +60,7 @@ struct JobRecord {
   std::string status;       // pending | running | done | error
   std::string result;       // done: the body the route answered (JSON text)
   std::string error;        // error: the message the route put in `detail`
-  std::string owner;        // the process that runs it (see serve/jobs.hpp)
+  std::string owner;        // the process that runs it (see serve/jobs/jobs.hpp)
   int64_t created_ms = 0;   // Unix time in milliseconds
   int64_t finished_ms = 0;  // 0 until done or error
 };
@@ -70,8 +74,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Opens (creating if needed) the store at options.home. Fails with a clear message if the
-  // home was written by a newer format version or cannot be created.
+  // Opens (creating if needed) the store options.url names, else the SQLite store at
+  // options.home. Fails with a clear message for an unknown URL scheme (naming the known ones), a
+  // home written by a newer format version, or one that cannot be created.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
 
   virtual std::string home() const = 0;
@@ -107,7 +112,7 @@ class Store {
   // Streams rows (selected columns, or every column) to cb.
   virtual Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) = 0;
   // Calls cb with every non-null media value (a relative file name) of every table, read in one
-  // snapshot (the orphan sweep, media_sweep.hpp); a name repeats when rows share a file. The
+  // snapshot (the orphan sweep, store/media/sweep.hpp); a name repeats when rows share a file. The
   // default reads each table through select(); a backend may stream just the media columns.
   virtual Result<void> media_names(const std::function<void(std::string_view)>& cb);
   // Evaluates the computed columns for one input row without storing anything (compute routes).

@@ -1,6 +1,6 @@
 #include "store/table_check.hpp"
 
-#include "store/computed.hpp"
+#include "store/expr/computed.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

@@ -1,6 +1,6 @@
 #pragma once
 // Backend-neutral validation of a table definition before it is created. Pure, thread-safe.
-#include "store/schema.hpp"
+#include "store/model/schema.hpp"
 
 namespace pxt {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The media libraries are loaded on first use, not at start (media_libs.hpp): the binary links
+# The media libraries are loaded on first use, not at start (store/media/libs.hpp): the binary links
 # none of them, a serving process maps none until a request needs one, and an upload maps only
 # the library its kind needs (a PDF loads poppler, not libvips; a JPEG thumbnail only libturbojpeg).
 source "$(dirname "$0")/lib.sh"

@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
-#include "serve/app.hpp"
-#include "serve/config.hpp"
-#include "serve/server_setup.hpp"
+#include "serve/app/app.hpp"
+#include "serve/config/config.hpp"
+#include "serve/http/setup.hpp"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "serve/request.hpp"
-#include "store/values.hpp"
+#include "serve/http/request.hpp"
+#include "store/model/values.hpp"
 
 namespace {
 

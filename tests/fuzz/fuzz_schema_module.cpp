@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "store/modules.hpp"
+#include "store/modules/modules.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

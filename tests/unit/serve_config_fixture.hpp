@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "serve/config.hpp"
+#include "serve/config/config.hpp"
 
 namespace pxt::test {
 

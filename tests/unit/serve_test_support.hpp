@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "serve/route_spec.hpp"
+#include "serve/config/route_spec.hpp"
 #include "store/store.hpp"
 
 namespace pxt::test {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "serve/config.hpp"
-#include "serve/config_detail.hpp"
+#include "serve/config/config.hpp"
+#include "serve/config/detail.hpp"
 
 namespace fs = std::filesystem;
 using namespace pxt;

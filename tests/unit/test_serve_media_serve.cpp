@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "serve/media_serve.hpp"
+#include "serve/media/serve.hpp"
 #include "test_store_fixture.hpp"
 
 namespace pxt {

@@ -1,9 +1,16 @@
 #pragma once
 // A fresh store in a temporary home for each test, removed afterwards.
+//
+// The store conformance suite (the test cases in TEST_SUITE "store conformance": test_store_catalog,
+// test_store_write, test_store_query) goes through the Store interface only, so every backend
+// must pass it: `pxt_unit -ts="store conformance"` with PXT_TEST_STORE_URL set runs it against
+// that store URL instead of a SQLite home (leveldb's env_test beside env_posix_test). Cases that
+// look inside one backend live in test_store_<backend>_*.cpp.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -19,9 +26,15 @@ inline std::string temp_home(const char* tag) {
   return dir.string();
 }
 
+// The store URL the conformance suite runs against: PXT_TEST_STORE_URL, or "" for a SQLite home.
+inline std::string test_store_url() {
+  const char* url = std::getenv("PXT_TEST_STORE_URL");
+  return url != nullptr ? url : "";
+}
+
 struct StoreFixture {
   std::string home = temp_home("store");
-  std::unique_ptr<Store> store = Store::open(StoreOptions{home}).take();
+  std::unique_ptr<Store> store = Store::open(StoreOptions{home, test_store_url()}).take();
   ~StoreFixture() {
     store.reset();
     std::filesystem::remove_all(home);

@@ -2,12 +2,13 @@
 // the tables load once and resolve every function.
 #include <doctest/doctest.h>
 
-#include "store/media_libs.hpp"
+#include "store/media/libs.hpp"
+#include "util/dynlib.hpp"
 
 using namespace pxt;
 
 TEST_CASE("a missing media library is an error naming the package to install") {
-  auto r = medialib::open_library("libpxt-no-such-lib.so.7", "image functions", "libpxt-nothing7");
+  auto r = dynlib::open("libpxt-no-such-lib.so.7", "image functions", "libpxt-nothing7");
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::unsupported);
   CHECK(r.error().message.rfind("image functions need libpxt-no-such-lib.so.7, which cannot be loaded (",

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <set>
 
-#include "store/media_sweep.hpp"
+#include "store/media/sweep.hpp"
 #include "test_store_fixture.hpp"
 
 namespace pxt {

@@ -1,12 +1,15 @@
-// Named queries (SQL and retrieval), concurrency across threads, and test-only functions.
+// Named queries (SQL and retrieval), concurrency across threads, and test-only functions. Part of
+// the store conformance suite.
 #include <cstdlib>
 #include <thread>
 
-#include "store/functions.hpp"
+#include "store/functions/registry.hpp"
 #include "test_store_fixture.hpp"
 
 using namespace pxt;
 using namespace pxt::test;
+
+TEST_SUITE_BEGIN("store conformance");
 
 namespace {
 
@@ -245,3 +248,5 @@ TEST_CASE_FIXTURE(StoreFixture, "concurrent writes commit together but fail sepa
   CHECK(s().count(t, {}).take() == 360);
   CHECK(s().count(t, Filter{{}, "v = id"}).take() == 360);
 }
+
+TEST_SUITE_END();

@@ -1,12 +1,14 @@
-// Writes through the SQLite store: value checks, computed columns, update, delete, compute,
-// bulk loads, and that a failed write stores nothing.
+// Writes through the Store interface: value checks, computed columns, update, delete, compute,
+// bulk loads, and that a failed write stores nothing. Part of the store conformance suite.
 #include <cstdlib>
 
-#include "store/functions.hpp"
+#include "store/functions/registry.hpp"
 #include "test_store_fixture.hpp"
 
 using namespace pxt;
 using namespace pxt::test;
+
+TEST_SUITE_BEGIN("store conformance");
 
 namespace {
 
@@ -297,7 +299,7 @@ TEST_CASE_FIXTURE(StoreFixture,
          return a[0];
        }});
   auto home2 = temp_home("fn");
-  auto st = Store::open({home2}).take();
+  auto st = Store::open({home2, test_store_url()}).take();
   TableDef d;
   d.path = "t";
   d.columns = {col("p", ColumnType::String), computed("q", "pxt_test_fail_on(p, 'bad')")};
@@ -328,3 +330,5 @@ TEST_CASE_FIXTURE(StoreFixture, "columns named like SQL keywords work in compute
   auto r = s().insert(t, {"key", "text"}, {{S("k"), S("t")}}).take();
   CHECK(str(r[0][2]) == "Kt");
 }
+
+TEST_SUITE_END();

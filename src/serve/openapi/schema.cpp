@@ -1,0 +1,226 @@
+#include "serve/openapi/schema.hpp"
+
+#include <cctype>
+
+#include "store/model/values.hpp"
+
+namespace pxt::openapi {
+
+namespace {
+
+constexpr const char* kRefPrefix = "#/components/schemas/";
+
+// The members of a schema for values of type t (nothing for "any").
+void write_type_members(JsonWriter& w, std::optional<ColumnType> t) {
+  if (!t) return;
+  auto type = [&](const char* name) {
+    write_key(w, "type");
+    write_string(w, name);
+  };
+  auto format = [&](const char* name) {
+    write_key(w, "format");
+    write_string(w, name);
+  };
+  switch (*t) {
+    case ColumnType::String:
+      return type("string");
+    case ColumnType::Int:
+      return type("integer");
+    case ColumnType::Float:
+      return type("number");
+    case ColumnType::Bool:
+      return type("boolean");
+    case ColumnType::Timestamp:
+      type("string");
+      return format("date-time");
+    case ColumnType::Date:
+      type("string");
+      return format("date");
+    case ColumnType::Json:
+      return;
+    case ColumnType::Array:
+      type("array");
+      write_key(w, "items");
+      w.StartObject();
+      w.EndObject();
+      return;
+    case ColumnType::Image:
+    case ColumnType::Video:
+    case ColumnType::Audio:
+    case ColumnType::Document:
+      type("string");
+      return format("uri");
+  }
+}
+
+bool is_any(std::optional<ColumnType> t) { return !t || *t == ColumnType::Json; }
+
+}  // namespace
+
+// pydantic's field title: "first_name" -> "First Name".
+std::string title_case(std::string_view name) {
+  std::string out;
+  bool start = true;
+  for (char c : name) {
+    if (c == '_') {
+      out.push_back(' ');
+      start = true;
+    } else {
+      out.push_back(start ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                          : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      start = false;
+    }
+  }
+  return out;
+}
+
+void write_ref(JsonWriter& w, const std::string& component) {
+  w.StartObject();
+  write_key(w, "$ref");
+  write_string(w, kRefPrefix + component);
+  w.EndObject();
+}
+
+// A property schema: {"type": ...} or {"anyOf": [{...}, {"type": "null"}]}, with title and
+// default. An "any" schema already admits null.
+void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std::string_view name,
+                  const std::optional<Value>& default_value, bool default_null) {
+  w.StartObject();
+  if (nullable && !is_any(t)) {
+    write_key(w, "anyOf");
+    w.StartArray();
+    w.StartObject();
+    write_type_members(w, t);
+    w.EndObject();
+    w.StartObject();
+    write_key(w, "type");
+    write_string(w, "null");
+    w.EndObject();
+    w.EndArray();
+  } else {
+    write_type_members(w, t);
+  }
+  write_key(w, "title");
+  write_string(w, title_case(name));
+  if (default_value) {
+    write_key(w, "default");
+    write_value_json(w, *default_value, t, "");
+  } else if (default_null) {
+    write_key(w, "default");
+    w.Null();
+  }
+  w.EndObject();
+}
+
+void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, const std::string& title) {
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  for (const auto& c : columns) {
+    write_key(w, c.name);
+    write_schema(w, c.type, c.nullable, c.name, std::nullopt, false);
+  }
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  if (!columns.empty()) {
+    write_key(w, "required");
+    w.StartArray();
+    for (const auto& c : columns) write_string(w, c.name);
+    w.EndArray();
+  }
+  write_key(w, "title");
+  write_string(w, title);
+  w.EndObject();
+}
+
+void write_error_components(JsonWriter& w) {
+  auto prop = [&](const char* name, const char* type, const char* title) {
+    write_key(w, name);
+    w.StartObject();
+    if (type != nullptr) {
+      write_key(w, "type");
+      write_string(w, type);
+    }
+    write_key(w, "title");
+    write_string(w, title);
+    w.EndObject();
+  };
+  write_key(w, "HTTPError");
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  prop("detail", "string", "Detail");
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  write_key(w, "required");
+  w.StartArray();
+  write_string(w, "detail");
+  w.EndArray();
+  write_key(w, "title");
+  write_string(w, "HTTPError");
+  w.EndObject();
+
+  write_key(w, "HTTPValidationError");
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  write_key(w, "detail");
+  w.StartObject();
+  write_key(w, "items");
+  write_ref(w, "ValidationError");
+  write_key(w, "type");
+  write_string(w, "array");
+  write_key(w, "title");
+  write_string(w, "Detail");
+  w.EndObject();
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  write_key(w, "title");
+  write_string(w, "HTTPValidationError");
+  w.EndObject();
+
+  write_key(w, "ValidationError");
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  write_key(w, "loc");
+  w.StartObject();
+  write_key(w, "items");
+  w.StartObject();
+  write_key(w, "anyOf");
+  w.StartArray();
+  w.StartObject();
+  write_key(w, "type");
+  write_string(w, "string");
+  w.EndObject();
+  w.StartObject();
+  write_key(w, "type");
+  write_string(w, "integer");
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "array");
+  write_key(w, "title");
+  write_string(w, "Location");
+  w.EndObject();
+  prop("msg", "string", "Message");
+  prop("type", "string", "Error Type");
+  prop("input", nullptr, "Input");
+  prop("ctx", "object", "Context");
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  write_key(w, "required");
+  w.StartArray();
+  for (const char* r : {"loc", "msg", "type"}) write_string(w, r);
+  w.EndArray();
+  write_key(w, "title");
+  write_string(w, "ValidationError");
+  w.EndObject();
+}
+
+}  // namespace pxt::openapi

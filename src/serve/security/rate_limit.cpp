@@ -1,0 +1,73 @@
+#include "serve/security/rate_limit.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+
+namespace pxt {
+
+namespace {
+constexpr size_t kShards = 16;
+}
+
+Result<RateSpec> parse_rate_limit(std::string_view text) {
+  auto bad = [&] {
+    return make_error(Errc::invalid_argument, "'" + std::string(text) +
+                                                  "' is not a rate: expected N/s, N/m or N/h with N >= 1 "
+                                                  "(e.g. \"100/s\")");
+  };
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos || slash == 0) return bad();
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + slash, n);
+  if (ec != std::errc() || end != text.data() + slash || n < 1) return bad();
+  std::string_view unit = text.substr(slash + 1);
+  double seconds = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (seconds == 0) return bad();
+  return RateSpec{static_cast<double>(n) / seconds, static_cast<double>(n)};
+}
+
+RateLimiter::RateLimiter(RateSpec spec, size_t max_clients)
+    : spec_(spec), per_shard_max_(std::max<size_t>(1, max_clients / kShards)) {
+  for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+RateDecision RateLimiter::take(std::string_view client, Clock::time_point now) {
+  Shard& s = *shards_[std::hash<std::string_view>{}(client) % kShards];
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.index.find(client);
+  Bucket* b = nullptr;
+  if (it != s.index.end()) {
+    s.lru.splice(s.lru.begin(), s.lru, it->second);  // keeps iterators and string addresses valid
+    b = &s.lru.front();
+    double elapsed = std::chrono::duration<double>(now - b->last).count();
+    if (elapsed > 0) b->tokens = std::min(spec_.burst, b->tokens + elapsed * spec_.per_second);
+    b->last = now;
+  } else {
+    if (s.index.size() >= per_shard_max_) {
+      s.index.erase(s.lru.back().client);
+      s.lru.pop_back();
+    }
+    s.lru.push_front(Bucket{std::string(client), spec_.burst, now});
+    b = &s.lru.front();
+    s.index.emplace(b->client, s.lru.begin());
+  }
+  if (b->tokens >= 1) {
+    b->tokens -= 1;
+    return {};
+  }
+  double wait = (1 - b->tokens) / spec_.per_second;
+  return RateDecision{false, std::max(1, static_cast<int>(std::ceil(wait)))};
+}
+
+size_t RateLimiter::tracked() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    n += s->index.size();
+  }
+  return n;
+}
+
+}  // namespace pxt

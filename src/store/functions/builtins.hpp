@@ -1,0 +1,26 @@
+#pragma once
+// The built-in media functions, registered by store/functions/registry.cpp's registry (every store connection
+// gets them). Image functions (store/functions/image.cpp, libvips): resize, thumbnail, crop, rotate,
+// grayscale, convert (each stores its result as a new media file and returns its relative name),
+// width and height. Document functions (store/functions/document_text.cpp): document_text.
+// Arguments that are SQL NULL give NULL. Errors name the function's argument and the bad value.
+// Thread-safety: the functions may run on many threads at once.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "store/functions/registry.hpp"
+
+namespace pxt {
+
+std::vector<SqlFunction> image_functions();
+std::vector<SqlFunction> document_functions();
+
+// The text of a document file: plain text and Markdown as they are, HTML without tags, scripts,
+// styles and comments and with entities decoded, PDF through poppler (pages separated by a form
+// feed). Error: invalid_argument when the file cannot be read or is not one of these kinds.
+Result<std::string> extract_document_text(const std::filesystem::path& file);
+// Visible text of an HTML document (exposed for tests).
+std::string html_to_text(std::string_view html);
+
+}  // namespace pxt

@@ -1,0 +1,72 @@
+#pragma once
+// In-memory descriptions of catalog objects: tables, columns, queries. The on-disk catalog
+// format is specified in doc/catalog.md.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/model/types.hpp"
+
+namespace pxt {
+
+struct ColumnDef {
+  std::string name;
+  ColumnType type = ColumnType::String;
+  bool required = false;                // NOT NULL; a required input must be given on insert
+  std::string computed;                 // SQL expression; empty for a stored (input) column
+  std::vector<std::string> depends_on;  // columns the expression reads (filled by the store)
+  bool infer_type = false;              // computed column declared without a type: the store
+                                        // infers it from the expression or refuses
+  bool is_computed() const { return !computed.empty(); }
+};
+
+struct TableDef {
+  std::string path;  // canonical dotted path: "dir.sub.table"
+  std::vector<ColumnDef> columns;
+  std::vector<std::string> primary_key;
+  int64_t id = 0;       // catalog id: a dropped and re-created table gets a new one
+  int64_t version = 0;  // bumped by every schema change; (id, version) identifies a schema
+
+  const ColumnDef* find(std::string_view name) const;
+  int index_of(std::string_view name) const;  // -1 when absent
+  std::vector<std::string> column_names() const;
+  bool is_pk(std::string_view name) const;
+};
+
+// "a/b/t" and "a.b.t" -> "a.b.t". Every part must be an identifier; otherwise invalid_argument
+// naming the bad part and the reason.
+Result<std::string> normalize_path(std::string_view path);
+// "a.b.t" -> "a.b"; "t" -> "".
+std::string parent_path(std::string_view canonical);
+
+struct QueryParam {
+  std::string name;
+  ColumnType type = ColumnType::String;
+  std::optional<Value> default_value;  // present: the parameter is optional
+};
+
+// A named query from a schema module (the analogue of @pxt.query / retrieval_udf).
+struct QueryDef {
+  enum class Kind { Sql, Retrieval };
+  std::string module;  // "myapp.queries"
+  std::string name;    // "search_docs"
+  Kind kind = Kind::Sql;
+  std::string sql;                 // Sql: read-only SELECT with :named parameters; tables as "dir.table"
+  std::vector<QueryParam> params;  // Sql: declared; Retrieval: one per match column
+  std::string table;               // Retrieval: table path
+  std::vector<std::string> match;  // Retrieval: columns matched by equality
+  int64_t limit = 10;              // Retrieval: row limit
+  std::string location;            // "file:line" of the declaration, for errors
+  std::string qualified_name() const { return module.empty() ? name : module + "." + name; }
+};
+
+// A column of a query result. `type` is nullopt for an expression with no source column; its
+// values are then whatever the backend produced (int, float, text or null).
+struct ResultColumn {
+  std::string name;
+  std::optional<ColumnType> type;
+  bool nullable = true;
+};
+
+}  // namespace pxt

@@ -1,0 +1,212 @@
+// Schema modules against a store: what applying one would change (diff_module) and applying
+// it (apply_module). Both read the catalog through the Store interface only.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "store/modules/modules.hpp"
+#include "util/strings.hpp"
+
+namespace pxt {
+
+namespace {
+
+struct Catalog {
+  std::set<std::string> dirs, tables;
+};
+
+Result<Catalog> read_catalog(Store& store) {
+  PXT_TRY(auto entries, store.list("", true));
+  Catalog c;
+  for (const auto& e : entries) (e.kind == CatalogEntry::Kind::Dir ? c.dirs : c.tables).insert(e.path);
+  return c;
+}
+
+// "a.b.c" -> {"a", "a.b", "a.b.c"}: a declared directory is created with its parents.
+std::vector<std::string> with_parents(const std::string& dir) {
+  std::vector<std::string> out;
+  for (size_t pos = dir.find('.'); pos != std::string::npos; pos = dir.find('.', pos + 1)) {
+    out.push_back(dir.substr(0, pos));
+  }
+  out.push_back(dir);
+  return out;
+}
+
+std::vector<std::string> missing_dirs(const ModuleDef& m, const Catalog& c) {
+  std::vector<std::string> out;
+  for (const auto& d : m.dirs) {
+    for (auto& p : with_parents(d)) {
+      if (!c.dirs.count(p) && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+std::string pk_text(const std::vector<std::string>& pk) { return "(" + join(pk, ", ") + ")"; }
+
+std::string computed_text(const ColumnDef& c) {
+  return c.is_computed() ? fmt::format("computed '{}'", c.computed) : std::string("an input column");
+}
+
+// How the stored table `s` differs from its declaration `d`, one line each.
+std::vector<std::string> table_changes(const TableDef& d, const TableDef& s) {
+  std::vector<std::string> out;
+  auto line = [&](std::string what) { out.push_back(fmt::format("~ table {}: {}", d.path, what)); };
+  for (const auto& dc : d.columns) {
+    const ColumnDef* sc = s.find(dc.name);
+    if (!sc) {
+      line(fmt::format("add column '{}' ({})", dc.name,
+                       dc.infer_type ? std::string("inferred type") : std::string(type_name(dc.type))));
+      continue;
+    }
+    if (!dc.infer_type && dc.type != sc->type) {
+      line(fmt::format("column '{}' type {} -> {}", dc.name, type_name(sc->type), type_name(dc.type)));
+    }
+    // Primary key columns are stored as required whether or not the declaration says so.
+    bool required = dc.required || d.is_pk(dc.name);
+    if (required != sc->required) {
+      line(fmt::format("column '{}' required {} -> {}", dc.name, sc->required, required));
+    }
+    if (trim(dc.computed) != trim(sc->computed)) {
+      line(fmt::format("column '{}' {} -> {}", dc.name, computed_text(*sc), computed_text(dc)));
+    }
+  }
+  for (const auto& sc : s.columns) {
+    if (!d.find(sc.name)) line(fmt::format("drop column '{}' ({})", sc.name, type_name(sc.type)));
+  }
+  if (out.empty() && d.column_names() != s.column_names()) {
+    line(fmt::format("column order {} -> {}", join(s.column_names(), ", "), join(d.column_names(), ", ")));
+  }
+  if (d.primary_key != s.primary_key) {
+    line(fmt::format("primary key {} -> {}", pk_text(s.primary_key), pk_text(d.primary_key)));
+  }
+  return out;
+}
+
+struct TablePlan {
+  const TableDecl* decl;
+  bool exists = false;
+  std::vector<std::string> changes;  // empty when it exists and matches
+};
+
+Result<std::vector<TablePlan>> plan_tables(Store& store, const ModuleDef& m, const Catalog& c) {
+  std::vector<TablePlan> plans;
+  for (const auto& decl : m.tables) {
+    TablePlan p{&decl};
+    p.exists = c.tables.count(decl.def.path) > 0;
+    if (p.exists) {
+      auto stored = store.get_table(decl.def.path);
+      if (!stored) return make_error(stored.error().code, decl.location + ": " + stored.error().message);
+      p.changes = table_changes(decl.def, *stored);
+    }
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+std::string column_count(const TableDef& t) {
+  return fmt::format("{} column{}", t.columns.size(), t.columns.size() == 1 ? "" : "s");
+}
+
+}  // namespace
+
+Result<void> resolve_retrieval_params(Store& store, QueryDef& q) {
+  if (q.kind != QueryDef::Kind::Retrieval || q.params.size() == q.match.size()) return {};
+  auto table = store.get_table(q.table);
+  if (!table) {
+    return make_error(table.error().code,
+                      fmt::format("{}: query '{}': {}", q.location, q.name, table.error().message));
+  }
+  const TableDef& t = *table;
+  q.params.clear();
+  for (const auto& col : q.match) {
+    const ColumnDef* c = t.find(col);
+    if (!c) {
+      return make_error(Errc::not_found,
+                        fmt::format("{}: query '{}': unknown column '{}' in table '{}'{}", q.location, q.name,
+                                    col, t.path, did_you_mean(col, t.column_names())));
+    }
+    q.params.push_back({col, c->type, std::nullopt});
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> diff_module(Store& store, const ModuleDef& m) {
+  PXT_TRY(Catalog c, read_catalog(store));
+  std::vector<std::string> out;
+  for (const auto& d : missing_dirs(m, c)) out.push_back("+ dir " + d);
+  PXT_TRY(auto plans, plan_tables(store, m, c));
+  for (const auto& p : plans) {
+    const TableDef& def = p.decl->def;
+    if (!p.exists) {
+      out.push_back(fmt::format("+ table {} ({})", def.path, column_count(def)));
+      continue;
+    }
+    out.insert(out.end(), p.changes.begin(), p.changes.end());
+    if (!p.changes.empty() && p.decl->if_exists == IfExists::replace) {
+      out.push_back(
+          fmt::format("~ table {}: re-created (if_exists = \"replace\"; its rows are dropped)", def.path));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) {
+  PXT_TRY(Catalog c, read_catalog(store));
+  PXT_TRY(auto plans, plan_tables(store, m, c));
+  // Refuse before changing anything when a table differs and may not be replaced.
+  std::vector<std::string> refused;
+  for (const auto& p : plans) {
+    if (p.changes.empty() || p.decl->if_exists == IfExists::replace) continue;
+    refused.push_back(
+        fmt::format("{}: table '{}' differs from its declaration (set if_exists = \"replace\" to "
+                    "re-create it and drop its rows):",
+                    p.decl->location, p.decl->def.path));
+    for (const auto& line : p.changes) refused.push_back("  " + line);
+  }
+  if (!refused.empty()) return make_error(Errc::conflict, join(refused, "\n"));
+
+  std::vector<std::string> done;
+  // A module applies whole or not at all: on a failure, what this call created is dropped again
+  // (newest first), so a bad declaration never leaves half a module behind. Replaced tables
+  // cannot be restored, but replacing one already means dropping its rows.
+  std::vector<std::string> new_dirs, new_tables;
+  auto undo = [&](Error e) {
+    for (auto it = new_tables.rbegin(); it != new_tables.rend(); ++it) (void)store.drop_table(*it, true);
+    for (auto it = new_dirs.rbegin(); it != new_dirs.rend(); ++it) (void)store.drop_dir(*it, false);
+    return e;
+  };
+  for (const auto& d : missing_dirs(m, c)) {
+    auto r = store.create_dir(d, IfExists::ignore);
+    if (!r) return undo(make_error(r.error().code, fmt::format("{}: {}", m.file, r.error().message)));
+    new_dirs.push_back(d);
+    done.push_back("created dir " + d);
+  }
+  for (const auto& p : plans) {
+    if (p.exists && p.changes.empty()) continue;
+    IfExists mode = p.exists ? IfExists::replace : IfExists::error;
+    auto r = store.create_table(p.decl->def, mode);
+    if (!r) {
+      return undo(make_error(r.error().code, fmt::format("{}: {}", p.decl->location, r.error().message)));
+    }
+    if (!p.exists) new_tables.push_back(r->path);
+    done.push_back(
+        fmt::format("{} table {} ({})", p.exists ? "replaced" : "created", r->path, column_count(*r)));
+  }
+  // Queries live in the module, not the catalog: check each now that its tables exist.
+  std::vector<std::string> errors;
+  for (QueryDef q : m.queries) {
+    auto r = resolve_retrieval_params(store, q);
+    if (!r) {
+      errors.push_back(r.error().message);
+      continue;
+    }
+    auto d = store.describe_query(q);
+    if (!d) errors.push_back(fmt::format("{}: query '{}': {}", q.location, q.name, d.error().message));
+  }
+  if (!errors.empty()) return undo(make_error(Errc::invalid_argument, join(errors, "\n")));
+  return done;
+}
+
+}  // namespace pxt

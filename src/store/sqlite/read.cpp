@@ -1,0 +1,191 @@
+// Reads of the SQLite store (select, count), value checks and the shared filter builder.
+#include <cmath>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "store/model/iso_time.hpp"
+#include "store/model/values.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "util/strings.hpp"
+
+namespace pxt::sqlite {
+
+namespace {
+
+std::string describe(const Value& v) {
+  switch (v.index()) {
+    case 0:
+      return "null";
+    case 1:
+      return "Int " + std::to_string(std::get<int64_t>(v));
+    case 2:
+      return "Float " + value_to_text(v, std::nullopt);
+    case 3:
+      return std::string("Bool ") + (std::get<bool>(v) ? "true" : "false");
+    default: {
+      const std::string& s = std::get<std::string>(v);
+      std::string shown = s.size() > 60 ? s.substr(0, 57) + "..." : s;
+      JsonBuffer buf;
+      JsonWriter w(buf);
+      write_string(w, shown);
+      return std::string("String ") + buf.GetString();
+    }
+  }
+}
+
+Error mismatch(const ColumnDef& c, const Value& v, const std::string& why = {}) {
+  return make_error(Errc::invalid_argument, "column '" + c.name + "' expects " +
+                                                std::string(type_name(c.type)) + ", got " + describe(v) +
+                                                (why.empty() ? "" : " (" + why + ")"));
+}
+
+std::optional<std::string> json_problem(const std::string& s, bool want_array) {
+  rapidjson::Document d;
+  d.Parse(s.data(), s.size());
+  if (d.HasParseError())
+    return std::string("invalid JSON: ") + rapidjson::GetParseError_En(d.GetParseError());
+  if (want_array && !d.IsArray()) return std::string("not a JSON array");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<void> check_value(const ColumnDef& c, const Value& v) {
+  if (is_null(v)) return {};
+  const auto* s = std::get_if<std::string>(&v);
+  switch (c.type) {
+    case ColumnType::Int:
+      if (!std::holds_alternative<int64_t>(v)) return mismatch(c, v);
+      return {};
+    case ColumnType::Float:
+      if (auto* d = std::get_if<double>(&v); d && !std::isfinite(*d))
+        return mismatch(c, v, "not a finite number");
+      if (!std::holds_alternative<double>(v) && !std::holds_alternative<int64_t>(v)) return mismatch(c, v);
+      return {};
+    case ColumnType::Bool:
+      if (!std::holds_alternative<bool>(v)) return mismatch(c, v);
+      return {};
+    case ColumnType::String:
+      if (!s) return mismatch(c, v);
+      return {};
+    case ColumnType::Timestamp:
+    case ColumnType::Date: {
+      if (!s) return mismatch(c, v);
+      auto why = c.type == ColumnType::Date ? check_date(*s) : check_timestamp(*s);
+      if (why) return mismatch(c, v, *why);
+      return {};
+    }
+    case ColumnType::Json:
+    case ColumnType::Array:
+      if (!s) return mismatch(c, v);
+      if (auto why = json_problem(*s, c.type == ColumnType::Array)) return mismatch(c, v, *why);
+      return {};
+    default:  // media: a path relative to the home's media folder
+      if (!s) return mismatch(c, v);
+      if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("data:", 0) == 0 ||
+          s->rfind("../", 0) == 0 || s->find("/../") != std::string::npos ||
+          (s->size() >= 3 && s->compare(s->size() - 3, 3, "/..") == 0)) {
+        return mismatch(c, v, "a media value is a path inside the media folder");
+      }
+      return {};
+  }
+}
+
+int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
+  if (t == ColumnType::Float) {
+    if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  return bind_value(s, i, v);
+}
+
+void read_row(sqlite3_stmt* s, const TableDef& def, Row& row) {
+  int n = sqlite3_column_count(s);
+  row.resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    std::optional<ColumnType> t;
+    if (static_cast<size_t>(i) < def.columns.size()) t = def.columns[static_cast<size_t>(i)].type;
+    read_value(s, i, t, row[static_cast<size_t>(i)]);
+  }
+}
+
+Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param) {
+  FilterSql out;
+  std::vector<std::string> terms;
+  for (const auto& [name, value] : f.equals) {
+    const ColumnDef* c = def.find(name);
+    if (!c) return unknown_column(def, name);
+    PXT_CHECK(check_value(*c, value));
+    int n = first_param + static_cast<int>(out.binds.size());
+    terms.push_back(quote_ident(c->name) + (is_null(value) ? " IS ?" : " = ?") + std::to_string(n));
+    out.binds.emplace_back(c->type, &value);
+  }
+  if (!trim(f.where_sql).empty()) terms.push_back("(" + f.where_sql + ")");
+  if (!terms.empty()) out.where = " WHERE " + join(terms, " AND ");
+  return out;
+}
+
+void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param) {
+  for (size_t k = 0; k < f.binds.size(); ++k) {
+    bind_typed(s, first_param + static_cast<int>(k), f.binds[k].first, *f.binds[k].second);
+  }
+}
+
+Result<int64_t> SqliteStore::count(const TableDef& t, const Filter& filter) {
+  PXT_TRY(Lease c, conn());
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
+  auto prepared = c->cached("SELECT count(*) FROM " + info->qname + where.where);
+  if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
+  StmtUse use(*prepared);
+  bind_filter(*prepared, where, 1);
+  int rc = sqlite3_step(*prepared);
+  if (rc != SQLITE_ROW) return map_error(c->db(), rc, "count failed");
+  return static_cast<int64_t>(sqlite3_column_int64(*prepared, 0));
+}
+
+Result<void> SqliteStore::select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) {
+  PXT_TRY(Lease c, conn());
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  const TableDef& def = info->def;
+  // The result's definition: the selected columns in the requested order.
+  TableDef shape;
+  std::vector<std::string> cols;
+  if (spec.columns.empty()) {
+    shape.columns = def.columns;
+    for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+  } else {
+    for (const auto& name : spec.columns) {
+      const ColumnDef* col = def.find(name);
+      if (!col) return unknown_column(def, name);
+      shape.columns.push_back(*col);
+      cols.push_back(quote_ident(col->name));
+    }
+  }
+  PXT_TRY(FilterSql where, filter_sql(def, spec.filter, 1));
+  std::string sql = "SELECT " + join(cols, ", ") + " FROM " + info->qname + where.where;
+  if (!trim(spec.order_by).empty()) sql += " ORDER BY " + spec.order_by;
+  if (spec.limit >= 0) sql += " LIMIT " + std::to_string(spec.limit);
+  auto prepared = c->cached(sql);
+  if (!prepared.ok()) {
+    return user_sql_error(prepared.error(), &def, nullptr,
+                          spec.order_by.empty() ? "invalid filter" : "invalid filter or order");
+  }
+  sqlite3_stmt* s = *prepared;
+  StmtUse use(s);
+  bind_filter(s, where, 1);
+  Row row;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    read_row(s, shape, row);
+    if (!cb(row)) return {};
+  }
+  if (rc != SQLITE_DONE) return map_error(c->db(), rc, "select failed");
+  return {};
+}
+
+}  // namespace pxt::sqlite

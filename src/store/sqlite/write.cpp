@@ -1,0 +1,520 @@
+// Writes of the SQLite store: insert, insert_stream, update, remove and compute. Computed columns
+// are evaluated by SQLite in dependency order in one statement per (table, input columns), cached
+// per connection: the expressions inlined over the parameters when they read stored columns only,
+// else nested SELECTs (store/expr/computed.hpp). Stored rows come back through RETURNING without a re-read.
+#include <algorithm>
+#include <optional>
+
+#include "store/expr/computed.hpp"
+#include "store/functions/context.hpp"
+#include "store/functions/registry.hpp"
+#include "store/model/values.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "util/strings.hpp"
+
+namespace pxt::sqlite {
+
+namespace {
+
+// Input columns of a write, as table positions aligned with the caller's column list.
+Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,
+                                     bool require_all) {
+  std::vector<int> idx;
+  std::vector<bool> given(def.columns.size(), false);
+  for (const auto& name : columns) {
+    int i = def.index_of(name);
+    if (i < 0) return unknown_column(def, name);
+    const ColumnDef& c = def.columns[static_cast<size_t>(i)];
+    if (c.is_computed()) {
+      return make_error(Errc::invalid_argument,
+                        "'" + c.name + "' is a computed column and cannot be given a value");
+    }
+    if (given[static_cast<size_t>(i)])
+      return make_error(Errc::invalid_argument, "column '" + c.name + "' is given twice");
+    given[static_cast<size_t>(i)] = true;
+    idx.push_back(i);
+  }
+  if (require_all) {
+    for (size_t i = 0; i < def.columns.size(); ++i) {
+      const ColumnDef& c = def.columns[i];
+      if (c.required && !c.is_computed() && !given[i]) {
+        return make_error(Errc::invalid_argument, "missing value for required column '" + c.name + "'");
+      }
+    }
+  }
+  return idx;
+}
+
+Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const Row& row,
+                       bool check_required) {
+  if (row.size() != idx.size()) {
+    return make_error(Errc::invalid_argument, "a row has " + std::to_string(row.size()) + " values for " +
+                                                  std::to_string(idx.size()) + " columns");
+  }
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const ColumnDef& c = def.columns[static_cast<size_t>(idx[k])];
+    if (is_null(row[k])) {
+      if (check_required && c.required) {
+        return make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null");
+      }
+      continue;
+    }
+    PXT_CHECK(check_value(c, row[k]));
+  }
+  return {};
+}
+
+void bind_row(sqlite3_stmt* s, const TableDef& def, const std::vector<int>& idx, const Row& row) {
+  for (size_t k = 0; k < idx.size(); ++k) {
+    bind_typed(s, static_cast<int>(k + 1), def.columns[static_cast<size_t>(idx[k])].type, row[k]);
+  }
+}
+
+// SELECT ?1 AS "a", NULL AS "b", ...: every stored column, the given ones as parameters.
+std::string input_select(const TableDef& def, const std::vector<int>& idx) {
+  std::string sql = "SELECT ";
+  bool first = true;
+  for (size_t i = 0; i < def.columns.size(); ++i) {
+    if (def.columns[i].is_computed()) continue;
+    auto pos = std::find(idx.begin(), idx.end(), static_cast<int>(i));
+    sql += first ? "" : ", ";
+    sql += pos == idx.end() ? "NULL" : "?" + std::to_string(pos - idx.begin() + 1);
+    sql += " AS " + quote_ident(def.columns[i].name);
+    first = false;
+  }
+  return first ? sql + "NULL AS _none" : sql;  // a table of computed columns only
+}
+
+bool is_sql_keyword(std::string_view w) {
+  return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0;
+}
+
+// When every computed column reads stored columns only, the expressions can take the parameters
+// directly: INSERT ... VALUES (?1, ?2, (upper((?1)))), a third faster than nested SELECTs. Deeper
+// chains keep the nesting, which evaluates each expression once; so do columns named like SQL
+// keywords, which substitute_columns leaves alone.
+bool flat_computed(const TableInfo& t) {
+  for (int i : t.order) {
+    for (const auto& dep : t.def.columns[static_cast<size_t>(i)].depends_on) {
+      if (t.def.find(dep)->is_computed() || is_sql_keyword(dep)) return false;
+    }
+  }
+  return true;
+}
+
+std::string insert_sql(const TableInfo& t, const std::vector<int>& idx, bool returning) {
+  const TableDef& def = t.def;
+  std::vector<std::string> cols, values;
+  for (size_t k = 0; k < idx.size(); ++k) {
+    cols.push_back(quote_ident(def.columns[static_cast<size_t>(idx[k])].name));
+    values.push_back("?" + std::to_string(k + 1));
+  }
+  for (int i : t.order) cols.push_back(quote_ident(def.columns[static_cast<size_t>(i)].name));
+  std::string sql;
+  if (cols.empty()) {
+    sql = "INSERT INTO " + t.qname + " DEFAULT VALUES";
+  } else if (flat_computed(t)) {
+    std::vector<std::string> replacement(def.columns.size(), "NULL");
+    for (size_t k = 0; k < idx.size(); ++k) replacement[static_cast<size_t>(idx[k])] = values[k];
+    for (int i : t.order) {
+      values.push_back(
+          "(" +
+          substitute_columns(def.columns[static_cast<size_t>(i)].computed, def, replacement, is_sql_keyword) +
+          ")");
+    }
+    sql = "INSERT INTO " + t.qname + " (" + join(cols, ", ") + ") VALUES (" + join(values, ", ") + ")";
+  } else {
+    std::string list = join(cols, ", ");
+    sql = "INSERT INTO " + t.qname + " (" + list + ") SELECT " + list + " FROM (" +
+          layered_select(def, input_select(def, idx), t.order) + ") AS _in";
+  }
+  return returning ? sql + " RETURNING *" : sql;
+}
+
+// Identifies insert_sql(t, idx, returning) without building it.
+std::string insert_key(const TableInfo& t, const std::vector<int>& idx, bool returning) {
+  std::string key = returning ? "ins+" : "ins-";
+  key += std::to_string(t.def.id);
+  key += '.';
+  key += std::to_string(t.def.version);
+  for (int i : idx) {
+    key += ',';
+    key += std::to_string(i);
+  }
+  return key;
+}
+
+std::string after_last_dot(const std::string& s) {
+  size_t dot = s.rfind('.');
+  return dot == std::string::npos ? s : s.substr(dot + 1);
+}
+
+// Finds the computed column whose expression fails for the bound inputs, by evaluating the
+// columns one at a time in dependency order. Returns its error, or nullopt if none fails.
+template <class Binder>
+std::optional<Error> diagnose(Conn& c, const TableDef& def, const std::vector<int>& cols,
+                              const std::string& base, const Binder& bind) {
+  for (size_t k = 0; k < cols.size(); ++k) {
+    const ColumnDef& col = def.columns[static_cast<size_t>(cols[k])];
+    std::vector<int> before(cols.begin(), cols.begin() + static_cast<long>(k));
+    auto stmt =
+        c.prepare("SELECT (" + col.computed + ") FROM (" + layered_select(def, base, before) + ") AS _d");
+    if (!stmt.ok()) continue;
+    bind(stmt->get());
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(c.db());
+      return make_error(function_fault(c.db()).value_or(Errc::invalid_argument),
+                        "computed column '" + col.name + "' failed: " + msg);
+    }
+  }
+  return std::nullopt;
+}
+
+// Turns a failed step into pxt's words. `pk` describes the key of the row being written.
+template <class Binder>
+Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& cols, const std::string& base,
+                  const Binder& bind, const std::string& pk) {
+  std::string msg = sqlite3_errmsg(c.db());
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return make_error(Errc::already_exists,
+                      "a row with primary key " + pk + " already exists in table '" + def.path + "'");
+  }
+  if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_DATATYPE) {
+    std::string name = after_last_dot(msg);
+    const ColumnDef* col = def.find(name);
+    if (col && col->is_computed()) {
+      return make_error(
+          Errc::invalid_argument,
+          rc == SQLITE_CONSTRAINT_NOTNULL
+              ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
+              : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
+                    " but '" + col->computed + "' gave a value of another type");
+    }
+    if (col)
+      return make_error(Errc::invalid_argument, "column '" + col->name + "' is required and cannot be null");
+  }
+  if ((rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_BUSY) {
+    Error first = map_error(c.db(), rc);
+    if (auto e = diagnose(c, def, cols, base, bind)) return *e;
+    return first;
+  }
+  return map_error(c.db(), rc);
+}
+
+std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
+  std::vector<std::string> parts;
+  for (const auto& k : def.primary_key) {
+    int i = def.index_of(k);
+    auto pos = std::find(idx.begin(), idx.end(), i);
+    Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
+    parts.push_back(k + " = " +
+                    (std::holds_alternative<std::string>(v) ? quote_literal(std::get<std::string>(v))
+                                                            : value_to_text(v, std::nullopt)));
+  }
+  return parts.empty() ? "(none)" : join(parts, ", ");
+}
+
+// SELECT of a row as an update will leave it: set columns from parameters ?1.., the others from the
+// stored row, without the computed columns that must be recomputed.
+std::string updated_row(const TableInfo& t, const std::vector<int>& idx, const std::vector<int>& affected) {
+  const TableDef& def = t.def;
+  std::vector<std::string> cols;
+  for (size_t i = 0; i < def.columns.size(); ++i) {
+    if (std::find(affected.begin(), affected.end(), int(i)) != affected.end()) continue;
+    auto pos = std::find(idx.begin(), idx.end(), int(i));
+    std::string name = quote_ident(def.columns[i].name);
+    cols.push_back((pos == idx.end() ? t.qname + "." + name : "?" + std::to_string(pos - idx.begin() + 1)) +
+                   " AS " + name);
+  }
+  return "SELECT " + join(cols, ", ");
+}
+
+// UPDATE ... SET without the WHERE clause: a plain assignment when no computed column depends on
+// the set columns, else every set and recomputed column from the layered select over `base`.
+std::string update_sql(const TableInfo& t, const std::vector<int>& idx, const std::vector<int>& affected,
+                       const std::string& base) {
+  std::vector<std::string> targets;
+  for (int i : idx) targets.push_back(quote_ident(t.def.columns[static_cast<size_t>(i)].name));
+  if (affected.empty()) {
+    for (size_t k = 0; k < targets.size(); ++k) targets[k] += " = ?" + std::to_string(k + 1);
+    return "UPDATE " + t.qname + " SET " + join(targets, ", ");
+  }
+  for (int i : affected) targets.push_back(quote_ident(t.def.columns[static_cast<size_t>(i)].name));
+  std::string list = join(targets, ", ");
+  return "UPDATE " + t.qname + " SET (" + list + ") = (SELECT " + list + " FROM (" +
+         layered_select(t.def, base, affected) + ") AS _up)";
+}
+
+// The non-null values of columns `cols` in the rows matching `filter` (read inside the write
+// transaction, before an update replaces them).
+Result<std::vector<std::string>> column_files(Conn& c, const TableInfo& t, const std::vector<int>& cols,
+                                              const Filter& filter) {
+  PXT_TRY(FilterSql where, filter_sql(t.def, filter, 1));
+  std::vector<std::string> names;
+  for (int i : cols) names.push_back(quote_ident(t.def.columns[static_cast<size_t>(i)].name));
+  PXT_TRY(OwnedStmt s, c.prepare("SELECT " + join(names, ", ") + " FROM " + t.qname + where.where));
+  bind_filter(s.get(), where, 1);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    for (int k = 0; k < static_cast<int>(cols.size()); ++k) {
+      if (const auto* text = sqlite3_column_text(s.get(), k))
+        out.emplace_back(reinterpret_cast<const char*>(text));
+    }
+  }
+  if (rc != SQLITE_DONE) return map_error(c.db(), rc, "reading the files an update replaces");
+  return out;
+}
+
+std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vector<int>& cols) {
+  std::vector<std::string> out;
+  for (const Row& r : rows) {
+    for (int i : cols) {
+      if (const auto* s = std::get_if<std::string>(&r[static_cast<size_t>(i)])) out.push_back(*s);
+    }
+  }
+  return out;
+}
+
+// Whether a computed column of def calls a function that writes compute ahead (resize(...),
+// document_text(...), ...).
+bool computes_ahead(const TableDef& def) {
+  return std::any_of(def.columns.begin(), def.columns.end(),
+                     [](const ColumnDef& c) { return c.is_computed() && pxt::computes_ahead(c.computed); });
+}
+
+}  // namespace
+
+Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
+                                             const std::vector<Row>& rows) {
+  PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
+  for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
+  std::vector<Row> out;
+  CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
+  if (computes_ahead(t)) {
+    // Image work and text extraction take milliseconds to seconds: do them before the write,
+    // outside the writer lock, so other writers are not held up and several inserts' slow calls
+    // run in parallel. A row that fails ends this early: its error is remembered, and the write
+    // below reports it where it would have without computing ahead (after an earlier row's key
+    // conflict, say).
+    created.set_ahead(true);
+    for (const Row& row : rows) {
+      if (!evaluate(created, t, idx, row).ok()) break;
+    }
+    created.set_ahead(false);
+  }
+  PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    CreatedFilesScope scope(created);
+    PXT_TRY(auto info, fresh(c, t));
+    PXT_TRY(sqlite3_stmt * s,
+            c.cached_as(insert_key(*info, idx, true), [&] { return insert_sql(*info, idx, true); }));
+    out.reserve(rows.size());
+    for (const Row& row : rows) {
+      StmtUse use(s);
+      bind_row(s, info->def, idx, row);
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        out.emplace_back();
+        read_row(s, info->def, out.back());
+      }
+      if (rc != SQLITE_DONE) {
+        return write_error(
+            c, rc, info->def, info->order, input_select(info->def, idx),
+            [&](sqlite3_stmt* d) { bind_row(d, info->def, idx, row); }, pk_text(info->def, idx, row));
+      }
+    }
+    return {};
+  }));
+  created.keep_referenced(out);
+  return out;
+}
+
+Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<std::string>& columns,
+                                           const RowSource& next) {
+  PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
+  PXT_TRY(Lease c, conn());
+  CreatedFiles created(media_dir());
+  CreatedFilesScope scope(created);
+  WriteTxn txn(writer_mu_, *c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  PXT_TRY(sqlite3_stmt * s,
+          c->cached_as(insert_key(*info, idx, false), [&] { return insert_sql(*info, idx, false); }));
+  Row row;
+  int64_t n = 0;
+  while (true) {
+    PXT_TRY(bool more, next(row));
+    if (!more) break;
+    ++n;
+    if (auto ok = check_row(info->def, idx, row, true); !ok.ok()) {
+      return make_error(ok.error().code, "row " + std::to_string(n) + ": " + ok.error().message);
+    }
+    StmtUse use(s);
+    bind_row(s, info->def, idx, row);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+      Error e = write_error(
+          *c, rc, info->def, info->order, input_select(info->def, idx),
+          [&](sqlite3_stmt* d) { bind_row(d, info->def, idx, row); }, pk_text(info->def, idx, row));
+      return make_error(e.code, "row " + std::to_string(n) + ": " + e.message);
+    }
+  }
+  PXT_CHECK(txn.commit());
+  created.keep();
+  return n;
+}
+
+Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& filter,
+                                             const std::vector<std::pair<std::string, Value>>& set) {
+  if (set.empty()) return make_error(Errc::invalid_argument, "nothing to update: no column values given");
+  std::vector<std::string> names;
+  Row values;
+  for (const auto& [n, v] : set) {
+    names.push_back(n);
+    values.push_back(v);
+  }
+  PXT_TRY(std::vector<int> idx, plan_inputs(t, names, false));
+  PXT_CHECK(check_row(t, idx, values, true));
+  std::vector<Row> out;
+  CreatedFiles created(media_dir());
+  std::vector<int> replaced;           // changed media columns: their old files go unless reused
+  std::vector<std::string> old_files;  // their values before the update
+  if (computes_ahead(t)) {
+    // As insert does: the slow calls first, outside the writer lock (a failure is remembered).
+    created.set_ahead(true);
+    (void)update_ahead(created, t, idx, values, filter);
+    created.set_ahead(false);
+  }
+  PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    CreatedFilesScope scope(created);
+    out.clear();
+    PXT_TRY(auto info, fresh(c, t));
+    const TableDef& def = info->def;
+    int first_filter = static_cast<int>(idx.size()) + 1;
+    PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
+    std::vector<int> affected = affected_computed(def, info->order, idx);
+    // The media files the update replaces: old values of changed inputs (a new upload) and of
+    // recomputed media columns (a new resize(...) result).
+    std::vector<int> changed = idx;
+    changed.insert(changed.end(), affected.begin(), affected.end());
+    replaced = media_columns(def, changed);
+    if (!replaced.empty()) {
+      PXT_TRY(old_files, column_files(c, *info, replaced, filter));
+    }
+    std::string base = updated_row(*info, idx, affected);
+    std::string sql = update_sql(*info, idx, affected, base) + where.where + " RETURNING *";
+    auto prepared = c.cached(sql);
+    if (!prepared.ok()) return user_sql_error(prepared.error(), &def, nullptr, "invalid filter");
+    sqlite3_stmt* s = *prepared;
+    StmtUse use(s);
+    auto bind_all = [&](sqlite3_stmt* st) {
+      bind_row(st, def, idx, values);
+      bind_filter(st, where, first_filter);
+    };
+    bind_all(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      out.emplace_back();
+      read_row(s, def, out.back());
+    }
+    if (rc != SQLITE_DONE) {
+      std::string diag_base = base + " FROM " + info->qname + where.where;
+      return write_error(c, rc, def, affected, diag_base, bind_all, "(the updated key)");
+    }
+    return {};
+  }));
+  created.keep_referenced(out);
+  if (!replaced.empty()) remove_replaced_files(media_dir(), old_files, files_in(out, replaced));
+  return out;
+}
+
+Result<int64_t> SqliteStore::remove(const TableDef& t, const Filter& filter) {
+  int64_t n = 0;
+  std::vector<std::string> gone;
+  PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
+    gone.clear();
+    PXT_TRY(auto info, fresh(c, t));
+    PXT_TRY(FilterSql where, filter_sql(info->def, filter, 1));
+    auto collected = collect_media(c, *info, media_columns(info->def), &where, 1, gone);
+    if (!collected) return collected.error();
+    auto prepared = c.cached("DELETE FROM " + info->qname + where.where);
+    if (!prepared.ok()) return user_sql_error(prepared.error(), &info->def, nullptr, "invalid filter");
+    StmtUse use(*prepared);
+    bind_filter(*prepared, where, 1);
+    int rc = sqlite3_step(*prepared);
+    if (rc != SQLITE_DONE) return map_error(c.db(), rc, "delete failed");
+    n = sqlite3_changes64(c.db());
+    return {};
+  }));
+  remove_media_files(media_dir(), gone);
+  return n;
+}
+
+Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::string>& columns,
+                                 const Row& inputs) {
+  PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, false));
+  PXT_CHECK(check_row(t, idx, inputs, false));
+  // Files made here are the response's values and belong to no row: they stay.
+  CreatedFiles created(media_dir());
+  PXT_TRY(Row out, evaluate(created, t, idx, inputs));
+  created.keep_referenced({out});
+  return out;
+}
+
+Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                       const Row& values, const Filter& filter) {
+  PXT_TRY(Lease c, conn());
+  CreatedFilesScope scope(created);
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  const TableDef& def = info->def;
+  std::vector<int> affected = affected_computed(def, info->order, idx);
+  if (std::none_of(affected.begin(), affected.end(),
+                   [&](int i) { return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed); }))
+    return {};  // the update recomputes no slow call
+  int first_filter = static_cast<int>(idx.size()) + 1;
+  PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
+  // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
+  std::string base = updated_row(*info, idx, affected) + " FROM " + info->qname + where.where;
+  PXT_TRY(sqlite3_stmt * s,
+          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+  StmtUse use(s);
+  bind_row(s, def, idx, values);
+  bind_filter(s, where, first_filter);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  return {};
+}
+
+Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                  const Row& inputs) {
+  PXT_TRY(Lease c, conn());
+  CreatedFilesScope scope(created);
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  const TableDef& def = info->def;
+  std::vector<std::string> cols;
+  for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+  std::string base = input_select(def, idx);
+  PXT_TRY(sqlite3_stmt * s, c->cached("SELECT " + join(cols, ", ") + " FROM (" +
+                                      layered_select(def, base, info->order) + ") AS _c"));
+  StmtUse use(s);
+  bind_row(s, def, idx, inputs);
+  Row out;
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    return write_error(
+        *c, rc, def, info->order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
+  }
+  read_row(s, def, out);
+  return out;
+}
+
+}  // namespace pxt::sqlite

@@ -1,0 +1,71 @@
+// What every backend shares: choosing the backend (Store::open) and the generic reference scan.
+#include "store/store.hpp"
+
+#include <array>
+
+#include "store/media/media.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "util/strings.hpp"
+
+namespace pxt {
+
+namespace {
+
+using OpenFn = Result<std::unique_ptr<Store>> (*)(const StoreOptions&);
+
+struct Backend {
+  std::string_view scheme;
+  OpenFn open;
+};
+
+// "sqlite:///abs/home" names a home folder, as PostgreSQL URLs name a database.
+Result<std::unique_ptr<Store>> open_sqlite(const StoreOptions& options) {
+  StoreOptions o = options;
+  if (!o.url.empty()) {
+    o.home = o.url.substr(std::string_view("sqlite://").size());
+    if (o.home.empty())
+      return make_error(Errc::invalid_argument, "store URL '" + o.url + "' names no folder");
+    o.url.clear();
+  }
+  return sqlite::SqliteStore::create(o);
+}
+
+// One row per backend, as ccache's storage table lists its remote backends.
+constexpr std::array<Backend, 1> kBackends{{{"sqlite", &open_sqlite}}};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+  if (options.url.empty()) return open_sqlite(options);
+  size_t colon = options.url.find("://");
+  std::string scheme = colon == std::string::npos ? std::string() : options.url.substr(0, colon);
+  std::vector<std::string> known;
+  for (const Backend& b : kBackends) {
+    if (scheme == b.scheme) return b.open(options);
+    known.emplace_back(b.scheme);
+  }
+  // Only the scheme is quoted: the rest of a URL may hold a password.
+  return make_error(Errc::invalid_argument, "unknown store URL scheme '" + scheme + "' (expected " +
+                                                quoted_list(known) + ")" + did_you_mean(scheme, known));
+}
+
+// The generic reference scan (a backend with a cheaper one overrides it).
+Result<void> Store::media_names(const std::function<void(std::string_view)>& cb) {
+  PXT_TRY(std::vector<CatalogEntry> entries, list("", true));
+  for (const auto& e : entries) {
+    if (e.kind != CatalogEntry::Kind::Table) continue;
+    PXT_TRY(TableDef def, get_table(e.path));
+    SelectSpec spec;
+    for (const auto& c : def.columns)
+      if (is_media(c.type)) spec.columns.push_back(c.name);
+    if (spec.columns.empty()) continue;
+    PXT_CHECK(select(def, spec, [&](const Row& row) {
+      for (const Value& v : row)
+        if (const auto* s = std::get_if<std::string>(&v)) cb(*s);
+      return true;
+    }));
+  }
+  return {};
+}
+
+}  // namespace pxt

@@ -1,0 +1,95 @@
+// Bounded waits for the store's write lock (write_timeout_ms -> StoreOptions::busy_timeout_ms) and
+// the durability setting applied to every connection.
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/db.hpp"
+#include "test_store_fixture.hpp"
+
+using namespace pxt;
+using namespace pxt::test;
+
+namespace {
+
+struct Fixture {
+  std::string home = temp_home("wait");
+  std::unique_ptr<Store> store;
+  TableDef t;
+  explicit Fixture(StoreOptions o) {
+    o.home = home;
+    store = Store::open(o).take();
+    TableDef d;
+    d.path = "t";
+    ColumnDef x;
+    x.name = "x";
+    x.type = ColumnType::Int;
+    d.columns.push_back(x);
+    t = store->create_table(d, IfExists::error).take();
+  }
+  ~Fixture() {
+    store.reset();
+    std::filesystem::remove_all(home);
+  }
+};
+
+int64_t synchronous_of(sqlite::Conn& c) { return c.scalar_int("PRAGMA synchronous").take(); }
+
+}  // namespace
+
+TEST_CASE("writers queued behind a long write in this process get busy after the timeout") {
+  StoreOptions o;
+  o.busy_timeout_ms = 150;
+  Fixture f(o);
+  std::atomic<bool> holding{false};
+  // A bulk load whose source is slow holds the writer lock for 800 ms.
+  std::thread bulk([&] {
+    bool first = true;
+    auto r = f.store->insert_stream(f.t, {"x"}, [&](Row& row) -> Result<bool> {
+      if (!first) return false;
+      first = false;
+      holding = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      row = {int64_t(1)};
+      return true;
+    });
+    CHECK(r.ok());
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Error> errors(4);
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    writers.emplace_back([&, i] {
+      auto r = f.store->insert(f.t, {"x"}, {{int64_t(100 + static_cast<int64_t>(i))}});
+      if (!r.ok()) errors[i] = r.error();
+    });
+  }
+  for (auto& w : writers) w.join();
+  auto waited = std::chrono::steady_clock::now() - start;
+  for (const auto& e : errors) {
+    CHECK(e.code == Errc::busy);
+    CHECK(e.message == "the store is busy with other writes (waited 150 ms); try again");
+  }
+  // Each waits at most the timeout in the queue plus the timeout for the lock: well under the bulk.
+  CHECK(waited < std::chrono::milliseconds(700));
+  bulk.join();
+  CHECK(f.store->count(f.t, {}).take() == 1);  // the refused writes left nothing behind
+  CHECK(f.store->insert(f.t, {"x"}, {{int64_t(2)}}).ok());
+}
+
+TEST_CASE("durability 'full' sets synchronous=FULL on every connection, 'normal' NORMAL") {
+  // Every connection of the store (one per thread) is opened by Conn::open with the same settings;
+  // synchronous is per connection, so it is set there, not once per file.
+  std::string home = temp_home("sync");
+  std::filesystem::create_directories(home);
+  for (bool full : {true, false}) {
+    sqlite::ConnSettings settings;
+    settings.file = home + "/pxt.db";
+    settings.synchronous_full = full;
+    std::vector<std::unique_ptr<sqlite::Conn>> conns;
+    for (int i = 0; i < 3; ++i) conns.push_back(sqlite::Conn::open(settings).take());
+    for (auto& c : conns) CHECK(synchronous_of(*c) == (full ? 2 : 1));
+  }
+  std::filesystem::remove_all(home);
+}
