@@ -131,6 +131,14 @@ std::string extras_message(CLI::App& app, const CLI::ExtrasError& e) {
   return e.what();
 }
 
+}  // namespace
+
+void print_error(std::string_view message) {
+  std::fprintf(stderr, "pxt: error: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+namespace {
+
 int usage_error(CLI::App& app, const std::string& message) {
   CLI::App* sub = deepest_selected(app);
   std::string help = sub == &app ? "pxt --help" : "pxt " + command_path(sub) + " --help";
@@ -184,10 +192,10 @@ int app_main(int argc, char** argv) {
   } catch (const UsageError& e) {
     return usage_error(app, e.what());
   } catch (const Failure& e) {
-    std::fprintf(stderr, "pxt: error: %s\n", e.what());
+    print_error(e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pxt: error: %s\n", e.what());
+    print_error(e.what());
     return 1;
   }
   return ctx.exit_status;

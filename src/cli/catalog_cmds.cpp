@@ -43,11 +43,7 @@ void print_confirmation(CliContext& ctx, std::string_view action, std::string_vi
 void write_columns_json(JsonWriter& w, const TableDef& t) {
   w.StartArray();
   for (const auto& c : t.columns) {
-    w.StartObject();
-    write_key(w, "name");
-    write_string(w, c.name);
-    write_key(w, "type");
-    write_string(w, type_name(c.type));
+    start_column_object(w, c.name, type_name(c.type));
     write_key(w, "required");
     w.Bool(c.required);
     write_key(w, "computed");

@@ -56,7 +56,18 @@ T usage_take(Result<T> r) {
 inline void usage_take(Result<void> r) {
   if (!r) throw UsageError(r.error().message);
 }
+// The one place errors become the `pxt: error: MESSAGE` line on stderr (the top-level catch in
+// app.cpp, and serve's report before an immediate exit).
+void print_error(std::string_view message);
 // The prefix media paths are printed with: the home's media folder.
 std::string media_prefix(CliContext& ctx);
+// `--where` as a Filter.
+Filter where_filter(std::string where_sql);
+// Prints whole rows (every column, table order) as a table, or JSON with --json.
+void print_stored_rows(CliContext& ctx, const TableDef& t, const std::vector<Row>& rows);
+// Prints a number of rows: {"<json_key>": n} with --json, else `text`.
+void print_count(CliContext& ctx, const char* json_key, int64_t n, const std::string& text);
+// "1 row", "2 rows".
+std::string rows_word(int64_t n);
 
 }  // namespace pxt

@@ -1,8 +1,10 @@
 #include "cli/common.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "store/media/sweep.hpp"
 
 namespace pxt {
@@ -32,5 +34,29 @@ Store& CliContext::store() {
 TableDef require_table(CliContext& ctx, std::string_view path) { return ctx.store().get_table(path).take(); }
 
 std::string media_prefix(CliContext& ctx) { return ctx.store().media_dir() + "/"; }
+
+Filter where_filter(std::string where_sql) {
+  Filter f;
+  f.where_sql = std::move(where_sql);
+  return f;
+}
+
+void print_stored_rows(CliContext& ctx, const TableDef& t, const std::vector<Row>& rows) {
+  Out out;
+  RowPrinter printer(out, ctx.json ? RowFormat::Json : RowFormat::Table, out_columns(t, {}),
+                     media_prefix(ctx));
+  for (const auto& r : rows) printer.row(r);
+  printer.finish();
+}
+
+void print_count(CliContext& ctx, const char* json_key, int64_t n, const std::string& text) {
+  if (ctx.json) {
+    std::printf("{\"%s\":%lld}\n", json_key, static_cast<long long>(n));
+  } else {
+    std::printf("%s\n", text.c_str());
+  }
+}
+
+std::string rows_word(int64_t n) { return std::to_string(n) + (n == 1 ? " row" : " rows"); }
 
 }  // namespace pxt

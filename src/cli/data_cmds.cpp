@@ -94,14 +94,8 @@ CLI::App* add_count_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("-w,--where", o->second, "SQL condition over the table's columns, e.g. \"score > 3\"");
   cmd->callback([&ctx, o] {
     TableDef t = require_table(ctx, o->first);
-    Filter f;
-    f.where_sql = o->second;
-    int64_t n = ctx.store().count(t, f).take();
-    if (ctx.json) {
-      std::printf("{\"count\":%lld}\n", static_cast<long long>(n));
-    } else {
-      std::printf("%lld\n", static_cast<long long>(n));
-    }
+    int64_t n = ctx.store().count(t, where_filter(o->second)).take();
+    print_count(ctx, "count", n, std::to_string(n));
   });
   return cmd;
 }
@@ -139,21 +133,14 @@ CLI::App* add_update_command(CLI::App& app, CliContext& ctx) {
       }
       set.push_back(std::move(r).take());
     }
-    Filter f;
-    f.where_sql = o->where;
-    std::vector<Row> rows = ctx.store().update(t, f, set).take();
+    std::vector<Row> rows = ctx.store().update(t, where_filter(o->where), set).take();
     auto n = static_cast<int64_t>(rows.size());
     if (ctx.json) {
       print_rows_json_object(ctx, t, n, rows);
       return;
     }
-    if (!rows.empty()) {
-      Out out;
-      RowPrinter printer(out, RowFormat::Table, out_columns(t, {}), media_prefix(ctx));
-      for (const auto& r : rows) printer.row(r);
-      printer.finish();
-    }
-    std::printf("updated %lld row%s\n", static_cast<long long>(n), n == 1 ? "" : "s");
+    if (!rows.empty()) print_stored_rows(ctx, t, rows);
+    std::printf("updated %s\n", rows_word(n).c_str());
   });
   return cmd;
 }
@@ -165,14 +152,8 @@ CLI::App* add_delete_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("-w,--where", o->second, "SQL condition choosing the rows (\"true\" for all)")->required();
   cmd->callback([&ctx, o] {
     TableDef t = require_table(ctx, o->first);
-    Filter f;
-    f.where_sql = o->second;
-    int64_t n = ctx.store().remove(t, f).take();
-    if (ctx.json) {
-      std::printf("{\"num_rows\":%lld}\n", static_cast<long long>(n));
-    } else {
-      std::printf("deleted %lld row%s\n", static_cast<long long>(n), n == 1 ? "" : "s");
-    }
+    int64_t n = ctx.store().remove(t, where_filter(o->second)).take();
+    print_count(ctx, "num_rows", n, "deleted " + rows_word(n));
   });
   return cmd;
 }

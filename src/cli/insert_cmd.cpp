@@ -90,11 +90,7 @@ void insert_inline(CliContext& ctx, const TableDef& t, const std::string& text) 
   }
   std::vector<Row> stored = ctx.store().insert(t, conv.columns(), rows).take();
   media.keep();
-  Out out;
-  RowPrinter printer(out, ctx.json ? RowFormat::Json : RowFormat::Table, out_columns(t, {}),
-                     media_prefix(ctx));
-  for (const auto& r : stored) printer.row(r);
-  printer.finish();
+  print_stored_rows(ctx, t, stored);
 }
 
 // "\rinserting: 120,000 rows (410,000 rows/s)" on stderr, at most a few times a second.
@@ -165,12 +161,8 @@ void insert_file(CliContext& ctx, const TableDef& t, const std::string& file) {
   }
   media.keep();
   int64_t n = *result;
-  if (ctx.json) {
-    std::printf("{\"num_rows\":%lld}\n", static_cast<long long>(n));
-  } else {
-    std::printf("inserted %lld row%s into '%s' (%.2f s)\n", static_cast<long long>(n), n == 1 ? "" : "s",
-                t.path.c_str(), progress.seconds());
-  }
+  print_count(ctx, "num_rows", n,
+              fmt::format("inserted {} into '{}' ({:.2f} s)", rows_word(n), t.path, progress.seconds()));
 }
 
 void run_insert(CliContext& ctx, const InsertOpts& o) {

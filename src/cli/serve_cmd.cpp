@@ -205,7 +205,16 @@ void run_serve(ServeState& st, CliContext& ctx) {
   // sweep itself runs once the server listens.
   MediaJanitor janitor(store);
   options.on_listening = [&janitor] { janitor.server_listening(); };
-  ctx.exit_status = run_server(store, service, routes, options);
+  ServeOutcome outcome = run_server(store, service, routes, options);
+  if (outcome.exit_now) {
+    // A job is still running: the store cannot be closed under it (its row is already marked
+    // interrupted; SQLite rolls back its unfinished write).
+    if (!outcome.status) print_error(outcome.status.error().message);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(outcome.status ? *outcome.status : 1);
+  }
+  ctx.exit_status = std::move(outcome.status).take();
 }
 
 }  // namespace

@@ -14,15 +14,6 @@ namespace pxt {
 
 namespace {
 
-std::string quote_ident(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
-
 const char* kind_words(TargetKind k) {
   switch (k) {
     case TargetKind::Text:

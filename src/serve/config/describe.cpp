@@ -6,6 +6,7 @@
 #include "export/sql_url.hpp"
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -62,8 +63,8 @@ std::string target_text(const BoundRoute& b) {
 
 using Pretty = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
-void str(Pretty& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-void key(Pretty& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void str(Pretty& w, std::string_view s) { write_string(w, s); }
+void key(Pretty& w, std::string_view s) { write_key(w, s); }
 
 void str_list(Pretty& w, const std::vector<std::string>& v) {
   w.StartArray();
@@ -87,11 +88,7 @@ void value_json(Pretty& w, const Value& v) {
 void fields_json(Pretty& w, const std::vector<RequestField>& fields) {
   w.StartArray();
   for (const auto& f : fields) {
-    w.StartObject();
-    key(w, "name");
-    str(w, f.name);
-    key(w, "type");
-    str(w, type_name(f.type));
+    start_column_object(w, f.name, type_name(f.type));
     key(w, "required");
     w.Bool(f.required);
     key(w, "nullable");

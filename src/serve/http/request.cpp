@@ -15,16 +15,7 @@ namespace pxt {
 
 namespace {
 
-// One entry of FastAPI's 422 detail list. `input` is what pydantic echoes back: a JSON value
-// from the body, a query-string text, or null.
-struct Issue {
-  std::string_view type;
-  std::string msg;
-  std::string_view field;  // "" when the error is about the body as a whole
-  const rapidjson::Value* json_input = nullptr;
-  std::string_view text_input;
-  bool has_text = false;
-};
+using Issue = ValidationIssue;
 
 // The pydantic v2 error for an explicit null in a field that does not accept it.
 ValueError null_error(ColumnType t) {
@@ -106,71 +97,12 @@ ScanResult scan_body(std::string_view body) {
   return r;
 }
 
-// Text that is not valid UTF-8 has each bad byte replaced by U+FFFD, so an echoed input is
-// always valid JSON.
-std::string sanitize_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto p = reinterpret_cast<const unsigned char*>(s.data());
-  for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_sequence_length(p + i, s.size() - i);
-    if (n == 0) {
-      out.append("\xef\xbf\xbd");
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
 // Python reports a JSON error position in characters, not bytes.
 size_t char_offset(std::string_view body, size_t byte_offset) {
   size_t chars = 0;
   for (size_t i = 0; i < byte_offset && i < body.size(); ++i)
     if ((static_cast<unsigned char>(body[i]) & 0xc0) != 0x80) ++chars;
   return chars;
-}
-
-void write_detail_list(JsonWriter& w, std::string_view where, const std::vector<Issue>& issues,
-                       const rapidjson::Value* body) {
-  w.StartObject();
-  write_key(w, "detail");
-  w.StartArray();
-  for (const Issue& issue : issues) {
-    w.StartObject();
-    write_key(w, "type");
-    write_string(w, issue.type);
-    write_key(w, "loc");
-    w.StartArray();
-    write_string(w, where);
-    if (!issue.field.empty()) write_string(w, issue.field);
-    w.EndArray();
-    write_key(w, "msg");
-    write_string(w, issue.msg);
-    write_key(w, "input");
-    if (issue.json_input != nullptr) {
-      issue.json_input->Accept(w);
-    } else if (issue.has_text) {
-      write_string(w, sanitize_utf8(issue.text_input));
-    } else if (issue.type == "missing" && body != nullptr) {
-      body->Accept(w);  // pydantic echoes the whole model input for a missing field
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-}
-
-void reply_issues(httplib::Response& res, std::string_view where, const std::vector<Issue>& issues,
-                  const rapidjson::Value* body) {
-  JsonBuffer& buf = scratch_json();
-  JsonWriter w(buf);
-  write_detail_list(w, where, issues, body);
-  set_json(res, 422, buf);
 }
 
 // A body that is not an object: pydantic's model_attributes_type, or missing for no body.
@@ -190,7 +122,7 @@ void reply_body_shape(httplib::Response& res, const rapidjson::Value* json, std:
     issue.text_input = raw;
     issue.has_text = true;
   }
-  reply_issues(res, "body", issues, nullptr);
+  reply_validation(res, "body", issues);
 }
 
 void reply_json_invalid(httplib::Response& res, std::string_view body, size_t byte_offset,
@@ -229,15 +161,12 @@ void prepare(const std::vector<RequestField>& fields, DecodedFields& out) {
   out.present.assign(fields.size(), 0);
 }
 
-// Issue::type is a string_view: keep the ValueError's type alive next to the issues.
 struct IssueList {
   std::vector<Issue> issues;
-  std::vector<std::string> types;  // reserved up front: views into it stay valid
-  explicit IssueList(size_t n) { types.reserve(n); }
+  explicit IssueList(size_t n) { issues.reserve(n); }
   Issue& add(std::string type) {
-    types.push_back(std::move(type));
     issues.emplace_back();
-    issues.back().type = types.back();
+    issues.back().type = std::move(type);
     return issues.back();
   }
 };
@@ -384,7 +313,7 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
     out.values[j] = std::move(std::get<Value>(c));
   }
   if (!list.issues.empty()) {
-    reply_issues(res, "body", list.issues, &root);
+    reply_validation(res, "body", list.issues, &root);
     return false;
   }
   return true;
@@ -421,7 +350,7 @@ bool decode_query_params(const std::vector<RequestField>& fields, const httplib:
     out.values[j] = std::move(std::get<Value>(c));
   }
   if (!list.issues.empty()) {
-    reply_issues(res, "query", list.issues, nullptr);
+    reply_validation(res, "query", list.issues);
     return false;
   }
   return true;

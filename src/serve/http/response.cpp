@@ -1,6 +1,7 @@
 #include "serve/http/response.hpp"
 
 #include "serve/http/access_log.hpp"
+#include "util/strings.hpp"
 
 namespace pxt {
 
@@ -8,6 +9,26 @@ namespace {
 thread_local JsonBuffer t_buffer;
 // A thread keeps up to this much buffer between requests; one huge answer is not kept forever.
 constexpr size_t kKeepBytes = 1 << 20;
+
+// Text that is not valid UTF-8 has each bad byte replaced by U+FFFD, so an echoed input is
+// always valid JSON.
+std::string sanitize_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence_length(p + i, s.size() - i);
+    if (n == 0) {
+      out.append("\xef\xbf\xbd");
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 JsonBuffer& scratch_json() {
@@ -37,6 +58,41 @@ void reply_detail(httplib::Response& res, int status, std::string_view detail) {
   write_string(w, detail);
   w.EndObject();
   set_json(res, status, buf);
+}
+
+void reply_validation(httplib::Response& res, std::string_view where,
+                      const std::vector<ValidationIssue>& issues, const rapidjson::Value* body) {
+  JsonBuffer& buf = scratch_json();
+  JsonWriter w(buf);
+  w.StartObject();
+  write_key(w, "detail");
+  w.StartArray();
+  for (const ValidationIssue& issue : issues) {
+    w.StartObject();
+    write_key(w, "type");
+    write_string(w, issue.type);
+    write_key(w, "loc");
+    w.StartArray();
+    write_string(w, where);
+    if (!issue.field.empty()) write_string(w, issue.field);
+    w.EndArray();
+    write_key(w, "msg");
+    write_string(w, issue.msg);
+    write_key(w, "input");
+    if (issue.json_input != nullptr) {
+      issue.json_input->Accept(w);
+    } else if (issue.has_text) {
+      write_string(w, sanitize_utf8(issue.text_input));
+    } else if (issue.type == "missing" && body != nullptr) {
+      body->Accept(w);  // pydantic echoes the whole model input for a missing field
+    } else {
+      w.Null();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  set_json(res, 422, buf);
 }
 
 int http_status(Errc code) {

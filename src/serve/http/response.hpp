@@ -2,9 +2,11 @@
 // FastAPI-shaped responses: {"detail": "..."} errors, the status for each Errc, and a reusable
 // per-thread JSON buffer so handlers do not allocate a fresh one per request.
 #include <httplib.h>
+#include <rapidjson/document.h>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/json.hpp"
 #include "util/result.hpp"
@@ -35,6 +37,22 @@ void reply_internal(httplib::Response& res, std::string_view why);
 // 507 Insufficient Storage with a detail saying the disk is full; `cause` (which write failed)
 // goes to the access log.
 void reply_no_space(httplib::Response& res, std::string_view cause);
+
+// One entry of FastAPI's 422 detail list: {"type", "loc": [where, field], "msg", "input"}.
+// `input` is what pydantic echoes back: a JSON value from the body, a text (a query parameter or a
+// form field), or null; a "missing" field echoes the whole body when one is given.
+struct ValidationIssue {
+  std::string type;
+  std::string msg;
+  std::string field;                             // "" when the error is about the body as a whole
+  const rapidjson::Value* json_input = nullptr;  // must outlive the reply call
+  std::string text_input;
+  bool has_text = false;
+};
+// res := 422 {"detail": [...]} listing every issue, loc[0] being `where` ("body" or "query").
+// `body` is the parsed body a "missing" issue echoes, or nullptr.
+void reply_validation(httplib::Response& res, std::string_view where,
+                      const std::vector<ValidationIssue>& issues, const rapidjson::Value* body = nullptr);
 
 // The reason phrase FastAPI/Starlette uses as the detail of a bare status ("Not Found").
 std::string_view status_phrase(int status);

@@ -434,8 +434,8 @@ class SignalWaiter {
   std::thread thread_;
 };
 
-int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app, const ServerOptions& options,
-          const sigset_t& signals) {
+Result<int> serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
+                  const ServerOptions& options, const sigset_t& signals) {
   int listen_fd = -1;
   // Replaces httplib's default (SO_REUSEPORT, which would let a second server share the port).
   svr.set_socket_options([&listen_fd](socket_t sock) {
@@ -443,19 +443,13 @@ int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     listen_fd = sock;
   });
-  if (!resolves(service.host)) {
-    std::fprintf(stderr, "pxt: error: cannot resolve host '%s'\n", service.host.c_str());
-    return 1;
-  }
+  if (!resolves(service.host))
+    return make_error(Errc::invalid_argument, "cannot resolve host '" + service.host + "'");
   errno = 0;
   int port = service.port;
   bool bound =
       port == 0 ? (port = svr.bind_to_any_port(service.host)) > 0 : svr.bind_to_port(service.host, port);
-  if (!bound) {
-    int err = errno;
-    std::fprintf(stderr, "pxt: error: %s\n", bind_error(service.host, service.port, err).c_str());
-    return 1;
-  }
+  if (!bound) return make_error(Errc::io, bind_error(service.host, service.port, errno));
   // httplib listens with a backlog of 5: bursts of connections would wait for SYN retransmits.
   if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
   // cpp-httplib parks one pool thread per keep-alive connection; the pool also guards against
@@ -466,8 +460,7 @@ int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
 
   SignalWaiter waiter(svr);
   if (!waiter.start(signals)) {
-    std::fprintf(stderr, "pxt: error: cannot set up signal handling: %s\n", std::strerror(errno));
-    return 1;
+    return make_error(Errc::internal, std::string("cannot set up signal handling: ") + std::strerror(errno));
   }
   if (std::string warning = exposure_warning(service); !warning.empty())
     std::fwrite(warning.data(), 1, warning.size(), stderr);
@@ -477,19 +470,17 @@ int serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
   waiter.finish();
   if (waiter.signal() == SIGINT) return 130;
   if (waiter.signal() == SIGTERM) return 0;
-  if (!ok) std::fprintf(stderr, "pxt: error: the server stopped accepting connections\n");
-  return ok ? 0 : 1;
+  if (!ok) return make_error(Errc::io, "the server stopped accepting connections");
+  return 0;
 }
 
 }  // namespace
 
-int run_server(Store& store, const ServiceSpec& service, const std::vector<BoundRoute>& routes,
-               const ServerOptions& options) {
-  auto app = ServeApp::create(store, service, routes);
-  if (!app) {
-    std::fprintf(stderr, "pxt: error: %s\n", app.error().message.c_str());
-    return 1;
-  }
+ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vector<BoundRoute>& routes,
+                        const ServerOptions& options) {
+  auto created = ServeApp::create(store, service, routes);
+  if (!created) return {created.error()};
+  auto& app = *created;
   // Block the signals before the server's threads start, so they inherit the mask (see
   // SignalWaiter). SIGPIPE is ignored so a closed log pipe cannot kill the server.
   sigset_t signals, previous;
@@ -498,22 +489,19 @@ int run_server(Store& store, const ServiceSpec& service, const std::vector<Bound
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   ::signal(SIGPIPE, SIG_IGN);
-  int status = 1;
+  Result<int> status = 1;
   {
     httplib::Server svr;
-    configure(svr, **app, parse_log_format(options.log_format));
-    status = serve(svr, service, **app, options, signals);
+    configure(svr, *app, parse_log_format(options.log_format));
+    status = serve(svr, service, *app, options, signals);
   }
   // The HTTP server is down, so no job can be submitted. A job still running after the wait
   // cannot be stopped, and the store cannot be closed under it: exit now (its row is already
   // marked interrupted; SQLite rolls back its unfinished write).
-  if (!(*app)->jobs().shutdown()) {
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::_Exit(status);
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return status;
+  ServeOutcome outcome{std::move(status)};
+  outcome.exit_now = !app->jobs().shutdown();
+  if (!outcome.exit_now) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return outcome;
 }
 
 void configure_server(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {

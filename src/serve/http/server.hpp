@@ -7,6 +7,7 @@
 
 #include "serve/config/route_spec.hpp"
 #include "store/store.hpp"
+#include "util/result.hpp"
 
 namespace pxt {
 
@@ -18,10 +19,18 @@ struct ServerOptions {
   std::function<void()> on_listening;
 };
 
-// Binds, prints the banner, serves until SIGINT/SIGTERM, finishes in-flight requests.
-// Returns the exit status: 0 after SIGTERM, 130 after SIGINT, 1 when the port is in use or
-// the address cannot be bound ("port N is already in use" on stderr).
-int run_server(Store& store, const ServiceSpec& service, const std::vector<BoundRoute>& routes,
-               const ServerOptions& options);
+struct ServeOutcome {
+  // The exit status (0 after SIGTERM, 130 after SIGINT), or why serving failed: the port is in
+  // use ("port N is already in use"), the address cannot be bound, the host does not resolve.
+  Result<int> status = 0;
+  // A background job was still running after the shutdown wait: the store cannot be closed under
+  // it, so the caller must end the process at once (std::_Exit) once it has reported `status`.
+  bool exit_now = false;
+};
+
+// Binds, prints the banner, serves until SIGINT/SIGTERM, finishes in-flight requests. Prints
+// nothing on failure: the caller reports the error.
+ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vector<BoundRoute>& routes,
+                        const ServerOptions& options);
 
 }  // namespace pxt

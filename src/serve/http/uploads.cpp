@@ -10,42 +10,11 @@ namespace pxt {
 
 namespace {
 
-struct FormIssue {
-  std::string type, msg, field, input;
-  bool has_input = true;
-};
+ValidationIssue missing(const std::string& field) { return {"missing", "Field required", field}; }
 
-void reply_form_issues(httplib::Response& res, const std::vector<FormIssue>& issues) {
-  JsonBuffer& buf = scratch_json();
-  JsonWriter w(buf);
-  w.StartObject();
-  write_key(w, "detail");
-  w.StartArray();
-  for (const auto& i : issues) {
-    w.StartObject();
-    write_key(w, "type");
-    write_string(w, i.type);
-    write_key(w, "loc");
-    w.StartArray();
-    write_string(w, "body");
-    write_string(w, i.field);
-    w.EndArray();
-    write_key(w, "msg");
-    write_string(w, i.msg);
-    write_key(w, "input");
-    if (i.has_input) {
-      write_string(w, i.input);
-    } else {
-      w.Null();
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  set_json(res, 422, buf);
+ValidationIssue bad_text(std::string type, std::string msg, const std::string& field, std::string input) {
+  return {std::move(type), std::move(msg), field, nullptr, std::move(input), true};
 }
-
-FormIssue missing(const std::string& field) { return {"missing", "Field required", field, "", false}; }
 
 // The last text part named `name`, or nullptr.
 const httplib::MultipartFormData* text_part(const httplib::Request& req, const std::string& name) {
@@ -57,7 +26,8 @@ const httplib::MultipartFormData* text_part(const httplib::Request& req, const s
 // A media failure as a 422 on the field; io and internal errors stay 500s.
 void reply_media_error(httplib::Response& res, const std::string& field, const Error& e, std::string input) {
   if (e.code != Errc::invalid_argument) return reply_error(res, e);
-  reply_form_issues(res, {{"value_error", "Value error, " + e.message, field, std::move(input)}});
+  reply_validation(res, "body",
+                   {bad_text("value_error", "Value error, " + e.message, field, std::move(input))});
 }
 
 }  // namespace
@@ -85,7 +55,7 @@ bool decode_form(const std::vector<RequestField>& fields, const std::vector<Requ
   out.values.assign(fields.size(), Value());
   out.present.assign(fields.size(), 0);
   files.assign(uploads.size(), nullptr);
-  std::vector<FormIssue> issues;
+  std::vector<ValidationIssue> issues;
   for (size_t j = 0; j < fields.size(); ++j) {
     const RequestField& f = fields[j];
     const auto* part = text_part(req, f.name);
@@ -99,7 +69,7 @@ bool decode_form(const std::vector<RequestField>& fields, const std::vector<Requ
     out.present[j] = 1;
     Converted c = value_from_text(part->content, f.type);
     if (auto* err = std::get_if<ValueError>(&c)) {
-      issues.push_back({err->type, err->msg, f.name, part->content});
+      issues.push_back(bad_text(err->type, err->msg, f.name, part->content));
       continue;
     }
     out.values[j] = std::move(std::get<Value>(c));
@@ -110,14 +80,14 @@ bool decode_form(const std::vector<RequestField>& fields, const std::vector<Requ
     if (files[j] != nullptr) continue;
     const auto* text = text_part(req, f.name);
     if (text != nullptr && !text->content.empty()) {
-      issues.push_back({"value_error", "Value error, Expected UploadFile, received: <class 'str'>", f.name,
-                        text->content});
+      issues.push_back(bad_text("value_error", "Value error, Expected UploadFile, received: <class 'str'>",
+                                f.name, text->content));
     } else if (f.required) {
       issues.push_back(missing(f.name));
     }
   }
   if (!issues.empty()) {
-    reply_form_issues(res, issues);
+    reply_validation(res, "body", issues);
     return false;
   }
   return true;

@@ -162,6 +162,11 @@ class SqliteStore final : public Store {
   Result<void> bump_generation(Conn& c);
   // Evaluates every column of t for one input row in a read transaction (compute() and the
   // computing-ahead of file-creating functions, store/functions/context.hpp); files go to `created`.
+  // Runs body(conn, table) in a read snapshot of `t`, with `created` in scope for the functions
+  // the reads call (image functions store their outputs there). Defined in write.cpp.
+  template <class Body>
+  auto in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
+      -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>()));
   Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                        const Row& inputs);
   // Computes ahead (store/functions/context.hpp) the calls an update of the rows matching filter to

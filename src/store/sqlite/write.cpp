@@ -464,57 +464,63 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
   return out;
 }
 
-Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                                       const Row& values, const Filter& filter) {
+template <class Body>
+auto SqliteStore::in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
+    -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>())) {
   PXT_TRY(Lease c, conn());
   CreatedFilesScope scope(created);
   ReadTxn txn(*c);
   PXT_CHECK(txn.begin());
   PXT_TRY(auto info, fresh(*c, t));
-  const TableDef& def = info->def;
-  std::vector<int> affected = affected_computed(def, info->order, idx);
-  if (std::none_of(affected.begin(), affected.end(),
-                   [&](int i) { return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed); }))
-    return {};  // the update recomputes no slow call
-  int first_filter = static_cast<int>(idx.size()) + 1;
-  PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
-  // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
-  std::string base = updated_row(*info, idx, affected) + " FROM " + info->qname + where.where;
-  PXT_TRY(sqlite3_stmt * s,
-          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
-  StmtUse use(s);
-  bind_row(s, def, idx, values);
-  bind_filter(s, where, first_filter);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-  }
-  if (rc != SQLITE_DONE) return map_error(c->db(), rc);
-  return {};
+  return body(*c, *info);
+}
+
+Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                                       const Row& values, const Filter& filter) {
+  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<void> {
+    const TableDef& def = info.def;
+    std::vector<int> affected = affected_computed(def, info.order, idx);
+    if (std::none_of(affected.begin(), affected.end(), [&](int i) {
+          return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed);
+        }))
+      return {};  // the update recomputes no slow call
+    int first_filter = static_cast<int>(idx.size()) + 1;
+    PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
+    // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
+    std::string base = updated_row(info, idx, affected) + " FROM " + info.qname + where.where;
+    PXT_TRY(sqlite3_stmt * s,
+            c.cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+    StmtUse use(s);
+    bind_row(s, def, idx, values);
+    bind_filter(s, where, first_filter);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return map_error(c.db(), rc);
+    return {};
+  });
 }
 
 Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                                   const Row& inputs) {
-  PXT_TRY(Lease c, conn());
-  CreatedFilesScope scope(created);
-  ReadTxn txn(*c);
-  PXT_CHECK(txn.begin());
-  PXT_TRY(auto info, fresh(*c, t));
-  const TableDef& def = info->def;
-  std::vector<std::string> cols;
-  for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
-  std::string base = input_select(def, idx);
-  PXT_TRY(sqlite3_stmt * s, c->cached("SELECT " + join(cols, ", ") + " FROM (" +
-                                      layered_select(def, base, info->order) + ") AS _c"));
-  StmtUse use(s);
-  bind_row(s, def, idx, inputs);
-  Row out;
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW) {
-    return write_error(
-        *c, rc, def, info->order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
-  }
-  read_row(s, def, out);
-  return out;
+  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<Row> {
+    const TableDef& def = info.def;
+    std::vector<std::string> cols;
+    for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+    std::string base = input_select(def, idx);
+    PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
+                                       layered_select(def, base, info.order) + ") AS _c"));
+    StmtUse use(s);
+    bind_row(s, def, idx, inputs);
+    Row out;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+      return write_error(
+          c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
+    }
+    read_row(s, def, out);
+    return out;
+  });
 }
 
 }  // namespace pxt::sqlite
