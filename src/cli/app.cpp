@@ -28,8 +28,11 @@ const std::vector<CommandEntry>& command_table() {
       {"create-table", "create a table with input and computed columns", add_create_table_command},
       {"drop", "drop a table", add_drop_command},
       {"drop-dir", "drop a directory", add_drop_dir_command},
+      {"create-index", "add an embedding index to a column (similarity search)", add_create_index_command},
+      {"drop-index", "drop an embedding index", add_drop_index_command},
       {"mv", "move or rename a table or directory", add_mv_command},
       {"schema", "apply or preview a schema module (update, diff)", add_schema_command},
+      {"models", "list the model providers or check that they answer (list, check)", add_models_command},
       {"serve", "serve tables and queries as HTTP endpoints", add_serve_command},
   };
   return table;

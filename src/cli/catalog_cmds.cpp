@@ -193,6 +193,23 @@ void run_describe(CliContext& ctx, const std::string& path, bool columns_only) {
       w.Int64(rows);
       write_key(w, "columns");
       write_columns_json(w, t);
+      write_key(w, "indexes");
+      w.StartArray();
+      for (const auto& i : t.indexes) {
+        w.StartObject();
+        write_key(w, "name");
+        write_string(w, i.name);
+        write_key(w, "column");
+        write_string(w, i.column);
+        write_key(w, "embedding");
+        write_string(w, i.embedding);
+        write_key(w, "metric");
+        write_string(w, i.metric);
+        write_key(w, "ef_search");
+        w.Int(i.ef_search);
+        w.EndObject();
+      }
+      w.EndArray();
       w.EndObject();
     });
     return;
@@ -200,6 +217,10 @@ void run_describe(CliContext& ctx, const std::string& path, bool columns_only) {
   std::string pk = t.primary_key.empty() ? "(none)" : join(t.primary_key, ", ");
   std::printf("table '%s'\nprimary key: %s\nrows: %lld\n\n%s", t.path.c_str(), pk.c_str(),
               static_cast<long long>(rows), columns_text(t).c_str());
+  if (!t.indexes.empty()) std::printf("\nindexes:\n");
+  for (const auto& i : t.indexes)
+    std::printf("  %s on %s: %s, metric %s, ef_search %d\n", i.name.c_str(), i.column.c_str(), i.embedding.c_str(),
+                i.metric.c_str(), i.ef_search);
 }
 
 }  // namespace

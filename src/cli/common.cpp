@@ -2,10 +2,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "store/media/sweep.hpp"
+#include "store/models/provider.hpp"
 
 namespace pxt {
 
@@ -20,8 +22,18 @@ std::string CliContext::home() const {
   return std::string(user_home) + "/.pxt";
 }
 
+void configure_models(const std::string& home, const std::string& service_file) {
+  std::string home_config = home + "/config.toml";
+  std::vector<std::vector<models::ProviderConfig>> layers;
+  layers.push_back(models::load_model_tables(home_config).take());
+  if (!service_file.empty() && std::filesystem::path(service_file) != std::filesystem::path(home_config))
+    layers.push_back(models::load_model_tables(service_file).take());
+  models::configure_providers(models::merge_providers(layers));
+}
+
 Store& CliContext::store() {
   if (!store_) {
+    if (!models_configured) configure_models(home(), "");
     StoreOptions options = store_options;
     options.home = home();
     store_ = Store::open(options).take();

@@ -24,6 +24,13 @@ enum class Errc {
 struct Error {
   Errc code = Errc::internal;
   std::string message;
+  // Set for failures that have their own Pixeltable error code (a model provider's
+  // "PROVIDER_TIMEOUT", ...): the code, its HTTP status, whether a retry may succeed, and how long
+  // to wait before one (seconds; < 0: unknown). Empty pxt_code: `code` decides.
+  std::string pxt_code;
+  int http_status = 0;
+  bool retryable = false;
+  double retry_after_s = -1;
 };
 
 inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }

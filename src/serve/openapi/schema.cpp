@@ -50,6 +50,14 @@ void write_type_members(JsonWriter& w, std::optional<ColumnType> t) {
     case ColumnType::Document:
       type("string");
       return format("uri");
+    case ColumnType::Vector:  // JSON on the wire: an array of float32 values
+      type("array");
+      write_key(w, "items");
+      w.StartObject();
+      write_key(w, "type");
+      write_string(w, "number");
+      w.EndObject();
+      return;
   }
 }
 

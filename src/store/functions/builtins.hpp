@@ -15,6 +15,8 @@ namespace pxt {
 
 std::vector<SqlFunction> image_functions();
 std::vector<SqlFunction> document_functions();
+// similarity (cosine), inner_product, l2_distance over Vectors (store/functions/vector_fns.cpp).
+std::vector<SqlFunction> vector_functions();
 
 // The text of a document file: plain text and Markdown as they are, HTML without tags, scripts,
 // styles and comments and with entities decoded, PDF through poppler (pages separated by a form

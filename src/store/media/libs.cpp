@@ -22,6 +22,10 @@ Result<const Vips*> load_vips() {
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_width, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_height, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_interpretation, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_bands, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_format, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_write_to_memory, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_cast_uchar, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_hasalpha, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_colourspace, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_resize, missing);

@@ -33,6 +33,10 @@ struct Vips {
   PXT_MEDIA_FN(vips_image_get_width);
   PXT_MEDIA_FN(vips_image_get_height);
   PXT_MEDIA_FN(vips_image_get_interpretation);
+  PXT_MEDIA_FN(vips_image_get_bands);
+  PXT_MEDIA_FN(vips_image_get_format);
+  PXT_MEDIA_FN(vips_image_write_to_memory);
+  PXT_MEDIA_FN(vips_cast_uchar);
   PXT_MEDIA_FN(vips_image_hasalpha);
   PXT_MEDIA_FN(vips_colourspace);
   PXT_MEDIA_FN(vips_resize);

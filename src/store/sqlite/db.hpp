@@ -101,9 +101,10 @@ class Conn {
 Error map_error(sqlite3* db, int rc, std::string_view what = {});
 // SQLite passes a function's error on as text only. When the statement on db failed because a
 // pxt function did, on this thread, with no_space, io or unsupported (a full disk is 507, not a
-// bad input's 400), returns that Errc and forgets it; else nullopt. Matched by message, so an
-// older failure never applies to a later error.
-std::optional<Errc> function_fault(sqlite3* db);
+// bad input's 400), or with an error of its own Pixeltable code (a model provider's failure),
+// returns that error (with SQLite's message) and forgets it; else nullopt. Matched by message, so
+// an older failure never applies to a later error.
+std::optional<Error> function_fault(sqlite3* db);
 Error busy_error(int timeout_ms);
 
 // Binds v at 1-based index i (strings bound SQLITE_STATIC: v must outlive the step).

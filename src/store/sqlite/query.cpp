@@ -93,6 +93,13 @@ Result<void> check_unique_names(const QueryDef& q, const std::vector<ResultColum
   return {};
 }
 
+TableLookup table_lookup(const Catalog& cat) {
+  return [&cat](const std::string& path) -> const TableDef* {
+    auto it = cat.tables.find(path);
+    return it == cat.tables.end() ? nullptr : &it->second->def;
+  };
+}
+
 std::string retrieval_sql(const TableInfo& t, const QueryDef& q) {
   std::vector<std::string> terms;
   for (size_t k = 0; k < q.match.size(); ++k) {
@@ -137,6 +144,8 @@ Result<std::vector<ResultColumn>> SqliteStore::describe_query(const QueryDef& q)
     return out;
   }
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
+  auto plan = plan_similarity(q.sql, table_lookup(*cat));
+  if (!plan) return bad(q, plan.error().message);
   auto stmt = c->prepare(q.sql, true);
   if (!stmt.ok()) return user_sql_error(stmt.error(), nullptr, cat.get(), what(q));
   PXT_CHECK(check_read_only(q, stmt->get()));
@@ -165,6 +174,18 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
     PXT_TRY(s, c->cached(retrieval_sql(*table, q)));
     for (const auto& col : table->def.columns) types.emplace_back(col.type);
   } else {
+    auto plan = plan_similarity(q.sql, table_lookup(*cat));
+    if (!plan) return bad(q, plan.error().message);
+    if (!plan->calls.empty()) {
+      for (size_t k = 0; k < params.size(); ++k) {
+        ColumnDef as_column;
+        as_column.name = q.params[k].name;
+        as_column.type = q.params[k].type;
+        if (auto ok = check_value(as_column, params[k]); !ok.ok())
+          return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+      }
+      return run_similarity(*c, *cat, q, *plan, params, cb);
+    }
     auto prepared = c->cached(q.sql, true);
     if (!prepared.ok()) return user_sql_error(prepared.error(), nullptr, cat.get(), what(q));
     s = *prepared;

@@ -6,6 +6,7 @@
 
 #include "store/model/iso_time.hpp"
 #include "store/model/values.hpp"
+#include "store/model/vector.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -81,6 +82,10 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
       if (!s) return mismatch(c, v);
       if (auto why = json_problem(*s, c.type == ColumnType::Array)) return mismatch(c, v, *why);
       return {};
+    case ColumnType::Vector:
+      if (!s || !vec::dimension(*s))
+        return make_error(Errc::invalid_argument, "column '" + c.name + "' expects a Vector (a list of numbers)");
+      return {};
     default:  // media: a path relative to the home's media folder
       if (!s) return mismatch(c, v);
       if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("data:", 0) == 0 ||
@@ -95,6 +100,9 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
   if (t == ColumnType::Float) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  if (t == ColumnType::Vector) {
+    if (auto* b = std::get_if<std::string>(&v)) return sqlite3_bind_blob64(s, i, b->data(), b->size(), SQLITE_STATIC);
   }
   return bind_value(s, i, v);
 }

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "store/functions/context.hpp"
+#include "store/index/similarity_sql.hpp"
+#include "store/index/vector_index.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/store.hpp"
 
@@ -148,9 +150,34 @@ class SqliteStore final : public Store {
   Result<std::vector<JobRecord>> jobs_unfinished() override;
   Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
 
+  Result<IndexDef> create_index(std::string_view table, IndexDef index, IfExists if_exists) override;
+  Result<void> drop_index(std::string_view table, std::string_view name, bool ignore_missing) override;
+  Result<IndexStatus> index_status(std::string_view table, std::string_view name) override;
+
   Result<void> ping() override;
 
  private:
+  // ---- embedding indexes (indexes.cpp, index_runtime.cpp, similarity.cpp) ----
+  struct IndexRuntime;
+  Result<void> init_index_catalog(Conn& c);
+  // Computes ahead the embeddings of every row of def for idx (batched), into created's memo.
+  Result<void> embed_existing_rows(CreatedFiles& created, const TableDef& def, const IndexDef& idx);
+  std::string index_dir() const;
+  std::shared_ptr<IndexRuntime> runtime(int64_t id);
+  // Drops the graph of a dropped index and its files.
+  void forget_index(int64_t id);
+  // Saves the graphs changed since they were last saved (at close).
+  void save_indexes();
+  // The graph of idx, caught up with c's snapshot (loaded from disk or rebuilt the first time).
+  Result<std::shared_ptr<VectorIndex>> synced_index(Conn& c, const IndexDef& idx);
+  // The embedding of a query text with idx's expression (cached per index).
+  Result<std::string> query_embedding(Conn& c, const TableDef& def, const IndexDef& idx, const std::string& text);
+  // run_query for SQL that calls similarity() on indexed columns.
+  Result<void> run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
+                              const std::vector<Value>& params, const RowCallback& cb);
+  std::mutex index_mu_;
+  std::map<int64_t, std::shared_ptr<IndexRuntime>> indexes_;
+
   SqliteStore() = default;
   Result<Lease> conn();
   // The catalog as of c's current transaction; reloads when the schema cookie (and, with
@@ -160,15 +187,18 @@ class SqliteStore final : public Store {
   // The current definition of t; schema_changed when t is stale.
   Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
+  // The embedding indexes of the table at path in the catalog as last loaded (no store access).
+  std::vector<IndexDef> indexes_of(const std::string& path);
   // Evaluates every column of t for one input row in a read transaction (compute() and the
   // computing-ahead of file-creating functions, store/functions/context.hpp); files go to `created`.
   // Runs body(conn, table) in a read snapshot of `t`, with `created` in scope for the functions
-  // the reads call (image functions store their outputs there). Defined in write.cpp.
+  // the reads call (image functions store their outputs there). Defined below the class.
   template <class Body>
   auto in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
       -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>()));
+  // with_indexes: also the embeddings of the table's indexes (a write computing ahead).
   Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                       const Row& inputs);
+                       const Row& inputs, bool with_indexes = false);
   // Computes ahead (store/functions/context.hpp) the calls an update of the rows matching filter to
   // `values` of columns idx would make in the columns it recomputes, in a read transaction.
   // Failures are remembered by the calls themselves, so this only returns errors to skip.
@@ -210,6 +240,17 @@ class SqliteStore final : public Store {
   std::thread ckpt_thread_;
 };
 
+template <class Body>
+auto SqliteStore::in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
+    -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>())) {
+  PXT_TRY(Lease c, conn());
+  CreatedFilesScope scope(created);
+  ReadTxn txn(*c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(auto info, fresh(*c, t));
+  return body(*c, *info);
+}
+
 // Helpers shared by the SQLite store's source files.
 Error stale_error();
 Error unknown_column(const TableDef& def, std::string_view name, std::string_view context = {});
@@ -238,6 +279,12 @@ Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& 
                            int first_param, std::vector<std::string>& out);
 // Removes the named media files; call only after the transaction that dropped them committed.
 void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names);
+
+// Embedding indexes (indexes.cpp): an index's table of embeddings, quoted ("pxt$idx_7"); reading
+// the indexes into a catalog being loaded; dropping an index's table, triggers and catalog row.
+std::string index_table(int64_t id);
+Result<void> load_indexes(Conn& c, Catalog& cat);
+Result<void> drop_index_rows(Conn& c, const IndexDef& idx);
 
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();
