@@ -61,8 +61,8 @@ struct Registered {
 
 // The last failure of a pxt function on this thread, for function_fault().
 struct FunctionFailure {
-  std::string message;
-  Errc code;
+  std::string message;  // as given to sqlite3_result_error
+  Error error;          // the function's own
 };
 thread_local std::optional<FunctionFailure> t_function_failure;
 
@@ -76,7 +76,7 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     if (!r.ok()) {
       std::string msg = fn->name + "(): " + r.error().message;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
-      t_function_failure = FunctionFailure{std::move(msg), r.error().code};
+      t_function_failure = FunctionFailure{std::move(msg), r.error()};
       return;
     }
     result_value(ctx, *r);
@@ -224,13 +224,16 @@ Error busy_error(int timeout_ms) {
                                     std::to_string(timeout_ms) + " ms); try again");
 }
 
-std::optional<Errc> function_fault(sqlite3* db) {
+std::optional<Error> function_fault(sqlite3* db) {
   if (!t_function_failure || db == nullptr) return std::nullopt;
   FunctionFailure f = std::move(*t_function_failure);
   t_function_failure.reset();
   if (f.message != sqlite3_errmsg(db)) return std::nullopt;
-  if (f.code == Errc::no_space || f.code == Errc::io || f.code == Errc::unsupported) return f.code;
-  return std::nullopt;
+  const Errc c = f.error.code;
+  if (c != Errc::no_space && c != Errc::io && c != Errc::unsupported && f.error.pxt_code == ErrorCode::none)
+    return std::nullopt;
+  f.error.message = std::move(f.message);
+  return std::move(f.error);
 }
 
 Error map_error(sqlite3* db, int rc, std::string_view what) {
@@ -238,7 +241,10 @@ Error map_error(sqlite3* db, int rc, std::string_view what) {
   int primary = rc & 0xff;
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (primary == SQLITE_ERROR) {
-    if (auto code = function_fault(db)) return make_error(*code, prefix + msg);
+    if (auto fault = function_fault(db)) {
+      fault->message = prefix + msg;
+      return std::move(*fault);
+    }
   }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     return make_error(Errc::busy, prefix + "the store is locked by another process; try again (" + msg + ")");
