@@ -4,6 +4,7 @@
 #include "cli/serve_cmd.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
@@ -91,7 +92,8 @@ void add_route_command(CLI::App* serve, ServeState& st, RouteType type, const ch
     cmd->add_option("--method", st.method, "HTTP method (default: post)")
         ->check(CLI::IsMember({"get", "post"}));
   }
-  if (type == RouteType::Insert || type == RouteType::Update) add_export_sql_flags(cmd, st);
+  if (type == RouteType::Insert || type == RouteType::Update || type == RouteType::Compute)
+    add_export_sql_flags(cmd, st);
   add_service_flags(cmd, st);
 }
 
@@ -170,16 +172,48 @@ ServiceSpec service_from_args(ServeState& st, CliContext& ctx) {
   return select_service(load_services(file).take(), st.name).take();
 }
 
-void print_json_error(const std::string& message) {
+// The errno names Pixeltable's CLI reports in its JSON error record (it does EADDRINUSE; the
+// others a script may meet binding a port are named the same way).
+const char* bind_errno_name(int err) {
+  switch (err) {
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EACCES:
+      return "EACCES";
+    case EADDRNOTAVAIL:
+      return "EADDRNOTAVAIL";
+    default:
+      return nullptr;
+  }
+}
+
+// Pixeltable's --json error record on stderr: {"status": "error", ["code": ..., "port": N,]
+// "message": ...}.
+void print_json_error(const std::string& message, const char* code = nullptr, int port = 0) {
   JsonBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   write_key(w, "status");
   write_string(w, "error");
+  if (code != nullptr) {
+    write_key(w, "code");
+    write_string(w, code);
+    write_key(w, "port");
+    w.Int(port);
+  }
   write_key(w, "message");
   write_string(w, message);
   w.EndObject();
   std::fprintf(stderr, "%s\n", buf.GetString());
+}
+
+// Reports why serving failed: JSON under --json (naming the errno of a failed bind), else the
+// CLI's "pxt: error: ...".
+void report_serve_error(const CliContext& ctx, const ServiceSpec& service, const ServeOutcome& outcome) {
+  const std::string& message = outcome.status.error().message;
+  if (!ctx.json) return print_error(message);
+  const char* code = bind_errno_name(outcome.bind_errno);
+  print_json_error(message, code, service.port);
 }
 
 void run_serve(ServeState& st, CliContext& ctx) {
@@ -208,15 +242,15 @@ void run_serve(ServeState& st, CliContext& ctx) {
   MediaJanitor janitor(store);
   options.on_listening = [&janitor] { janitor.server_listening(); };
   ServeOutcome outcome = run_server(store, service, routes, options);
+  if (!outcome.status) report_serve_error(ctx, service, outcome);
   if (outcome.exit_now) {
     // A job is still running: the store cannot be closed under it (its row is already marked
     // interrupted; SQLite rolls back its unfinished write).
-    if (!outcome.status) print_error(outcome.status.error().message);
     std::fflush(stdout);
     std::fflush(stderr);
     std::_Exit(outcome.status ? *outcome.status : 1);
   }
-  ctx.exit_status = std::move(outcome.status).take();
+  ctx.exit_status = outcome.status ? *outcome.status : 1;
 }
 
 }  // namespace
@@ -242,12 +276,15 @@ CLI::App* add_serve_command(CLI::App& app, CliContext& ctx) {
                     "pxt serve compute --table my_dir.my_table --path /preview --inputs prompt");
   serve->callback([st, &ctx] {
     if (!ctx.json) return run_serve(*st, ctx);
-    // With --json, scripts get errors as JSON on stderr too.
+    // With --json, scripts get errors as JSON on stderr too (Pixeltable's record).
     try {
       run_serve(*st, ctx);
     } catch (const Failure& e) {
       print_json_error(e.what());
       ctx.exit_status = 1;
+    } catch (const UsageError& e) {
+      print_json_error(e.what());
+      ctx.exit_status = 2;
     }
   });
   return serve;

@@ -105,7 +105,8 @@ class Exporter final : public SqlExport {
     auto r = write(values);
     if (!r) {
       failures_->fetch_add(1, std::memory_order_relaxed);
-      return make_error(Errc::io, "export to " + target_ + " failed: " + r.error().message);
+      return make_error(r.error().code == Errc::not_found ? Errc::not_found : Errc::io,
+                        "export to " + target_ + " failed: " + r.error().message);
     }
     return {};
   }
@@ -142,8 +143,8 @@ class Exporter final : public SqlExport {
     pool_->release(std::move(conn));
     if (!n) return n.error();
     if (method_ == ExportMethod::Update && *n == 0) {
-      return make_error(Errc::io, "no row matches the primary key (" + key_desc_ + " = " +
-                                      describe_key(params) + "); update does not insert");
+      return make_error(Errc::not_found, "no row matches the primary key (" + key_desc_ + " = " +
+                                             describe_key(params) + "); update does not insert");
     }
     return {};
   }

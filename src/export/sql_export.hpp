@@ -37,8 +37,9 @@ class SqlExport {
  public:
   virtual ~SqlExport() = default;
   // Writes one row: values[i] belongs to columns[i]; media values already rendered as URLs.
-  // Errors (io): the message names the target (password redacted) and the reason; update
-  // errors when no target row matches the primary key. Thread-safe.
+  // Errors: not_found when an update matches no target row (an update does not insert); io for
+  // every other failure. The message names the target (password redacted) and the reason.
+  // Thread-safe.
   virtual Result<void> write_row(const std::vector<Value>& values) = 0;
   // "table 'public.t' in postgresql://u:***@h/db", for messages. Never holds a password.
   virtual const std::string& target_name() const = 0;

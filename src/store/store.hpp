@@ -9,7 +9,12 @@
 // gives each thread its own connection and serialises writers in-process.
 // Errors: methods return Result; codes follow util/result.hpp (not_found for unknown tables with
 // "did you mean", schema_changed when a TableDef passed in is stale, busy when the store stayed
-// locked past the busy timeout, invalid_argument for bad values or expressions).
+// locked past the busy timeout, invalid_argument for bad values or expressions). Where Pixeltable
+// has a code for a failure a backend sets it (util/error_code.hpp, the error contract): a
+// duplicate primary key is CONSTRAINT_VIOLATION "Duplicate primary key value: Key (id)=(1)
+// already exists.", an unknown table TABLE_NOT_FOUND, a null in a required column
+// MISSING_REQUIRED, a bad value TYPE_MISMATCH, a failing computed column UNSUPPORTED_OPERATION
+// (keeping a function's own code, e.g. RATE_LIMITED), a lost connection STORE_UNAVAILABLE.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -65,6 +70,12 @@ struct JobRecord {
   int64_t finished_ms = 0;  // 0 until done or error
 };
 
+// A caller's condition on each row a write stores, checked inside the write's transaction before
+// it commits: an error fails the write with that error (nothing stored, files its functions made
+// removed). A file-response route refuses a row whose file output is null this way, rather than
+// answering 5xx for a row already committed. Called on the writing thread; must not call the store.
+using RowCheck = std::function<Result<void>(const Row&)>;
+
 // Called once per result row; return false to stop early.
 using RowCallback = std::function<bool(const Row&)>;
 // Fills the next input row; returns false when there are no more rows.
@@ -97,16 +108,19 @@ class Store {
 
   // ---- data: `t` is the definition the caller resolved; stale -> schema_changed ----
   // Inserts rows given for `columns` (non-computed), evaluates computed columns in dependency
-  // order and returns the stored rows (every column, table order). All or nothing.
+  // order and returns the stored rows (every column, table order). All or nothing: `check`, when
+  // set, sees each stored row before the commit and can fail the whole write.
   virtual Result<std::vector<Row>> insert(const TableDef& t, const std::vector<std::string>& columns,
-                                          const std::vector<Row>& rows) = 0;
+                                          const std::vector<Row>& rows, const RowCheck& check = nullptr) = 0;
   // Bulk load from a source in one transaction (all or nothing); returns the row count.
   virtual Result<int64_t> insert_stream(const TableDef& t, const std::vector<std::string>& columns,
                                         const RowSource& next) = 0;
   // Sets `set` on matching rows, recomputes exactly the computed columns whose inputs changed,
-  // returns the updated rows (every column). No match: an empty vector (not an error).
+  // returns the updated rows (every column). No match: an empty vector (not an error). `check` as
+  // for insert: it sees each updated row before the commit.
   virtual Result<std::vector<Row>> update(const TableDef& t, const Filter& filter,
-                                          const std::vector<std::pair<std::string, Value>>& set) = 0;
+                                          const std::vector<std::pair<std::string, Value>>& set,
+                                          const RowCheck& check = nullptr) = 0;
   virtual Result<int64_t> remove(const TableDef& t, const Filter& filter) = 0;
   virtual Result<int64_t> count(const TableDef& t, const Filter& filter) = 0;
   // Streams rows (selected columns, or every column) to cb.

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,41 @@ void write_string(W& w, std::string_view s) {
 template <class W>
 void write_key(W& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+// True when v holds a NaN or an infinite number anywhere (RapidJSON parses NaN, Infinity and
+// literals past the double range with kParseNanAndInfFlag, as Python's json module reads them).
+inline bool has_non_finite(const rapidjson::Value& v) {
+  if (v.IsDouble()) return !std::isfinite(v.GetDouble());
+  if (v.IsArray()) {
+    for (const auto& e : v.GetArray())
+      if (has_non_finite(e)) return true;
+  } else if (v.IsObject()) {
+    for (const auto& m : v.GetObject())
+      if (has_non_finite(m.value)) return true;
+  }
+  return false;
+}
+// Writes v; a NaN or infinite number, which JSON cannot carry (a RapidJSON writer would stop
+// there and leave broken JSON), is written as the text Python shows for it: "nan", "inf", "-inf".
+template <class W>
+void write_value_finite(W& w, const rapidjson::Value& v) {
+  if (v.IsDouble() && !std::isfinite(v.GetDouble())) {
+    double d = v.GetDouble();
+    write_string(w, std::isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) write_value_finite(w, e);
+    w.EndArray();
+  } else if (v.IsObject()) {
+    w.StartObject();
+    for (const auto& m : v.GetObject()) {
+      w.Key(m.name.GetString(), m.name.GetStringLength());
+      write_value_finite(w, m.value);
+    }
+    w.EndObject();
+  } else {
+    v.Accept(w);
+  }
 }
 // Opens a column's object with its "name" and "type"; the caller adds its own keys and closes it.
 template <class W>

@@ -1,10 +1,13 @@
 #pragma once
 // Result<T>: a value or an Error, in the style of tl::expected (not packaged in Debian 12).
 // Low layers return Result; the CLI's single top-level catch turns a thrown pxt::Failure into
-// `pxt: error: ...` and an exit status, and HTTP handlers map Errc to status codes.
+// `pxt: error: ...` and an exit status, and HTTP handlers answer an Error through its Pixeltable
+// error code (util/error_code.hpp: the error contract, from the failing layer to the HTTP body).
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "util/error_code.hpp"
 
 namespace pxt {
 
@@ -24,16 +27,31 @@ enum class Errc {
 struct Error {
   Errc code = Errc::internal;
   std::string message;
-  // Set for failures that have their own Pixeltable error code (a model provider's
-  // "PROVIDER_TIMEOUT", ...): the code, its HTTP status, whether a retry may succeed, and how long
-  // to wait before one (seconds; < 0: unknown). Empty pxt_code: `code` decides.
-  std::string pxt_code;
-  int http_status = 0;
-  bool retryable = false;
-  double retry_after_s = -1;
+  // Pixeltable's code for this failure when the layer that failed knows it (a duplicate key is
+  // CONSTRAINT_VIOLATION, a provider's 429 RATE_LIMITED); none: default_error_code(code) applies.
+  ErrorCode pxt_code = ErrorCode::none;
+  std::string cause;        // the message of the error that caused this one; "" when none
+  double retry_after = -1;  // seconds a retry should wait (a provider's Retry-After); < 0: unknown
+  std::string provider;     // model-provider errors: the provider's name ("" otherwise)
+  int provider_status = 0;  // model-provider errors: the provider's HTTP status (0: none)
 };
 
 inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+// An error with Pixeltable's code; its Errc is the code's group (errc_of).
+inline Error make_error(ErrorCode code, std::string message) {
+  Error e{errc_of(code), std::move(message)};
+  e.pxt_code = code;
+  return e;
+}
+// `e` answered with `code` (its Errc unchanged).
+inline Error with_code(Error e, ErrorCode code) {
+  e.pxt_code = code;
+  return e;
+}
+// The code an error is answered with: its own, else the default for its Errc.
+inline ErrorCode effective_code(const Error& e) {
+  return e.pxt_code != ErrorCode::none ? e.pxt_code : default_error_code(e.code);
+}
 
 // Thrown only where a caller cannot handle the error (the top level catches it).
 struct Failure : std::exception {

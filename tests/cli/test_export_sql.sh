@@ -108,8 +108,10 @@ expect_eq "$(pg_sql "SELECT id, name, greeting FROM cur ORDER BY id")" "1|new|He
 # Row 2 exists in pxt but not in the target: strict update fails after the pxt write.
 http POST /users/update '{"id": 2, "name": "bob"}'
 expect_eq "$STATUS" 500 "no target row: $BODY"
-expect_contains "$BODY" "export to table 'public.cur' in postgresql://postgres:***@127.0.0.1" "detail names target"
-expect_contains "$BODY" "no row matches the primary key (id = 2)" "detail says why"
+expect_eq "$BODY" '{"detail":"export_sql update affected 0 rows; expected 1"}' "Pixeltable's detail"
+log=$(cat "$TMP/server.log")
+expect_contains "$log" "export to table 'public.cur' in postgresql://postgres:***@127.0.0.1" "the log names the target"
+expect_contains "$log" "no row matches the primary key (id = 2)" "the log says why"
 expect_eq "$("$PXT" rows app.users --where 'id = 2' --format csv | tail -1 | cut -d, -f2)" "bob" "pxt write kept"
 pass "update (strict)"
 

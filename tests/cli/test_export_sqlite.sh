@@ -71,7 +71,8 @@ http POST /update '{"id": 1, "name": "newer"}'
 sqlite3 target.db "DELETE FROM cur WHERE id = 1"
 http POST /update '{"id": 1, "name": "gone"}'
 expect_eq "$STATUS" 500 "strict update: $BODY"
-expect_contains "$BODY" "export to table 'main.cur' in sqlite:///$TMP/target.db failed: no row matches the primary key (id = 1)" "detail"
+expect_eq "$BODY" '{"detail":"export_sql update affected 0 rows; expected 1"}' "Pixeltable's detail"
+expect_contains "$(cat "$TMP/server.log")" "export to table 'main.cur' in sqlite:///$TMP/target.db failed: no row matches the primary key (id = 1)" "the log says why"
 sqlite3 target.db "DROP TABLE gen"
 http POST /users '{"id": 3, "name": "x"}'
 expect_eq "$STATUS" 500 "dropped: $BODY"

@@ -110,7 +110,7 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 for k in $(seq 1 8); do
   expect_eq "$(cat "s.$k")" 503 "writer $k past write_timeout_ms"
   expect_contains "$(cat "h.$k")" "Retry-After: 1" "writer $k Retry-After"
-  expect_eq "$(cat "b.$k")" '{"detail":"the store is busy; retry shortly"}' "writer $k detail"
+  expect_eq "$(cat "b.$k")" '{"detail":{"error_code":"STORE_UNAVAILABLE","message":"the store is busy; retry shortly","retryable":true,"retry_after":1.0}}' "writer $k detail"
 done
 [ "$elapsed_ms" -lt 5000 ] || fail "503s took ${elapsed_ms} ms; write_timeout_ms is 300"
 touch release

@@ -83,7 +83,7 @@ truncate -s -512K "$PXT_HOME/filler"
 files=$(media_files)
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=2 -F img=@big.png "http://127.0.0.1:$PORT/pics")
 expect_eq "$STATUS" 507 "upload on a full disk: status ($(cat "$TMP/body"))"
-expect_contains "$(cat "$TMP/body")" '"detail":"insufficient storage: the server'"'"'s disk is full' "upload: detail"
+expect_contains "$(cat "$TMP/body")" '"detail":{"error_code":"FILE_CACHE_FULL","message":"insufficient storage: the server'"'"'s disk is full' "upload: detail (Pixeltable's 507 code)"
 expect_eq "$(media_files)" "$files" "media files after the refused upload"
 expect_eq "$("$PXT" count d.pics --where 'id = 2')" 0 "row of the refused upload"
 expect_contains "$(cat "$TMP/server.log")" "POST /pics 507" "access log"

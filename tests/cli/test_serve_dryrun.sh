@@ -101,7 +101,7 @@ pass "standalone [[service]] file, text"
 # --json: every field with defaults filled in.
 J=$("$PXT" serve demo --config proj/service.toml --dry-run --json)
 expect_eq "$(jq -c '[.name, .title, .prefix, .host, .port, .modules, .max_body_mb, .max_upload_mb]' <<<"$J")" \
-  '["demo","Pixeltable","/v1","0.0.0.0",8000,["app.schema"],1,100]' "service fields"
+  '["demo","Pixeltable","/v1","0.0.0.0",8000,["app.schema"],32,100]' "service fields"
 expect_eq "$(jq -c '[.routes[] | [.type, .http_method, .full_path]]' <<<"$J")" \
   '[["insert","POST","/v1/users"],["update","POST","/v1/users/update"],["delete","POST","/v1/users/delete"],["query","GET","/v1/lookup"],["query","POST","/v1/search"]]' "routes"
 expect_eq "$(jq -c '.routes[0] | [.inputs, .outputs, .background, .return_fileresponse, .export_sql, .uploadfile_inputs]' <<<"$J")" \

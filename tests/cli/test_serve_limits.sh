@@ -54,7 +54,7 @@ expect_eq "$STATUS" 429 "the limit covers every other endpoint"
 stop_server
 
 # ---- a declared body over max_body_mb is refused before it is sent ----
-write_service $'read_timeout_s = 1'
+write_service $'read_timeout_s = 1\nmax_body_mb = 1'
 start_server notes --config service.toml
 python3 - "$PORT" <<'PY' || fail "413 before the body"
 import socket, sys, time

@@ -162,7 +162,7 @@ expect_eq "$(jq -r '.detail[0].type' <<<"$BODY")" int_parsing "form field conver
 upload -F title=x -F image=@a.jpg
 expect_eq "$(jq -r '.detail[0].type + " " + .detail[0].loc[1]' <<<"$BODY")" "missing id" "required form field"
 upload -F id=1 -F image=@a.jpg
-expect_eq "$STATUS" 409 "duplicate key after the file was adopted: $BODY"
+expect_eq "$STATUS" 422 "duplicate key after the file was adopted: $BODY"
 upload -F id=52 -F image=notafile
 expect_eq "$STATUS" 422 "text where a file is expected"
 expect_eq "$(rows app.files)" "$before_rows" "no row from refused uploads"
@@ -254,7 +254,7 @@ STATUS=$(curl -s -o "$TMP/out.jpg" -w '%{http_code}' -H 'Content-Type: applicati
 expect_eq "$STATUS" 200 "query file response"
 cmp -s "$TMP/out.jpg" a.jpg || fail "query file response differs"
 http POST /v1/image '{"id": 3}'
-expect_eq "$STATUS $BODY" '500 {"detail":"output column '"'image'"' is null"}' "null media output"
+expect_eq "$STATUS $BODY" '404 {"detail":"output column '"'image'"' is null: the row has no file"}' "null media output"
 http POST /v1/image '{"id": 999}'
 expect_eq "$STATUS" 404 "file response query without rows"
 http POST /v1/files '{}'

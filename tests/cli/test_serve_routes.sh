@@ -44,6 +44,7 @@ name = "api"
 title = "Users API"
 prefix = "/v1"
 modules = ["schema"]
+max_body_mb = 1
 
 [[service.routes]]
 type = "insert"
@@ -145,8 +146,8 @@ STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' --data-binary '{"id": 9, "name
 expect_eq "$STATUS" 200 "a body without Content-Type is parsed as JSON (as FastAPI does)"
 expect_eq "$(count)" 4 "only the valid request stored a row"
 http POST /v1/users '{"id": 1, "name": "again"}'
-expect_eq "$STATUS" 409 "duplicate primary key"
-expect_contains "$BODY" '"detail":' "duplicate key detail"
+expect_eq "$STATUS" 422 "duplicate primary key: Pixeltable's CONSTRAINT_VIOLATION"
+expect_eq "$BODY" '{"detail":{"error_code":"CONSTRAINT_VIOLATION","message":"Duplicate primary key value: Key (id)=(1) already exists.","retryable":false}}' "duplicate key detail"
 expect_eq "$(count)" 4 "duplicate changed nothing"
 pass "validation"
 
@@ -198,9 +199,17 @@ expect_eq "$BODY" '{"detail":[{"type":"missing","loc":["query","id"],"msg":"Fiel
 http POST /v1/users '{"id": 4, "name": "Eve", "tag": "a"}'
 http GET '/v1/by-tag?tag=a'
 expect_eq "$(jq -c '[.rows[].id]' <<<"$BODY")" '[2,4]' "GET rows"
+# A nullable match column is an optional parameter, default null (Pixeltable: Optional[str] = None),
+# and null matches no row, as SQL equality never does.
+http GET '/v1/by-tag'
+expect_eq "$STATUS $BODY" '200 {"rows":[]}' "retrieval parameter of a nullable column omitted"
+http POST /v1/one-by-tag '{"tag": null}'
+expect_eq "$STATUS $BODY" '404 {"detail":"query returned no rows"}' "retrieval parameter null"
+http GET '/v1/lookup'
+expect_eq "$STATUS" 422 "a required column's retrieval parameter stays required"
 http POST /v1/one-by-tag '{"tag": "a"}'
 expect_eq "$STATUS" 409 "one_row with several rows"
-expect_eq "$BODY" '{"detail":"Query returned 2 rows; expected exactly 1 for one_row=True."}' "several rows detail"
+expect_eq "$BODY" '{"detail":"Query returned 2 rows; expected exactly 1 for one_row=True. Change the query to return exactly one row."}' "several rows detail"
 pass "query"
 
 # ---- delete: by primary key and by match_columns; 0 rows is not an error ----
@@ -259,7 +268,7 @@ pass "404 405 413"
 "$PXT" drop app.users --force >/dev/null
 http POST /v1/users '{"id": 6, "name": "late"}'
 expect_eq "$STATUS" 409 "schema changed"
-expect_eq "$BODY" '{"detail":"table schema changed since route was registered; restart the service"}' "schema changed detail"
+expect_eq "$BODY" '{"detail":"table schema changed since route was registered; please restart the service"}' "schema changed detail"
 stop_server
 pass "schema changed"
 

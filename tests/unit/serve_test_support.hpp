@@ -50,21 +50,33 @@ class FakeStore : public Store {
   Result<std::vector<ResultColumn>> describe_query(const QueryDef&) override { return unsupported(); }
 
   Result<std::vector<Row>> insert(const TableDef&, const std::vector<std::string>& columns,
-                                  const std::vector<Row>& in) override {
+                                  const std::vector<Row>& in, const RowCheck& check = nullptr) override {
     record("insert");
     last_columns = columns;
     last_rows = in;
     if (fail) return *fail;
-    return rows;
+    return checked(check);
   }
   Result<std::vector<Row>> update(const TableDef&, const Filter& filter,
-                                  const std::vector<std::pair<std::string, Value>>& set) override {
+                                  const std::vector<std::pair<std::string, Value>>& set,
+                                  const RowCheck& check = nullptr) override {
     record("update");
     last_filter = filter;
     last_set = set;
     if (fail) return *fail;
+    return checked(check);
+  }
+  // A refused row fails the write as the real store does (nothing is "stored": refused_writes).
+  Result<std::vector<Row>> checked(const RowCheck& check) {
+    if (check)
+      for (const auto& r : rows)
+        if (auto ok = check(r); !ok) {
+          ++refused_writes;
+          return ok.error();
+        }
     return rows;
   }
+  int refused_writes = 0;
   Result<int64_t> remove(const TableDef&, const Filter& filter) override {
     record("remove");
     last_filter = filter;

@@ -151,35 +151,96 @@ TEST_CASE("query: rows with defaults applied; one_row answers the row, 404 for n
   h.store.rows = {r1, r2, r1};
   auto many = h.get("/v1/lookup", {{"q", "x"}});
   CHECK(many.status == 409);
-  CHECK(many.body == R"({"detail":"Query returned 3 rows; expected exactly 1 for one_row=True."})");
+  CHECK(
+      many.body ==
+      R"({"detail":"Query returned 3 rows; expected exactly 1 for one_row=True. Change the query to return exactly one row."})");
   auto bad = h.get("/v1/lookup", {{"limit", "x"}});
   CHECK(bad.status == 422);
   CHECK(bad.body.find(R"("loc":["query","q"])") != std::string::npos);
 }
 
-TEST_CASE("store errors map to FastAPI-shaped statuses; internals stay in the log") {
+TEST_CASE("store errors answer Pixeltable's error body with their code's status; internals stay in the log") {
   Harness h;
-  auto status_for = [&](Errc code, const std::string& msg) {
-    h.store.fail = make_error(code, msg);
+  auto answer = [&](Error e) {
+    h.store.fail = std::move(e);
     return h.call("POST", "/v1/users", R"({"id": 1})");
   };
+  auto status_for = [&](Errc code, const std::string& msg) { return answer(make_error(code, msg)); };
+  // An Errc alone gets its default code.
   auto bad = status_for(Errc::invalid_argument, "column 'x': bad value");
   CHECK(bad.status == 400);
-  CHECK(bad.body == R"({"detail":"column 'x': bad value"})");
+  CHECK(
+      bad.body ==
+      R"({"detail":{"error_code":"GENERIC_USER_ERROR","message":"column 'x': bad value","retryable":false}})");
+  CHECK(status_for(Errc::not_found, "nope").body.find(R"("error_code":"PATH_NOT_FOUND")") !=
+        std::string::npos);
   CHECK(status_for(Errc::not_found, "nope").status == 404);
   CHECK(status_for(Errc::already_exists, "dup").status == 409);
+  auto lib = status_for(Errc::unsupported, "resize() needs libvips.so.42: apt-get install libvips42");
+  CHECK(lib.status == 500);  // the server's to fix, and the message says how
+  CHECK(lib.body.find(R"("error_code":"INTERNAL_ERROR","message":"resize() needs libvips.so.42)") !=
+        std::string::npos);
+  // A code set by the store wins: a duplicate key is 422 CONSTRAINT_VIOLATION, Pixeltable's words.
+  auto dup = answer(
+      with_code(make_error(Errc::already_exists, "Duplicate primary key value: Key (id)=(1) already exists."),
+                ErrorCode::constraint_violation));
+  CHECK(dup.status == 422);
+  CHECK(
+      dup.body ==
+      R"({"detail":{"error_code":"CONSTRAINT_VIOLATION","message":"Duplicate primary key value: Key (id)=(1) already exists.","retryable":false}})");
+  // The route-level plain answers keep their shape.
   auto changed = status_for(Errc::schema_changed, "version 3 != 2");
   CHECK(changed.status == 409);
   CHECK(changed.body ==
-        R"({"detail":"table schema changed since route was registered; restart the service"})");
+        R"({"detail":"table schema changed since route was registered; please restart the service"})");
+  auto conflict = status_for(Errc::conflict, "two writers");
+  CHECK(conflict.status == 409);
+  CHECK(conflict.body == R"({"detail":"two writers"})");
   auto busy = status_for(Errc::busy, "locked");
   CHECK(busy.status == 503);
   CHECK(busy.get_header_value("Retry-After") == "1");
+  CHECK(
+      busy.body ==
+      R"({"detail":{"error_code":"STORE_UNAVAILABLE","message":"the store is busy; retry shortly","retryable":true,"retry_after":1.0}})");
+  auto full = status_for(Errc::no_space, "write failed: ENOSPC");
+  CHECK(full.status == 507);
+  CHECK(full.body.find(R"({"detail":{"error_code":"FILE_CACHE_FULL","message":"insufficient storage)") == 0);
+  CHECK(current_error_note() == "write failed: ENOSPC");
   auto internal = status_for(Errc::internal, "sqlite said: disk I/O error at /secret/path");
   CHECK(internal.status == 500);
   CHECK(internal.body == R"({"detail":"internal server error"})");
   CHECK(current_error_note() == "sqlite said: disk I/O error at /secret/path");
   CHECK(status_for(Errc::io, "read failed").status == 500);
+}
+
+TEST_CASE("a model provider's error reaches the client with its code, cause, retry_after and provider") {
+  Harness h;
+  // What the store returns when a computed column's model call was rate-limited past its retries.
+  Error e = make_error(ErrorCode::rate_limited, "computed column 'answer' failed: chat(): rate limited");
+  e.cause = "chat(): rate limited";
+  e.retry_after = 2.5;
+  e.provider = "openai";
+  e.provider_status = 429;
+  h.store.fail = e;
+  auto res = h.call("POST", "/v1/users", R"({"id": 1})");
+  CHECK(res.status == 429);
+  CHECK(res.get_header_value("Retry-After") == "3");
+  CHECK(
+      res.body ==
+      R"({"detail":{"error_code":"RATE_LIMITED","message":"computed column 'answer' failed: chat(): rate limited","retryable":true,"cause":"chat(): rate limited","retry_after":2.5,"provider":"openai","provider_http_status_code":429}})");
+  for (auto [code, status] : {std::pair{ErrorCode::provider_error, 502},
+                              {ErrorCode::provider_auth_error, 401},
+                              {ErrorCode::provider_bad_request, 400},
+                              {ErrorCode::provider_timeout, 504},
+                              {ErrorCode::provider_overloaded, 503}}) {
+    h.store.fail = make_error(code, "x");
+    CHECK(h.call("POST", "/v1/users", R"({"id": 1})").status == status);
+  }
+  // Secrets in a message are redacted.
+  h.store.fail = make_error(ErrorCode::store_unavailable, "lost postgresql://app:hunter2@db/x");
+  auto lost = h.call("POST", "/v1/users", R"({"id": 1})");
+  CHECK(lost.status == 503);
+  CHECK(lost.body.find("hunter2") == std::string::npos);
 }
 
 TEST_CASE("an exception inside a handler becomes a 500 without details") {
@@ -242,7 +303,7 @@ TEST_CASE("a body over max_body_mb is 413") {
   Harness h;
   auto res = h.call("POST", "/v1/users", std::string(h.app->max_body_bytes() + 1, ' '));
   CHECK(res.status == 413);
-  CHECK(res.body.find("limit is 1 MB") != std::string::npos);
+  CHECK(res.body.find("limit is 32 MB") != std::string::npos);  // the default: a pasted document fits
 }
 
 TEST_CASE("two routes on the same method and path are refused at start") {

@@ -248,7 +248,9 @@ table = "out"
   auto at = [&](int line) { return "service.toml:" + std::to_string(line + 4) + ": "; };
   for (const std::string& want : {
            at(6) + "uploadfile_inputs: 'tag' has type String; uploads must be media columns",
-           at(7) + "return_fileresponse: needs exactly one media-typed output, found 0",
+           at(7) + "return_fileresponse: return_fileresponse = true requires exactly one media-typed output "
+                   "column; "
+                   "outputs are ['id', 'tag']",
            at(27) + "export_sql.db_connect: route POST /d: cannot open SQLite database 'no-such-dir/y.db'",
        }) {
     INFO(want);
@@ -341,7 +343,7 @@ method = "get"
            std::string("\"name\": \"demo\""),
            std::string("\"port\": 8000"),
            std::string("\"host\": \"0.0.0.0\""),
-           std::string("\"max_body_mb\": 1"),
+           std::string("\"max_body_mb\": 32"),
            std::string("\"full_path\": \"/v1/users\""),
            std::string("\"http_method\": \"GET\""),
            std::string("\"return_fileresponse\": false"),
@@ -351,4 +353,76 @@ method = "get"
     INFO(want);
     CHECK(json.find(want) != std::string::npos);
   }
+}
+
+TEST_CASE(
+    "return_fileresponse: exactly one output, media-typed; the inputs its file depends on are required") {
+  Fixture fx;
+  // Pixeltable's rule: a second output would be dropped silently, so it is refused.
+  auto err = fx.bind_err(R"([[service.routes]]
+type = "insert"
+table = "app.users"
+path = "/a"
+outputs = ["id", "photo"]
+return_fileresponse = true
+
+[[service.routes]]
+type = "insert"
+table = "app.users"
+path = "/b"
+return_fileresponse = true
+)");
+  CHECK(err.find("service.toml:10: return_fileresponse: return_fileresponse = true requires exactly one "
+                 "media-typed output column; outputs are ['id', 'photo']; set outputs = [\"photo\"]") !=
+        std::string::npos);
+  CHECK(err.find("service.toml:16: return_fileresponse: return_fileresponse = true requires exactly one "
+                 "media-typed output column; outputs default to every column, ['id', 'name', 'tag', 'photo', "
+                 "'greeting']; set outputs = [\"photo\"]") != std::string::npos);
+  auto routes = fx.bind_ok(R"([[service.routes]]
+type = "insert"
+table = "app.users"
+path = "/a"
+inputs = ["id", "name", "tag"]
+uploadfile_inputs = ["photo"]
+outputs = ["photo"]
+return_fileresponse = true
+)");
+  const auto& r = routes[0];
+  REQUIRE(r.uploads.size() == 1);
+  CHECK(r.uploads[0].required);  // the photo column itself is nullable
+  CHECK_FALSE(r.uploads[0].nullable);
+  CHECK(names(r.fields) == Names{"id", "name", "tag"});
+  CHECK_FALSE(r.fields[2].required);  // tag: the file does not depend on it
+}
+
+TEST_CASE(
+    "a retrieval query's parameter for a nullable column is optional, default null (Pixeltable's Optional)") {
+  Fixture fx;
+  fx.write("proj/app/extra.toml", R"([[queries]]
+name = "by_tag"
+table = "app.users"
+match = ["tag", "id"]
+)");
+  auto routes = fx.bind_ok(R"([[service.routes]]
+type = "query"
+path = "/t"
+query = "app.extra.by_tag"
+inputs = ["id"]
+)");
+  const auto& q = routes[0].query;
+  REQUIRE(q.params.size() == 2);
+  REQUIRE(q.params[0].default_value);
+  CHECK(is_null(*q.params[0].default_value));
+  CHECK_FALSE(q.params[1].default_value);  // id is required
+  auto both = fx.bind_ok(R"([[service.routes]]
+type = "query"
+path = "/t"
+query = "app.extra.by_tag"
+)");
+  const auto& f = both[0].fields;
+  REQUIRE(f.size() == 2);
+  CHECK_FALSE(f[0].required);
+  CHECK(f[0].nullable);
+  CHECK(f[1].required);
+  CHECK_FALSE(f[1].nullable);
 }

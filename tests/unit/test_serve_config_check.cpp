@@ -62,7 +62,7 @@ path = "/x"
   const std::string p = "service.toml:";
   for (
       const std::string& want : {
-          p + "2: name: '-bad' is not a valid service name",
+          p + "2: name: '-bad' is not a valid Pixeltable identifier",
           p + "3: port: must be between 1 and 65535, got 70000",
           p + "4: prefix: must be empty or start with '/', got 'v1/'",
           p + "5: max_body_mb: must be at least 1, got 0",

@@ -132,7 +132,7 @@ TEST_CASE("defaults of a minimal service") {
   CHECK(s.prefix == "");
   CHECK(s.host == "0.0.0.0");
   CHECK(s.port == 8000);
-  CHECK(s.max_body_mb == 1);
+  CHECK(s.max_body_mb == 32);
   CHECK(s.max_upload_mb == 100);
   CHECK(s.modules.empty());
   const auto& r = s.routes[0];
@@ -392,6 +392,39 @@ TEST_CASE("select_service") {
   CHECK(unknown.error().message ==
         "unknown service 'alphaa', did you mean 'alpha'? Configured in service.toml: 'alpha', 'beta'");
   CHECK_FALSE(select_service({}, "").ok());
+}
+
+TEST_CASE("every service of a file is validated, whichever one is served (Pixeltable's config load)") {
+  auto services = load_services_text(R"([[service]]
+name = "good"
+[[service.routes]]
+type = "insert"
+table = "t"
+path = "/a"
+
+[[service]]
+name = "123bad"
+[[service.routes]]
+type = "insert"
+table = "t"
+path = "no-slash"
+)",
+                                     "svc.toml")
+                      .take();
+  REQUIRE(services.size() == 2);
+  for (const char* name : {"good", ""}) {
+    INFO(name);
+    auto r = select_service(services, name);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("svc.toml:9: name: '123bad' is not a valid Pixeltable identifier") !=
+          std::string::npos);
+    CHECK(r.error().message.find("svc.toml:13: path: must start with '/', got 'no-slash'") !=
+          std::string::npos);
+  }
+  // The served service's own mistakes are left to bind_routes (reported with the catalog's).
+  services.pop_back();
+  services[0].name = "9lives";
+  CHECK(select_service(services, "9lives").ok());
 }
 
 TEST_CASE("find_service_config: pyproject in the current folder or a parent, else PXT_HOME") {

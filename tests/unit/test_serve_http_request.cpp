@@ -2,6 +2,8 @@
 // content types, JSON syntax errors with Python's positions and messages, query parameters.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/error.h>
 
@@ -125,18 +127,52 @@ TEST_CASE("a NUL byte is JSON text like any other character, not the end of the 
   CHECK(in_string.res.status == 422);
 }
 
-TEST_CASE("a number just past the double range is a json_invalid, not an infinity echoed back") {
-  // RapidJSON parses -2e308 as -inf without an error; the answer must stay valid JSON.
-  auto r = decode_body(R"({"name": "x", "score": -2e308})");
-  REQUIRE_FALSE(r.ok);
-  CHECK(r.res.status == 422);
-  CHECK(r.res.body.find(R"("type":"json_invalid")") != std::string::npos);
-  CHECK(r.res.body.find("Number out of range") != std::string::npos);
-  // Deeper in a Json field too (9e308 is RapidJSON's own "too big" error; 1.9e308 becomes inf).
-  for (const char* big : {"9e308", "1.9e308"}) {
+TEST_CASE("numbers past the double range are infinity, as Python's json reads them; answers stay JSON") {
+  // A Float takes it (pydantic's allow_inf_nan); RapidJSON alone parses -2e308 as -inf silently and
+  // refuses 9e308, Python's json reads both as infinity.
+  for (const char* big : {"-2e308", "1e400", "9e308", "1.9e308"}) {
+    INFO(big);
+    auto r = decode_body(std::string(R"({"id": 1, "score": )") + big + "}");
+    REQUIRE(r.ok);
+    CHECK(std::isinf(std::get<double>(r.d.values[2])));
+  }
+  // An Int: pydantic's finite_number at the field, not a JSON decode error; inf is echoed as
+  // Python shows it, so the answer stays valid JSON.
+  auto i = decode_body(R"({"id": 1e400})");
+  REQUIRE_FALSE(i.ok);
+  CHECK(i.res.status == 422);
+  CHECK(
+      i.res.body ==
+      R"({"detail":[{"type":"finite_number","loc":["body","id"],"msg":"Input should be a finite number","input":"inf"}]})");
+  auto neg = decode_body(R"({"id": -1e400})");
+  CHECK(neg.res.body.find(R"("input":"-inf")") != std::string::npos);
+  // Python's json reads NaN, Infinity and -Infinity too.
+  auto nan = decode_body(R"({"id": 1, "score": NaN})");
+  REQUIRE(nan.ok);
+  CHECK(std::isnan(std::get<double>(nan.d.values[2])));
+  auto minf = decode_body(R"({"id": 1, "score": -Infinity})");
+  REQUIRE(minf.ok);
+  CHECK(std::get<double>(minf.d.values[2]) < 0);
+  // ... but not RapidJSON's extra spellings.
+  for (const char* bad :
+       {R"({"id": 1, "score": Inf})", R"({"id": 1, "score": -NaN})", R"({"id": 1, "score": Infinit})"}) {
+    INFO(bad);
+    auto r = decode_body(bad);
+    REQUIRE_FALSE(r.ok);
+    CHECK(r.res.body.find(R"("type":"json_invalid")") != std::string::npos);
+    CHECK(r.res.body.find("Expecting value") != std::string::npos);
+    CHECK(r.res.body.find(R"("loc":["body",19])") != std::string::npos);
+  }
+  // Deeper in a Json field: JSON cannot carry it, so the field is refused; the echo stays JSON.
+  for (const char* big : {"9e308", "1.9e308", "NaN"}) {
+    INFO(big);
     auto n = decode_body(std::string(R"({"id": 1, "tags": [[1.5e308, )") + big + "]]}");
+    REQUIRE_FALSE(n.ok);
     CHECK(n.res.status == 422);
-    CHECK(n.res.body.find(R"("type":"json_invalid")") != std::string::npos);
+    CHECK(n.res.body.find(R"("type":"finite_number","loc":["body","tags"])") != std::string::npos);
+    rapidjson::Document parsed;
+    parsed.Parse(n.res.body.c_str());
+    CHECK_FALSE(parsed.HasParseError());
   }
 }
 

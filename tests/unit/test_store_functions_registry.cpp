@@ -129,7 +129,7 @@ TEST_CASE_FIXTURE(Tables,
   CHECK(failed_calls == 1);
   // An earlier row's key conflict still wins over a later row's failing call.
   auto [conflict, conflict_calls] = insert({{int64_t(1), int64_t(8)}, {int64_t(6), int64_t(-3)}});
-  CHECK(conflict == "error 2 a row with primary key id = 1 already exists in table 'ahead'");
+  CHECK(conflict == "error 2 Duplicate primary key value: Key (id)=(1) already exists.");
   CHECK(conflict_calls == 2);
   auto update = [&](int64_t id, Value n) {
     return both([&](const TableDef& t) {

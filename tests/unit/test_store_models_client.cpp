@@ -111,11 +111,13 @@ TEST_CASE("errors: codes, statuses, retryability, and the key redacted") {
   CHECK(failure_for_status(429) == Failure::rate_limited);
   CHECK(failure_for_status(500) == Failure::provider_error);
   CHECK(failure_for_status(503) == Failure::overloaded);
-  Error e = model_error(Failure::rate_limited, "p", "m", "upstream answered 429", 7);
-  CHECK(e.pxt_code == "RATE_LIMITED");
-  CHECK(e.http_status == 429);
-  CHECK(e.retryable);
-  CHECK(e.retry_after_s == doctest::Approx(7));
+  Error e = model_error(Failure::rate_limited, "p", "m", "upstream answered 429", 7, 429);
+  CHECK(e.pxt_code == ErrorCode::rate_limited);
+  CHECK(error_code_info(e.pxt_code)->http_status == 429);
+  CHECK(error_code_info(e.pxt_code)->retryable);
+  CHECK(e.retry_after == doctest::Approx(7));
+  CHECK(e.provider == "p");
+  CHECK(e.provider_status == 429);
   CHECK(e.message == "model provider 'p' (model 'm'): upstream answered 429");
   CHECK(redact("bad key sk-abc, sk-abc again", "sk-abc") == "bad key ***, *** again");
   CHECK(redact("nothing", "") == "nothing");

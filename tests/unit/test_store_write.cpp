@@ -77,7 +77,8 @@ TEST_CASE_FIXTURE(Prompts, "insert checks values, columns and required columns; 
   auto dup = s().insert(t, {"id", "prompt"}, {{I(2), S("a")}, {I(1), S("b")}});
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.error().code == Errc::already_exists);
-  CHECK(dup.error().message == "a row with primary key id = 1 already exists in table 'prompts'");
+  CHECK(dup.error().message == "Duplicate primary key value: Key (id)=(1) already exists.");
+  CHECK(dup.error().pxt_code == ErrorCode::constraint_violation);
   CHECK(count() == 1);
 }
 
@@ -214,7 +215,52 @@ TEST_CASE_FIXTURE(Prompts, "update errors") {
         "invalid filter: unknown column 'promt', did you mean 'prompt'?");
   auto dup = s().update(t, Filter{{{"id", I(1)}}, ""}, {{"id", I(2)}});
   CHECK(dup.error().code == Errc::already_exists);
+  CHECK(dup.error().pxt_code == ErrorCode::constraint_violation);
+  CHECK(dup.error().message == "Duplicate primary key value: Key (id)=(2) already exists.");
   CHECK(str(rows(t)[0][1]) == "a");
+}
+
+TEST_CASE_FIXTURE(Prompts, "errors carry Pixeltable's codes (the error contract, util/error_code.hpp)") {
+  auto code = [](const auto& r) { return r.error().pxt_code; };
+  CHECK(code(s().insert(t, {"id"}, {{Value()}})) == ErrorCode::missing_required);
+  CHECK(code(s().insert(t, {"id", "prompt"}, {{I(1), I(5)}})) == ErrorCode::type_mismatch);
+  CHECK(code(s().get_table("nope")) == ErrorCode::table_not_found);
+  TableDef j = make(
+      "j", {col("doc", ColumnType::String), computed("v", "json_extract(doc, '$.a')", ColumnType::String)});
+  auto failed = s().insert(j, {"doc"}, {{S("{bad")}});
+  CHECK(code(failed) == ErrorCode::unsupported_operation);  // Pixeltable's code for a failing computed column
+  CHECK(failed.error().code == Errc::invalid_argument);
+  CHECK(effective_code(failed.error()) == ErrorCode::unsupported_operation);
+  TableDef two = make("two", {col("a", ColumnType::Int), col("b", ColumnType::String)}, {"a", "b"});
+  s().insert(two, {"a", "b"}, {{I(1), S("x y")}}).take();
+  CHECK(s().insert(two, {"b", "a"}, {{S("x y"), I(1)}}).error().message ==
+        "Duplicate primary key value: Key (a, b)=(1, x y) already exists.");
+}
+
+TEST_CASE_FIXTURE(Prompts,
+                  "a RowCheck that refuses a row fails the write inside it: nothing stored or changed") {
+  RowCheck refuse_b = [](const Row& row) -> Result<void> {
+    if (std::get_if<std::string>(&row[1]) && std::get<std::string>(row[1]) == "b")
+      return make_error(Errc::invalid_argument, "no b");
+    return {};
+  };
+  auto ok = s().insert(t, {"id", "prompt"}, {{I(1), S("a")}}, refuse_b);
+  REQUIRE(ok.ok());
+  auto refused = s().insert(t, {"id", "prompt"}, {{I(2), S("c")}, {I(3), S("b")}}, refuse_b);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message == "no b");
+  CHECK(count() == 1);  // the whole write, the good row included
+  auto up = s().update(t, Filter{{{"id", I(1)}}, ""}, {{"prompt", S("b")}}, refuse_b);
+  REQUIRE_FALSE(up.ok());
+  CHECK(str(rows(t)[0][1]) == "a");
+  std::vector<Row> seen;
+  RowCheck record = [&seen](const Row& row) -> Result<void> {
+    seen.push_back(row);
+    return {};
+  };
+  s().update(t, Filter{{{"id", I(1)}}, ""}, {{"prompt", S("z")}}, record).take();
+  REQUIRE(seen.size() == 1);
+  CHECK(str(seen[0][4]) == "Z");  // the check sees the row as stored, computed columns included
 }
 
 TEST_CASE_FIXTURE(Prompts, "remove, count and select with filters") {

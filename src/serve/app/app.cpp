@@ -61,7 +61,7 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   const bool ask_token = app->auth_.enabled() && !service.docs_public;
   app->docs_html_ = swagger_ui_html(service.title, ask_token);
   app->redoc_html_ = redoc_html(service.title, ask_token);
-  int64_t mb = service.max_body_mb > 0 ? service.max_body_mb : 1;
+  int64_t mb = service.max_body_mb > 0 ? service.max_body_mb : ServiceSpec{}.max_body_mb;
   app->max_body_bytes_ = static_cast<size_t>(mb) * 1024 * 1024;
   app->read_timeout_ = std::chrono::seconds(service.read_timeout_s > 0 ? service.read_timeout_s : 10);
   int64_t up = service.max_upload_mb > 0 ? service.max_upload_mb : 100;

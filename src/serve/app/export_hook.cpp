@@ -26,11 +26,18 @@ Result<void> export_row(const RouteRuntime& rt, const Row& row) {
   return route.exporter->write_row(values);
 }
 
+// Pixeltable's details, which clients match: "export_sql update affected 0 rows; expected 1" for
+// an update that found no target row, "export_sql write failed" for anything else (pxt adds the
+// reason, redacted; the log has it whole).
 bool export_row_or_reply(const RouteRuntime& rt, const Row& row, httplib::Response& res) {
   auto r = export_row(rt, row);
   if (r) return true;
   log_note_error(r.error().message);
-  reply_detail(res, 500, redact_secrets(r.error().message));
+  if (r.error().code == Errc::not_found) {
+    reply_detail(res, 500, "export_sql update affected 0 rows; expected 1");
+  } else {
+    reply_detail(res, 500, "export_sql write failed: " + redact_secrets(r.error().message));
+  }
   return false;
 }
 

@@ -1,6 +1,9 @@
 #include "serve/app/handlers.hpp"
 
+#include <unistd.h>
+
 #include "serve/app/export_hook.hpp"
+#include "serve/http/access_log.hpp"
 #include "serve/http/request.hpp"
 #include "serve/http/response.hpp"
 #include "serve/media/janitor.hpp"
@@ -26,14 +29,65 @@ bool row_fits(const RouteRuntime& rt, const Row& row) {
   return true;
 }
 
-// return_fileresponse: the single media output as the raw file.
+const std::string& file_output_name(const RouteRuntime& rt) {
+  return rt.route->outputs[static_cast<size_t>(rt.file_output)].name;
+}
+
+const Value& file_value(const RouteRuntime& rt, const Row& row) {
+  return row[static_cast<size_t>(rt.output_index[static_cast<size_t>(rt.file_output)])];
+}
+
+// Why a file response for `row` cannot be given (status 0 when it can): a null output is the
+// request's doing (422), a missing file the server's (500). Pixeltable answers both with a 500
+// after the write; pxt checks them before the write commits (file_check).
+struct FileRefusal {
+  int status = 0;
+  std::string detail;
+};
+
+FileRefusal file_problem(const RouteRuntime& rt, const Row& row) {
+  const auto* rel = std::get_if<std::string>(&file_value(rt, row));
+  if (rel == nullptr) return {422, "output column '" + file_output_name(rt) + "' is null"};
+  int fd = rt.media ? rt.media->open_beneath(*rel) : -1;
+  if (fd < 0) return {500, "output file not found: '" + file_output_name(rt) + "'"};
+  ::close(fd);
+  return {};
+}
+
+// return_fileresponse of an insert or update route: a row whose file output is null (or whose
+// file is gone) is refused inside the write, so nothing is stored and a client may fix and
+// resend the request; `refused` then says why.
+RowCheck file_check(const RouteRuntime& rt, FileRefusal& refused) {
+  if (rt.file_output < 0) return nullptr;
+  return [&rt, &refused](const Row& row) -> Result<void> {
+    if (!row_fits(rt, row)) return {};  // reply_row reports it
+    refused = file_problem(rt, row);
+    if (refused.status == 0) return {};
+    return make_error(Errc::invalid_argument, refused.detail);
+  };
+}
+
+// The answer for a refused file-response write; nothing was stored.
+void reply_refused_file(httplib::Response& res, const FileRefusal& refused) {
+  if (refused.status >= 500) log_note_error(refused.detail);
+  reply_detail(res, refused.status,
+               refused.detail + (refused.status == 422 ? ", so there is no file to answer with" : "") +
+                   "; nothing was stored");
+}
+
+// return_fileresponse: the single media output as the raw file. A null output is the client's
+// (compute: 422) or the data's (query: 404); the write routes never get here with one.
 void reply_file(const RouteRuntime& rt, const Row& row, httplib::Response& res) {
-  const auto& out = rt.route->outputs[static_cast<size_t>(rt.file_output)];
-  const Value& v = row[static_cast<size_t>(rt.output_index[static_cast<size_t>(rt.file_output)])];
-  const auto* rel = std::get_if<std::string>(&v);
-  if (rel == nullptr) return reply_detail(res, 500, "output column '" + out.name + "' is null");
+  const auto* rel = std::get_if<std::string>(&file_value(rt, row));
+  if (rel == nullptr) {
+    if (rt.route->spec.type == RouteType::Query)
+      return reply_detail(res, 404,
+                          "output column '" + file_output_name(rt) + "' is null: the row has no file");
+    return reply_detail(
+        res, 422, "output column '" + file_output_name(rt) + "' is null, so there is no file to answer with");
+  }
   if (rt.media == nullptr || !rt.media->send(*rel, res))
-    return reply_detail(res, 500, "output file not found");
+    return reply_internal(res, "output file not found: '" + file_output_name(rt) + "' (" + *rel + ")");
 }
 
 void reply_row(const RouteRuntime& rt, const Row& row, httplib::Response& res) {
@@ -60,8 +114,10 @@ void handle_insert(const RouteRuntime& rt, Store& store, DecodedFields& d, Adopt
                    httplib::Response& res) {
   std::vector<Row> rows(1);
   rows[0] = std::move(d.values);
-  auto stored = store.insert(rt.route->table, rt.insert_columns, rows);
-  if (!stored) return reply_error(res, stored.error());
+  FileRefusal refused;
+  auto stored = store.insert(rt.route->table, rt.insert_columns, rows, file_check(rt, refused));
+  if (!stored)
+    return refused.status == 0 ? reply_error(res, stored.error()) : reply_refused_file(res, refused);
   adopted.release();
   if (stored->size() != 1) {
     return reply_internal(res, "insert returned " + std::to_string(stored->size()) + " rows, expected 1");
@@ -77,6 +133,8 @@ void handle_compute(const RouteRuntime& rt, Store& store, DecodedFields& d, http
   auto kept = keep_compute_outputs(rt.media ? rt.media->dir() : store.media_dir(), rt.route->table,
                                    rt.output_index, *row);
   if (!kept) return reply_error(res, kept.error());
+  // As Pixeltable's compute routes (its insert routes' twin): export what was computed.
+  if (!export_row_or_reply(rt, *row, res)) return;
   reply_row(rt, *row, res);
 }
 
@@ -106,8 +164,10 @@ void handle_update(const RouteRuntime& rt, Store& store, DecodedFields& d, httpl
     if (!export_row_or_reply(rt, *found, res)) return;
     return reply_row(rt, *found, res);
   }
-  auto updated = store.update(rt.route->table, filter, set);
-  if (!updated) return reply_error(res, updated.error());
+  FileRefusal refused;
+  auto updated = store.update(rt.route->table, filter, set, file_check(rt, refused));
+  if (!updated)
+    return refused.status == 0 ? reply_error(res, updated.error()) : reply_refused_file(res, refused);
   if (updated->empty()) return reply_detail(res, 404, "row not found");
   if (!export_row_or_reply(rt, updated->front(), res)) return;
   reply_row(rt, updated->front(), res);
@@ -170,7 +230,9 @@ void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httpli
   if (count == 0) return reply_detail(res, 404, "query returned no rows");
   if (count > 1) {
     return reply_detail(
-        res, 409, "Query returned " + std::to_string(count) + " rows; expected exactly 1 for one_row=True.");
+        res, 409,
+        "Query returned " + std::to_string(count) +
+            " rows; expected exactly 1 for one_row=True. Change the query to return exactly one row.");
   }
   reply_row(rt, first, res);
 }

@@ -131,15 +131,48 @@ void Binder::check_uploads(const RouteSpec& r, const std::vector<std::string>& u
   }
 }
 
+// Pixeltable's rule: the response is that one file, so the route has exactly one output and it is
+// media-typed (a second output would be dropped silently).
 void Binder::check_fileresponse(const RouteSpec& r, const std::vector<ResultColumn>& outputs) {
   if (!r.return_fileresponse) return;
-  std::vector<std::string> media;
-  for (const auto& o : outputs)
+  if (outputs.size() == 1 && outputs[0].type && is_media(*outputs[0].type)) return;
+  std::vector<std::string> all, media;
+  for (const auto& o : outputs) {
+    all.push_back(o.name);
     if (o.type && is_media(*o.type)) media.push_back(o.name);
-  if (media.size() != 1)
-    errs_.add(location_of(r, "return_fileresponse"), "return_fileresponse",
-              "needs exactly one media-typed output, found " + std::to_string(media.size()) +
-                  (media.empty() ? "" : " (" + quoted_list(media) + ")"));
+  }
+  const bool query = r.type == RouteType::Query;
+  std::string what = query       ? "the query returns "
+                     : r.outputs ? "outputs are "
+                                 : "outputs default to every column, ";
+  std::string hint;
+  if (media.size() == 1 && all.size() > 1)
+    hint = query ? "; select only '" + media[0] + "' in the query" : "; set outputs = [\"" + media[0] + "\"]";
+  errs_.add(location_of(r, "return_fileresponse"), "return_fileresponse",
+            "return_fileresponse = true requires exactly one media-typed output column; " + what + "[" +
+                quoted_list(all) + "]" + hint);
+}
+
+// A file-response insert or compute route answers with its file output; a request that leaves
+// an input it depends on out (or null) could only get a null file. Those inputs are required
+// (and OpenAPI says so), so the request is refused before anything is stored.
+void require_file_inputs(BoundRoute& b, const TableDef& t) {
+  if (!b.spec.return_fileresponse || b.outputs.size() != 1) return;
+  std::set<std::string> needed;
+  std::vector<std::string> todo{b.outputs[0].name};
+  while (!todo.empty()) {
+    std::string name = todo.back();
+    todo.pop_back();
+    if (!needed.insert(name).second) continue;
+    if (const ColumnDef* c = t.find(name))
+      for (const auto& dep : c->depends_on) todo.push_back(dep);
+  }
+  for (auto* fields : {&b.fields, &b.uploads})
+    for (auto& f : *fields)
+      if (needed.count(f.name)) {
+        f.required = true;
+        f.nullable = false;
+      }
 }
 
 RequestField field_of(const ColumnDef& c, bool required) {
@@ -192,6 +225,7 @@ bool Binder::bind_insert(BoundRoute& b, const TableDef& t) {
     for (const auto& u : uploads) b.uploads.push_back(field_of(*t.find(u), t.find(u)->required));
   }
   bind_outputs(b, t);
+  if (ok) require_file_inputs(b, t);
   return ok;
 }
 

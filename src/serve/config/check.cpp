@@ -76,7 +76,7 @@ const std::vector<std::string>& route_keys(RouteType t) {
         "return_fileresponse", "method"}},
       {RouteType::Compute,
        {"type", "path", "background", "table", "inputs", "uploadfile_inputs", "outputs",
-        "return_fileresponse"}},
+        "return_fileresponse", "export_sql"}},
   };
   return keys.at(t);
 }
@@ -225,9 +225,10 @@ void check_job_settings(const ServiceSpec& s, Errors& errs) {
 
 void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (!s.name.empty() && !is_service_name(s.name))
-    errs.add(location_of(s, "name"), "name",
-             "'" + s.name +
-                 "' is not a valid service name (letters, digits, '_' and '-', starting with a letter)");
+    errs.add(
+        location_of(s, "name"), "name",
+        "'" + s.name +
+            "' is not a valid Pixeltable identifier (letters, digits, '_' and '-', starting with a letter)");
   if (!s.prefix.empty()) {
     if (s.prefix[0] != '/')
       errs.add(location_of(s, "prefix"), "prefix", "must be empty or start with '/', got '" + s.prefix + "'");

@@ -21,7 +21,10 @@ Result<std::vector<ServiceSpec>> load_services_text(const std::string& text, con
 // the current folder or a parent, else $PXT_HOME/config.toml. not_found says where it looked.
 Result<std::string> find_service_config(const std::string& home);
 // Picks the service by name ("" allowed when there is exactly one); unknown names list the
-// configured ones with "did you mean".
+// configured ones with "did you mean". Every other service of the file is validated first (the
+// checks that need no catalog: a service named '123bad' is "not a valid Pixeltable identifier"),
+// so a broken file is refused whichever service is asked for; the picked one is checked by
+// bind_routes.
 Result<ServiceSpec> select_service(const std::vector<ServiceSpec>& services, const std::string& name);
 
 // Loads the service's modules (and each query route's module), then validates every route

@@ -56,7 +56,8 @@ struct ServiceSpec {
   std::string location;     // "file:line" of the [[service]] entry, or "command line"
   std::map<std::string, std::string> key_locations;  // as in RouteSpec
   // Limits and later-issue settings ([service] keys beyond the reference).
-  int64_t max_body_mb = 1;
+  // 32 MB, PocketBase's cap: a prompt with a pasted document fits (Pixeltable sets no limit).
+  int64_t max_body_mb = 32;
   int64_t max_upload_mb = 100;
   // Background jobs (serve/jobs/jobs.hpp).
   int64_t job_workers = 0;        // 0: the number of cores

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "serve/config/config.hpp"
+#include "serve/config/detail.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -61,8 +62,34 @@ Result<std::string> find_service_config(const std::string& home) {
           "...`");
 }
 
+namespace {
+
+// Every service of a file is validated, not only the one served (Pixeltable validates its whole
+// config when it loads it): the checks that need no catalog, for each service but `served`, which
+// bind_routes checks together with the catalog so that all its mistakes are reported at once.
+Result<void> check_other_services(const std::vector<ServiceSpec>& services, const ServiceSpec* served) {
+  using namespace config_detail;
+  Errors errs;
+  for (const auto& s : services) {
+    if (&s == served) continue;
+    check_service_static(s, errs);
+    for (const auto& r : s.routes) check_route_static(r, errs);
+    check_route_paths(s, errs);
+  }
+  if (errs.empty()) return {};
+  errs.sort_by_location();
+  return errs.to_error();
+}
+
+}  // namespace
+
 Result<ServiceSpec> select_service(const std::vector<ServiceSpec>& services, const std::string& name) {
   if (services.empty()) return make_error(Errc::not_found, "no services are configured");
+  const ServiceSpec* served = nullptr;
+  if (name.empty() && services.size() == 1) served = &services[0];
+  for (const auto& s : services)
+    if (!name.empty() && s.name == name) served = &s;
+  PXT_CHECK(check_other_services(services, served));
   std::vector<std::string> names;
   for (const auto& s : services) names.push_back(s.name.empty() ? "(unnamed)" : s.name);
   const std::string where = services[0].config_file.empty() ? "" : " in " + services[0].config_file;

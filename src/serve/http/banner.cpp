@@ -22,6 +22,9 @@ std::string banner_text(const ServiceSpec& service, int port, size_t routes, boo
     JsonBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
+    // Pixeltable's record says "status"; "event" stays for scripts written against earlier pxt.
+    write_key(w, "status");
+    write_string(w, "started");
     write_key(w, "event");
     write_string(w, "started");
     write_key(w, "service");

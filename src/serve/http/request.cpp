@@ -43,8 +43,10 @@ ValueError null_error(ColumnType t) {
 struct ScanResult {
   bool utf8_ok = true;
   int max_depth = 0;
-  bool number_overflow = false;  // a literal past the double range
-  JsonNumberPatch numbers;       // literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp)
+  JsonNumberPatch numbers;  // literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp)
+  // Where a NaN/Infinity spelling Python's json refuses starts ("Inf", "-NaN"), which RapidJSON's
+  // kParseNanAndInfFlag would take.
+  size_t bad_constant = std::string_view::npos;
   // RapidJSON takes a NUL outside a string for the end of the text, so `{...}\0garbage` would
   // parse; the first one's position lets the decoder report it as Python does ("Extra data").
   size_t first_nul = std::string_view::npos;
@@ -79,11 +81,27 @@ ScanResult scan_body(std::string_view body) {
       in_string = true;
     } else if (c == '\0') {
       if (r.first_nul == std::string_view::npos) r.first_nul = i;
+    } else if (c == 'N' || c == 'I' || (c == '-' && i + 1 < size && (p[i + 1] == 'N' || p[i + 1] == 'I'))) {
+      // Python's json reads NaN, Infinity and -Infinity, nothing else.
+      std::string_view rest = body.substr(i);
+      size_t n = rest.starts_with("NaN")         ? 3
+                 : rest.starts_with("Infinity")  ? 8
+                 : rest.starts_with("-Infinity") ? 9
+                                                 : 0;
+      if (n == 0) {
+        if (r.bad_constant == std::string_view::npos) r.bad_constant = i;
+        n = 1;
+      }
+      i += n;
+      continue;
     } else if ((c >= '0' && c <= '9') || c == '-') {
       size_t n = json_number_prefix(body.substr(i));
       if (n > 0) {
         JsonNumberCheck check = check_json_number(body.substr(i, n));
-        if (check.overflow) r.number_overflow = true;
+        // Python's json reads a literal past the double range as infinity (pydantic then
+        // takes it for a float and refuses it for an int with finite_number). The sign leads
+        // exactly when the literal's does, so the text around it parses (or fails) as before.
+        if (check.overflow) check.replacement = body[i] == '-' ? "-Infinity" : "Infinity";
         if (check.rewrite) r.numbers.add(i, n, std::move(check.replacement));
         i += n;
         continue;
@@ -241,20 +259,26 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
   std::string patched;
   std::string_view text = body;
   if (!scan.numbers.empty()) text = patched = scan.numbers.apply(body);
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+            rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     size_t at = scan.numbers.original_offset(doc.GetErrorOffset());
-    reply_json_invalid(res, body, at, python_json_error(doc.GetParseError()));
+    // A constant Python refuses, before the error RapidJSON found, is where Python stops.
+    if (scan.bad_constant != std::string_view::npos && scan.bad_constant <= at) {
+      reply_json_invalid(res, body, scan.bad_constant, "Expecting value");
+    } else {
+      reply_json_invalid(res, body, at, python_json_error(doc.GetParseError()));
+    }
+    return false;
+  }
+  if (scan.bad_constant != std::string_view::npos) {
+    reply_json_invalid(res, body, scan.bad_constant, "Expecting value");
     return false;
   }
   const rapidjson::Value& root = doc;
   if (scan.first_nul != std::string_view::npos) {
     // A NUL before the value ends would have been a parse error, so this one follows it.
     reply_json_invalid(res, body, scan.first_nul, "Extra data");
-    return false;
-  }
-  if (scan.number_overflow) {
-    reply_json_invalid(res, body, 0, "Number out of range");
     return false;
   }
   if (root.IsNull()) {

@@ -1,5 +1,7 @@
 #include "serve/http/response.hpp"
 
+#include <cmath>
+
 #include "serve/http/access_log.hpp"
 #include "util/strings.hpp"
 
@@ -80,11 +82,11 @@ void reply_validation(httplib::Response& res, std::string_view where,
     write_string(w, issue.msg);
     write_key(w, "input");
     if (issue.json_input != nullptr) {
-      issue.json_input->Accept(w);
+      write_value_finite(w, *issue.json_input);
     } else if (issue.has_text) {
       write_string(w, sanitize_utf8(issue.text_input));
     } else if (issue.type == "missing" && body != nullptr) {
-      body->Accept(w);  // pydantic echoes the whole model input for a missing field
+      write_value_finite(w, *body);  // pydantic echoes the whole model input for a missing field
     } else {
       w.Null();
     }
@@ -95,28 +97,57 @@ void reply_validation(httplib::Response& res, std::string_view where,
   set_json(res, 422, buf);
 }
 
-int http_status(Errc code) {
-  switch (code) {
-    case Errc::invalid_argument:
-      return 400;
-    case Errc::not_found:
-      return 404;
-    case Errc::already_exists:
-    case Errc::conflict:
-    case Errc::schema_changed:
-      return 409;
-    case Errc::busy:
-      return 503;
-    case Errc::unsupported:
-      return 501;
-    case Errc::no_space:
-      return 507;
-    case Errc::io:
-    case Errc::internal:
-      return 500;
-  }
-  return 500;
+int http_status(const Error& error) {
+  if (const ErrorCodeInfo* info = error_code_info(effective_code(error))) return info->http_status;
+  return error.code == Errc::conflict || error.code == Errc::schema_changed ? 409 : 500;
 }
+
+namespace {
+
+void write_error_detail(JsonWriter& w, const ErrorCodeInfo& info, std::string_view message, const Error& e) {
+  w.StartObject();
+  write_key(w, "error_code");
+  write_string(w, info.name);
+  write_key(w, "message");
+  write_string(w, sanitize_utf8(redact_secrets(message)));
+  write_key(w, "retryable");
+  w.Bool(info.retryable);
+  if (!e.cause.empty()) {
+    write_key(w, "cause");
+    write_string(w, sanitize_utf8(redact_secrets(e.cause)));
+  }
+  if (e.retry_after >= 0) {
+    write_key(w, "retry_after");
+    w.Double(e.retry_after);  // a float, as Pixeltable's (1.0)
+  }
+  if (!e.provider.empty()) {
+    write_key(w, "provider");
+    write_string(w, e.provider);
+  }
+  if (e.provider_status != 0) {
+    write_key(w, "provider_http_status_code");
+    w.Int(e.provider_status);
+  }
+  w.EndObject();
+}
+
+// Pixeltable's body for `e` answered as `info`, with `message` in place of e.message.
+void reply_coded(httplib::Response& res, const ErrorCodeInfo& info, std::string_view message,
+                 const Error& e) {
+  JsonBuffer& buf = scratch_json();
+  JsonWriter w(buf);
+  w.StartObject();
+  write_key(w, "detail");
+  write_error_detail(w, info, message, e);
+  w.EndObject();
+  set_json(res, info.http_status, buf);
+  if (e.retry_after >= 0) {
+    put_header(res, "Retry-After", std::to_string(static_cast<int64_t>(std::ceil(e.retry_after))));
+  }
+  if (info.http_status >= 500) log_note_error(e.message);
+}
+
+}  // namespace
 
 void reply_internal(httplib::Response& res, std::string_view why) {
   log_note_error(why);
@@ -126,33 +157,35 @@ void reply_internal(httplib::Response& res, std::string_view why) {
 // 507 rather than 503 + Retry-After: a full disk does not clear by itself within seconds (an
 // operator must free space), so telling clients to retry shortly would only repeat the failure;
 // 507 (RFC 4918, "unable to store the representation") names the cause, and nothing was stored.
+// Pixeltable's code for it is FILE_CACHE_FULL (507, not retryable).
 void reply_no_space(httplib::Response& res, std::string_view cause) {
-  log_note_error(cause);
-  reply_detail(
-      res, 507,
-      "insufficient storage: the server's disk is full, nothing was stored; retry once space is freed");
+  Error e = make_error(ErrorCode::file_cache_full, std::string(cause));
+  reply_coded(
+      res, *error_code_info(ErrorCode::file_cache_full),
+      "insufficient storage: the server's disk is full, nothing was stored; retry once space is freed", e);
 }
 
 void reply_error(httplib::Response& res, const Error& error) {
+  const ErrorCode code = effective_code(error);
+  if (const ErrorCodeInfo* info = error_code_info(code)) {
+    if (error.pxt_code == ErrorCode::none && error.code == Errc::no_space)
+      return reply_no_space(res, error.message);
+    if (error.pxt_code == ErrorCode::none && error.code == Errc::busy) {
+      // SQLite's own wording (locks, timeouts) means nothing to a client; a second is usually enough.
+      Error busy = error;
+      if (busy.retry_after < 0) busy.retry_after = 1;
+      return reply_coded(res, *info, "the store is busy; retry shortly", busy);
+    }
+    return reply_coded(res, *info, error.message, error);
+  }
   switch (error.code) {
     case Errc::schema_changed:
       log_note_error(error.message);
-      reply_detail(res, 409, "table schema changed since route was registered; restart the service");
-      return;
-    case Errc::busy:
-      log_note_error(error.message);
-      reply_detail(res, 503, "the store is busy; retry shortly");
-      put_header(res, "Retry-After", "1");
-      return;
-    case Errc::io:
-    case Errc::internal:
-      reply_internal(res, error.message);
-      return;
-    case Errc::no_space:
-      reply_no_space(res, error.message);
-      return;
+      return reply_detail(res, 409, kSchemaChangedDetail);
+    case Errc::conflict:
+      return reply_detail(res, 409, error.message);
     default:
-      reply_detail(res, http_status(error.code), error.message);
+      return reply_internal(res, error.message);
   }
 }
 

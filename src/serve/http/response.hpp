@@ -1,6 +1,8 @@
 #pragma once
-// FastAPI-shaped responses: {"detail": "..."} errors, the status for each Errc, and a reusable
-// per-thread JSON buffer so handlers do not allocate a fresh one per request.
+// FastAPI-shaped responses: {"detail": "..."} errors, FastAPI's 422 validation list, Pixeltable's
+// {"detail": {"error_code", ...}} error body (reply_error: the writer of the error contract,
+// util/error_code.hpp), and a reusable per-thread JSON buffer so handlers do not allocate a fresh
+// one per request.
 #include <httplib.h>
 #include <rapidjson/document.h>
 
@@ -14,6 +16,9 @@
 namespace pxt {
 
 inline constexpr const char* kJsonType = "application/json";
+// Pixeltable's detail for a route whose table changed (or was dropped) after registration.
+inline constexpr const char* kSchemaChangedDetail =
+    "table schema changed since route was registered; please restart the service";
 
 // This thread's scratch buffer, cleared. Valid until the next call on the same thread.
 JsonBuffer& scratch_json();
@@ -25,17 +30,25 @@ void set_json(httplib::Response& res, int status, const JsonBuffer& buf);
 // res := status + {"detail": detail}.
 void reply_detail(httplib::Response& res, int status, std::string_view detail);
 
-// The HTTP status for a store error: invalid_argument 400, not_found 404, already_exists /
-// conflict / schema_changed 409, busy 503, unsupported 501, no_space 507, io / internal 500.
-int http_status(Errc code);
-// Answers a store error. schema_changed gets the fixed restart message; busy adds Retry-After;
-// io and internal answer {"detail": "internal server error"} and put the message in the access
-// log only.
+// The HTTP status an error is answered with: its Pixeltable code's (util/error_code.hpp), else
+// 409 for conflict / schema_changed and 500 for io / internal.
+int http_status(const Error& error);
+// Answers an error raised while a route ran (store, catalog, model provider): the one writer of
+// Pixeltable's error body. With a Pixeltable code (effective_code: its own, else the default for
+// its Errc) the answer is the code's status and
+//   {"detail": {"error_code": NAME, "message": TEXT, "retryable": BOOL, "cause"?: TEXT,
+//               "retry_after"?: SECONDS, "provider"?: NAME, "provider_http_status_code"?: N}}
+// (optional keys only when known; Retry-After is set with retry_after, and for STORE_UNAVAILABLE).
+// Without one: schema_changed answers 409 {"detail": "table schema changed since route was
+// registered; please restart the service"}, conflict 409 {"detail": message}, io / internal 500
+// {"detail": "internal server error"} (the message goes to the access log only). A busy store's
+// and a full disk's own wording is replaced by a fixed message (the cause goes to the log).
+// Messages pass through redact_secrets. Thread-safe.
 void reply_error(httplib::Response& res, const Error& error);
 // 500 {"detail": "internal server error"}; `why` goes to the access log.
 void reply_internal(httplib::Response& res, std::string_view why);
-// 507 Insufficient Storage with a detail saying the disk is full; `cause` (which write failed)
-// goes to the access log.
+// 507 FILE_CACHE_FULL (Pixeltable's body) saying the disk is full and nothing was stored;
+// `cause` (which write failed) goes to the access log.
 void reply_no_space(httplib::Response& res, std::string_view cause);
 
 // One entry of FastAPI's 422 detail list: {"type", "loc": [where, field], "msg", "input"}.

@@ -435,7 +435,7 @@ class SignalWaiter {
 };
 
 Result<int> serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
-                  const ServerOptions& options, const sigset_t& signals) {
+                  const ServerOptions& options, const sigset_t& signals, int& bind_errno) {
   int listen_fd = -1;
   // Replaces httplib's default (SO_REUSEPORT, which would let a second server share the port).
   svr.set_socket_options([&listen_fd](socket_t sock) {
@@ -449,7 +449,10 @@ Result<int> serve(httplib::Server& svr, const ServiceSpec& service, const ServeA
   int port = service.port;
   bool bound =
       port == 0 ? (port = svr.bind_to_any_port(service.host)) > 0 : svr.bind_to_port(service.host, port);
-  if (!bound) return make_error(Errc::io, bind_error(service.host, service.port, errno));
+  if (!bound) {
+    bind_errno = errno;
+    return make_error(Errc::io, bind_error(service.host, service.port, bind_errno));
+  }
   // httplib listens with a backlog of 5: bursts of connections would wait for SYN retransmits.
   if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
   // cpp-httplib parks one pool thread per keep-alive connection; the pool also guards against
@@ -490,15 +493,17 @@ ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vec
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   ::signal(SIGPIPE, SIG_IGN);
   Result<int> status = 1;
+  int bind_errno = 0;
   {
     httplib::Server svr;
     configure(svr, *app, parse_log_format(options.log_format));
-    status = serve(svr, service, *app, options, signals);
+    status = serve(svr, service, *app, options, signals, bind_errno);
   }
   // The HTTP server is down, so no job can be submitted. A job still running after the wait
   // cannot be stopped, and the store cannot be closed under it: exit now (its row is already
   // marked interrupted; SQLite rolls back its unfinished write).
   ServeOutcome outcome{std::move(status)};
+  outcome.bind_errno = bind_errno;
   outcome.exit_now = !app->jobs().shutdown();
   if (!outcome.exit_now) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return outcome;

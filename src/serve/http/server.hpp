@@ -26,6 +26,9 @@ struct ServeOutcome {
   // A background job was still running after the shutdown wait: the store cannot be closed under
   // it, so the caller must end the process at once (std::_Exit) once it has reported `status`.
   bool exit_now = false;
+  // The errno of a failed bind (EADDRINUSE: the port is in use), 0 otherwise; --json reports it
+  // as {"status": "error", "code": "EADDRINUSE", "port": N, ...} as Pixeltable's CLI does.
+  int bind_errno = 0;
 };
 
 // Binds, prints the banner, serves until SIGINT/SIGTERM, finishes in-flight requests. Prints

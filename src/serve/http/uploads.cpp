@@ -5,6 +5,7 @@
 #include "serve/http/response.hpp"
 #include "store/media/media.hpp"
 #include "store/model/values.hpp"
+#include "util/strings.hpp"
 
 namespace pxt {
 
@@ -30,6 +31,26 @@ void reply_media_error(httplib::Response& res, const std::string& field, const E
                    {bad_text("value_error", "Value error, " + e.message, field, std::move(input))});
 }
 
+// FastAPI would read any other body as an empty form (every field missing, every optional one
+// null) and store that; a route that takes files accepts only the form that can carry them.
+void reply_not_multipart(const std::vector<RequestField>& uploads, const httplib::Request& req,
+                         httplib::Response& res) {
+  std::vector<std::string> names;
+  for (const auto& u : uploads) names.push_back(u.name);
+  auto ct = req.headers.find("Content-Type");
+  ValidationIssue issue{
+      "value_error",
+      "Value error, this route takes file uploads (" + join(names, ", ") +
+          "), so its body must be multipart/form-data; got " +
+          (ct == req.headers.end() ? std::string("no Content-Type") : "Content-Type '" + ct->second + "'"),
+      ""};
+  if (ct != req.headers.end()) {
+    issue.text_input = ct->second;
+    issue.has_text = true;
+  }
+  reply_validation(res, "body", {issue});
+}
+
 }  // namespace
 
 Uploads::~Uploads() {
@@ -52,6 +73,10 @@ AdoptedMedia::~AdoptedMedia() {
 bool decode_form(const std::vector<RequestField>& fields, const std::vector<RequestField>& uploads,
                  const httplib::Request& req, const Uploads& parts, DecodedFields& out,
                  std::vector<const UploadPart*>& files, httplib::Response& res) {
+  if (!req.is_multipart_form_data()) {
+    reply_not_multipart(uploads, req, res);
+    return false;
+  }
   out.values.assign(fields.size(), Value());
   out.present.assign(fields.size(), 0);
   files.assign(uploads.size(), nullptr);

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 
@@ -112,15 +113,22 @@ Converted int_from_text(std::string_view s) {
   return Value(out);
 }
 
+// pydantic v2's float allows inf and nan by default (allow_inf_nan): "nan", "inf", "-Infinity"
+// and a decimal past the double range (inf) are numbers; the store refuses them for a Float
+// column (TYPE_MISMATCH), a query parameter takes them.
 Converted float_from_text(std::string_view s) {
   std::string_view t = trim(s);
   if (!t.empty() && t[0] == '+') t.remove_prefix(1);
   double out = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-  if (ec != std::errc() || p != t.data() + t.size() || t.empty()) {
+  // Out of range: past the double range is +-inf, below it (1e-400) 0, as Python's float().
+  bool overflow = ec == std::errc::result_out_of_range;
+  if (overflow) out = std::strtod(std::string(t).c_str(), nullptr);
+  // from_chars also reads C's "nan(chars)", which neither Python nor pydantic accept.
+  if ((ec != std::errc() && !overflow) || p != t.data() + t.size() || t.empty() ||
+      t.find('(') != std::string_view::npos) {
     return err("float_parsing", "Input should be a valid number, unable to parse string as a number");
   }
-  if (!std::isfinite(out)) return err("finite_number", "Input should be a finite number");
   return Value(out);
 }
 
@@ -225,9 +233,11 @@ Converted value_from_json(const rapidjson::Value& v, ColumnType t, Coercion mode
       if (lax && v.IsNumber()) return date_from_number(number_of(v));
       return err("date_type", "Input should be a valid date");
     case ColumnType::Json:
+      if (has_non_finite(v)) return err("finite_number", "Input should be a finite number");
       return Value(compact_json(v));
     case ColumnType::Array:
       if (!v.IsArray()) return err("list_type", "Input should be a valid list");
+      if (has_non_finite(v)) return err("finite_number", "Input should be a finite number");
       return Value(compact_json(v));
     case ColumnType::Image:
     case ColumnType::Video:

@@ -306,7 +306,7 @@ Result<Reply> Provider::post_json(std::string_view path, const std::string& body
     std::string words = redact(upstream_words(a.body), config_.api_key);
     std::string what = "upstream answered " + std::to_string(a.status) + tries + (words.empty() ? "" : ": " + words);
     double retry_after = a.retry_after_s >= 0 ? a.retry_after_s : (f == Failure::rate_limited ? backoff_s(attempt) : -1);
-    return model_error(f, config_.name, model, what, retry_after);
+    return model_error(f, config_.name, model, what, retry_after, a.status);
   }
 }
 
@@ -323,7 +323,7 @@ Result<Reply> Provider::get(std::string_view path) {
   std::string words = redact(upstream_words(a.body), config_.api_key);
   return model_error(failure_for_status(a.status), config_.name, "",
                      "upstream answered " + std::to_string(a.status) + (words.empty() ? "" : ": " + words),
-                     a.retry_after_s);
+                     a.retry_after_s, a.status);
 }
 
 }  // namespace pxt::models

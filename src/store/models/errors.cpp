@@ -2,45 +2,22 @@
 
 namespace pxt::models {
 
-std::string_view failure_code(Failure f) {
+ErrorCode error_code_of(Failure f) {
   switch (f) {
     case Failure::provider_error:
-      return "PROVIDER_ERROR";
+      return ErrorCode::provider_error;
     case Failure::rate_limited:
-      return "RATE_LIMITED";
+      return ErrorCode::rate_limited;
     case Failure::auth:
-      return "PROVIDER_AUTH_ERROR";
+      return ErrorCode::provider_auth_error;
     case Failure::bad_request:
-      return "PROVIDER_BAD_REQUEST";
+      return ErrorCode::provider_bad_request;
     case Failure::timeout:
-      return "PROVIDER_TIMEOUT";
+      return ErrorCode::provider_timeout;
     case Failure::overloaded:
-      return "PROVIDER_OVERLOADED";
+      return ErrorCode::provider_overloaded;
   }
-  return "PROVIDER_ERROR";
-}
-
-int failure_status(Failure f) {
-  switch (f) {
-    case Failure::provider_error:
-      return 502;
-    case Failure::rate_limited:
-      return 429;
-    case Failure::auth:
-      return 401;
-    case Failure::bad_request:
-      return 400;
-    case Failure::timeout:
-      return 504;
-    case Failure::overloaded:
-      return 503;
-  }
-  return 502;
-}
-
-bool failure_retryable(Failure f) {
-  return f == Failure::provider_error || f == Failure::rate_limited || f == Failure::timeout ||
-         f == Failure::overloaded;
+  return ErrorCode::provider_error;
 }
 
 Failure failure_for_status(int status) {
@@ -60,15 +37,14 @@ std::string redact(std::string text, std::string_view secret) {
 }
 
 Error model_error(Failure f, std::string_view provider, std::string_view model, const std::string& what,
-                  double retry_after_s) {
+                  double retry_after_s, int upstream_status) {
   std::string msg = "model provider '" + std::string(provider) + "'";
   if (!model.empty()) msg += " (model '" + std::string(model) + "')";
   msg += ": " + what;
-  Error e = make_error(Errc::io, std::move(msg));
-  e.pxt_code = std::string(failure_code(f));
-  e.http_status = failure_status(f);
-  e.retryable = failure_retryable(f);
-  e.retry_after_s = retry_after_s;
+  Error e = make_error(error_code_of(f), std::move(msg));
+  e.retry_after = retry_after_s;
+  e.provider = std::string(provider);
+  e.provider_status = upstream_status;
   return e;
 }
 

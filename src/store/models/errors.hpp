@@ -1,8 +1,8 @@
 #pragma once
-// Failed model calls, in Pixeltable's terms (pixeltable/exceptions.py): each kind has an error
-// code, an HTTP status and whether a retry may succeed. A request whose model call fails stores
-// nothing and answers {"detail": {"error_code", "message", "retryable", "retry_after"?}} with that
-// status; the message names the provider, the model and the upstream status, never the API key.
+// Failed model calls, in Pixeltable's terms (pixeltable/exceptions.py, util/error_code.hpp): a
+// request whose model call fails stores nothing and answers {"detail": {"error_code", "message",
+// "retryable", "retry_after"?, "provider"?, "provider_http_status_code"?}} with the code's status.
+// The message names the provider, the model and the upstream status, never the API key.
 // Pure functions, thread-safe.
 #include <string>
 #include <string_view>
@@ -20,17 +20,15 @@ enum class Failure {
   overloaded,      // PROVIDER_OVERLOADED 503, retryable: 503 / 529 upstream
 };
 
-std::string_view failure_code(Failure f);  // "PROVIDER_ERROR", ...
-int failure_status(Failure f);             // 502, ...
-bool failure_retryable(Failure f);
+ErrorCode error_code_of(Failure f);
 
 // The kind an upstream HTTP status maps to once retries are spent (or for a final 4xx).
 Failure failure_for_status(int status);
 
-// The Error a failed call returns: "model provider 'p' (model 'm'): <what>" with the code, status,
-// retryability and retry_after (seconds, < 0: none) that the HTTP layer answers.
+// The Error a failed call returns: "model provider 'p' (model 'm'): <what>" with the code,
+// retry_after (seconds, < 0: none), the provider and the upstream status (0: no answer).
 Error model_error(Failure f, std::string_view provider, std::string_view model, const std::string& what,
-                  double retry_after_s = -1);
+                  double retry_after_s = -1, int upstream_status = 0);
 
 // `text` with every occurrence of `secret` replaced by "***" (no-op for an empty secret): upstream
 // error messages may echo the key they were sent.

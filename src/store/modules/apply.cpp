@@ -126,6 +126,10 @@ std::string column_count(const TableDef& t) {
 
 }  // namespace
 
+QueryParam retrieval_param(const ColumnDef& c) {
+  return {c.name, c.type, c.required ? std::nullopt : std::optional<Value>(Value())};
+}
+
 Result<void> resolve_retrieval_params(Store& store, QueryDef& q) {
   if (q.kind != QueryDef::Kind::Retrieval || q.params.size() == q.match.size()) return {};
   auto table = store.get_table(q.table);
@@ -142,7 +146,7 @@ Result<void> resolve_retrieval_params(Store& store, QueryDef& q) {
                         fmt::format("{}: query '{}': unknown column '{}' in table '{}'{}", q.location, q.name,
                                     col, t.path, did_you_mean(col, t.column_names())));
     }
-    q.params.push_back({col, c->type, std::nullopt});
+    q.params.push_back(retrieval_param(*c));
   }
   return {};
 }

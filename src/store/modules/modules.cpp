@@ -172,7 +172,7 @@ void ModuleParser::module(const toml::value& root) {
     for (const auto& decl : m_.tables) {
       if (decl.def.path != q.table) continue;
       for (const auto& col : q.match) {
-        if (const ColumnDef* c = decl.def.find(col)) q.params.push_back({col, c->type, std::nullopt});
+        if (const ColumnDef* c = decl.def.find(col)) q.params.push_back(retrieval_param(*c));
       }
     }
   }

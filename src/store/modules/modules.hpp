@@ -46,6 +46,10 @@ Result<ModuleDef> parse_module_text(const std::string& text, const std::string& 
 // already does this when the module itself declares the table; a no-op for SQL queries and
 // resolved ones. Errors: not_found for an unknown table or column, prefixed with q.location.
 Result<void> resolve_retrieval_params(Store& store, QueryDef& q);
+// The parameter a retrieval query takes for match column `c`, typed as Pixeltable's
+// retrieval_udf types it: a required column's is required, a nullable one's is optional with
+// default null (Optional[T] = None; null matches no row, as SQL equality never does).
+QueryParam retrieval_param(const ColumnDef& c);
 
 // What applying the module would change, one human-readable line each; empty when all matches.
 Result<std::vector<std::string>> diff_module(Store& store, const ModuleDef& m);

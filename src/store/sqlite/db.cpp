@@ -71,8 +71,8 @@ struct Registered {
 // The last failure of a pxt function on this thread, for function_fault(): the message SQLite
 // was given and the function's own error.
 struct FunctionFailure {
-  std::string message;
-  Error error;
+  std::string message;  // as given to sqlite3_result_error
+  Error error;          // the function's own
 };
 thread_local std::optional<FunctionFailure> t_function_failure;
 
@@ -245,11 +245,11 @@ std::optional<Error> function_fault(sqlite3* db) {
   FunctionFailure f = std::move(*t_function_failure);
   t_function_failure.reset();
   if (f.message != sqlite3_errmsg(db)) return std::nullopt;
-  Errc c = f.error.code;
-  if (c != Errc::no_space && c != Errc::io && c != Errc::unsupported && f.error.pxt_code.empty()) return std::nullopt;
-  Error e = std::move(f.error);
-  e.message = std::move(f.message);
-  return e;
+  const Errc c = f.error.code;
+  if (c != Errc::no_space && c != Errc::io && c != Errc::unsupported && f.error.pxt_code == ErrorCode::none)
+    return std::nullopt;
+  f.error.message = std::move(f.message);
+  return std::move(f.error);
 }
 
 Error map_error(sqlite3* db, int rc, std::string_view what) {
@@ -258,8 +258,8 @@ Error map_error(sqlite3* db, int rc, std::string_view what) {
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (primary == SQLITE_ERROR) {
     if (auto fault = function_fault(db)) {
-      fault->message = prefix + fault->message;
-      return *fault;
+      fault->message = prefix + msg;
+      return std::move(*fault);
     }
   }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {

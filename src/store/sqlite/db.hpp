@@ -96,14 +96,14 @@ class Conn {
 
 // An Error for a failed SQLite call: busy -> Errc::busy; constraint and misuse by input ->
 // invalid_argument; a full disk -> no_space; other I/O -> io; everything else internal. A pxt
-// function (resize(), ...) that failed with a server-side fault keeps that Errc (see
-// function_fault). `what` prefixes the message.
+// function (resize(), ...) that failed with a server-side fault or a Pixeltable code keeps its
+// Error's code, retry_after and provider (see function_fault). `what` prefixes the message.
 Error map_error(sqlite3* db, int rc, std::string_view what = {});
 // SQLite passes a function's error on as text only. When the statement on db failed because a
 // pxt function did, on this thread, with no_space, io or unsupported (a full disk is 507, not a
-// bad input's 400), or with an error of its own Pixeltable code (a model provider's failure),
-// returns that error (with SQLite's message) and forgets it; else nullopt. Matched by message, so
-// an older failure never applies to a later error.
+// bad input's 400) or with a Pixeltable error code (a model provider's RATE_LIMITED, with its
+// retry_after), returns that Error (its message is the function's, "resize(): ...") and forgets
+// it; else nullopt. Matched by message, so an older failure never applies to a later error.
 std::optional<Error> function_fault(sqlite3* db);
 Error busy_error(int timeout_ms);
 

@@ -202,7 +202,11 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
       as_column.name = q.params[k].name;
       as_column.type = q.params[k].type;
     }
-    if (auto ok = check_value(as_column, params[k]); !ok.ok()) {
+    // A Float parameter may be NaN or infinite, as pydantic's float allows; only a stored Float
+    // must be finite (SQLite binds NaN as NULL, so it matches nothing).
+    const auto* d = std::get_if<double>(&params[k]);
+    bool any_float = as_column.type == ColumnType::Float && d != nullptr;
+    if (auto ok = any_float ? Result<void>() : check_value(as_column, params[k]); !ok.ok()) {
       return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
     }
     int i =

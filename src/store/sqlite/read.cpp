@@ -36,9 +36,10 @@ std::string describe(const Value& v) {
 }
 
 Error mismatch(const ColumnDef& c, const Value& v, const std::string& why = {}) {
-  return make_error(Errc::invalid_argument, "column '" + c.name + "' expects " +
-                                                std::string(type_name(c.type)) + ", got " + describe(v) +
-                                                (why.empty() ? "" : " (" + why + ")"));
+  return with_code(
+      make_error(Errc::invalid_argument, "column '" + c.name + "' expects " + std::string(type_name(c.type)) +
+                                             ", got " + describe(v) + (why.empty() ? "" : " (" + why + ")")),
+      ErrorCode::type_mismatch);
 }
 
 std::optional<std::string> json_problem(const std::string& s, bool want_array) {

@@ -128,11 +128,12 @@ class SqliteStore final : public Store {
   Result<void> move(std::string_view from, std::string_view to) override;
 
   Result<std::vector<Row>> insert(const TableDef& t, const std::vector<std::string>& columns,
-                                  const std::vector<Row>& rows) override;
+                                  const std::vector<Row>& rows, const RowCheck& check = nullptr) override;
   Result<int64_t> insert_stream(const TableDef& t, const std::vector<std::string>& columns,
                                 const RowSource& next) override;
   Result<std::vector<Row>> update(const TableDef& t, const Filter& filter,
-                                  const std::vector<std::pair<std::string, Value>>& set) override;
+                                  const std::vector<std::pair<std::string, Value>>& set,
+                                  const RowCheck& check = nullptr) override;
   Result<int64_t> remove(const TableDef& t, const Filter& filter) override;
   Result<int64_t> count(const TableDef& t, const Filter& filter) override;
   Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) override;

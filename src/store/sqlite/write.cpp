@@ -45,6 +45,12 @@ Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std:
   return idx;
 }
 
+Error required_null(const ColumnDef& c) {
+  return with_code(
+      make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null"),
+      ErrorCode::missing_required);
+}
+
 Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const Row& row,
                        bool check_required) {
   if (row.size() != idx.size()) {
@@ -54,9 +60,7 @@ Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const R
   for (size_t k = 0; k < idx.size(); ++k) {
     const ColumnDef& c = def.columns[static_cast<size_t>(idx[k])];
     if (is_null(row[k])) {
-      if (check_required && c.required) {
-        return make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null");
-      }
+      if (check_required && c.required) return required_null(c);
       continue;
     }
     PXT_CHECK(check_value(c, row[k]));
@@ -149,6 +153,19 @@ std::string after_last_dot(const std::string& s) {
   return dot == std::string::npos ? s : s.substr(dot + 1);
 }
 
+// A computed column's failure as Pixeltable reports it: UNSUPPORTED_OPERATION (400), unless the
+// function failed with an error of its own (a provider's RATE_LIMITED, a full disk): that error's
+// code, retry_after and provider stay, and its message becomes the cause.
+Error computed_failure(const ColumnDef& col, const std::string& msg, std::optional<Error> fault) {
+  std::string text = "computed column '" + col.name + "' failed: " + msg;
+  if (!fault)
+    return with_code(make_error(Errc::invalid_argument, std::move(text)), ErrorCode::unsupported_operation);
+  Error e = std::move(*fault);
+  e.cause = e.pxt_code != ErrorCode::none ? e.message : std::string();
+  e.message = std::move(text);
+  return e;
+}
+
 // Finds the computed column whose expression fails for the bound inputs, by evaluating the
 // columns one at a time in dependency order. Returns its error, or nullopt if none fails.
 template <class Binder>
@@ -166,9 +183,7 @@ std::optional<Error> diagnose(Conn& c, const TableDef& def, const std::vector<in
     }
     if (rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(c.db());
-      Error e = function_fault(c.db()).value_or(make_error(Errc::invalid_argument, msg));
-      e.message = "computed column '" + col.name + "' failed: " + msg;
-      return e;
+      return computed_failure(col, msg, function_fault(c.db()));
     }
   }
   return std::nullopt;
@@ -180,22 +195,25 @@ Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& 
                   const Binder& bind, const std::string& pk) {
   std::string msg = sqlite3_errmsg(c.db());
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-    return make_error(Errc::already_exists,
-                      "a row with primary key " + pk + " already exists in table '" + def.path + "'");
+    // Pixeltable's wording, which is PostgreSQL's detail: clients match it.
+    return with_code(
+        make_error(Errc::already_exists, "Duplicate primary key value: " + pk + " already exists."),
+        ErrorCode::constraint_violation);
   }
   if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_DATATYPE) {
     std::string name = after_last_dot(msg);
     const ColumnDef* col = def.find(name);
     if (col && col->is_computed()) {
-      return make_error(
-          Errc::invalid_argument,
-          rc == SQLITE_CONSTRAINT_NOTNULL
-              ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
-              : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
-                    " but '" + col->computed + "' gave a value of another type");
+      return with_code(
+          make_error(
+              Errc::invalid_argument,
+              rc == SQLITE_CONSTRAINT_NOTNULL
+                  ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
+                  : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
+                        " but '" + col->computed + "' gave a value of another type"),
+          ErrorCode::unsupported_operation);
     }
-    if (col)
-      return make_error(Errc::invalid_argument, "column '" + col->name + "' is required and cannot be null");
+    if (col) return required_null(*col);
   }
   if ((rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_BUSY) {
     Error first = map_error(c.db(), rc);
@@ -205,17 +223,28 @@ Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& 
   return map_error(c.db(), rc);
 }
 
+// The key of the row being written as PostgreSQL's unique-violation detail shows it (Pixeltable
+// passes that on): "Key (id)=(1)", "Key (a, b)=(x, 2)"; texts unquoted.
 std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
-  std::vector<std::string> parts;
+  std::vector<std::string> names, values;
   for (const auto& k : def.primary_key) {
     int i = def.index_of(k);
     auto pos = std::find(idx.begin(), idx.end(), i);
     Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
-    parts.push_back(k + " = " +
-                    (std::holds_alternative<std::string>(v) ? quote_literal(std::get<std::string>(v))
-                                                            : value_to_text(v, std::nullopt)));
+    names.push_back(k);
+    values.push_back(std::holds_alternative<std::string>(v) ? std::get<std::string>(v)
+                                                            : value_to_text(v, std::nullopt));
   }
-  return parts.empty() ? "(none)" : join(parts, ", ");
+  if (names.empty()) return "Key (rowid)";
+  return "Key (" + join(names, ", ") + ")=(" + join(values, ", ") + ")";
+}
+
+// The same for an update: the new key when the update sets all of it, else its columns.
+std::string updated_pk_text(const TableDef& def, const std::vector<int>& idx, const Row& values) {
+  for (const auto& k : def.primary_key)
+    if (std::find(idx.begin(), idx.end(), def.index_of(k)) == idx.end())
+      return "Key (" + join(def.primary_key, ", ") + ") of the updated row";
+  return pk_text(def, idx, values);
 }
 
 // SELECT of a row as an update will leave it: set columns from parameters ?1.., the others from the
@@ -363,7 +392,7 @@ class VectorDims {
 }  // namespace
 
 Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
-                                             const std::vector<Row>& rows) {
+                                             const std::vector<Row>& rows, const RowCheck& check) {
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
@@ -413,6 +442,9 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
             [&](sqlite3_stmt* d) { bind_row(d, info->def, idx, row); }, pk_text(info->def, idx, row));
       }
     }
+    if (check)
+      for (const Row& r : out)
+        if (auto fine = check(r); !fine) return fine.error();
     return {};
   }));
   created.keep_referenced(out);
@@ -473,7 +505,8 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
 }
 
 Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& filter,
-                                             const std::vector<std::pair<std::string, Value>>& set) {
+                                             const std::vector<std::pair<std::string, Value>>& set,
+                                             const RowCheck& check) {
   if (set.empty()) return make_error(Errc::invalid_argument, "nothing to update: no column values given");
   std::vector<std::string> names;
   Row values;
@@ -529,8 +562,11 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     }
     if (rc != SQLITE_DONE) {
       std::string diag_base = base + " FROM " + info->qname + where.where;
-      return write_error(c, rc, def, affected, diag_base, bind_all, "(the updated key)");
+      return write_error(c, rc, def, affected, diag_base, bind_all, updated_pk_text(def, idx, values));
     }
+    if (check)
+      for (const Row& r : out)
+        if (auto fine = check(r); !fine) return fine.error();
     return {};
   }));
   created.keep_referenced(out);
