@@ -88,7 +88,9 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   try {
     Result<Value> r = call_sql_function(*fn, fctx, args);
     if (!r.ok()) {
-      std::string msg = fn->name + "(): " + r.error().message;
+      // Functions whose messages already name them (the model and vector functions) keep theirs.
+      const std::string& m = r.error().message;
+      std::string msg = m.rfind(fn->name + "(", 0) == 0 ? m : fn->name + "(): " + m;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
       t_function_failure = FunctionFailure{std::move(msg), r.error()};
       return;
@@ -138,6 +140,10 @@ Result<std::unique_ptr<Conn>> Conn::open(const ConnSettings& settings) {
     sqlite3_wal_autocheckpoint(c->db_, 0);
   }
   register_functions(c->db_, settings.media_dir);
+  // The JSON table functions are connected on first use, which writes their declaration through
+  // the schema table; a restricted statement (a named query) may not touch it, so they are
+  // connected here, once per connection (they stay connected across schema changes).
+  PXT_CHECK(c->exec("SELECT 1 FROM json_each('[]'), json_tree('[]')"));
   sqlite3_set_authorizer(c->db_, &Conn::authorize, c.get());
   return c;
 }
