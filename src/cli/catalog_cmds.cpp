@@ -219,8 +219,8 @@ void run_describe(CliContext& ctx, const std::string& path, bool columns_only) {
               static_cast<long long>(rows), columns_text(t).c_str());
   if (!t.indexes.empty()) std::printf("\nindexes:\n");
   for (const auto& i : t.indexes)
-    std::printf("  %s on %s: %s, metric %s, ef_search %d\n", i.name.c_str(), i.column.c_str(), i.embedding.c_str(),
-                i.metric.c_str(), i.ef_search);
+    std::printf("  %s on %s: %s, metric %s, ef_search %d\n", i.name.c_str(), i.column.c_str(),
+                i.embedding.c_str(), i.metric.c_str(), i.ef_search);
 }
 
 }  // namespace

@@ -55,8 +55,8 @@ void run_create_index(CliContext& ctx, const CreateIndexOpts& o) {
     std::printf("%s\n", buf.GetString());
     return;
   }
-  std::printf("created index '%s' on %s.%s (%s, %lld vectors of %lld dimensions)\n", made.name.c_str(), path.c_str(),
-              made.column.c_str(), made.metric.c_str(), static_cast<long long>(st.vectors),
+  std::printf("created index '%s' on %s.%s (%s, %lld vectors of %lld dimensions)\n", made.name.c_str(),
+              path.c_str(), made.column.c_str(), made.metric.c_str(), static_cast<long long>(st.vectors),
               static_cast<long long>(st.dimension));
 }
 
@@ -80,7 +80,8 @@ CLI::App* add_create_index_command(CLI::App& app, CliContext& ctx) {
   cmd->footer(
       "Query it in a named query's SQL:\n"
       "  SELECT id, text, similarity(text, :q) AS score FROM \"app.docs\" ORDER BY score DESC LIMIT 5\n"
-      "Example:\n  pxt create-index app.docs text --embedding \"embed(text, 'openai/text-embedding-3-small')\"");
+      "Example:\n  pxt create-index app.docs text --embedding \"embed(text, "
+      "'openai/text-embedding-3-small')\"");
   cmd->callback([&ctx, o] { run_create_index(ctx, *o); });
   return cmd;
 }

@@ -26,10 +26,10 @@ std::vector<models::ProviderConfig> selected(const ModelsState& st) {
     if (p.name == st.name) return {p};
   std::vector<std::string> names;
   for (const auto& p : all) names.push_back(p.name);
-  throw Failure(make_error(Errc::not_found, "no model provider named '" + st.name + "'" +
-                                                did_you_mean(st.name, names) +
-                                                (names.empty() ? " (none is configured)" : " (configured: " +
-                                                                                               quoted_list(names) + ")")));
+  throw Failure(make_error(
+      Errc::not_found,
+      "no model provider named '" + st.name + "'" + did_you_mean(st.name, names) +
+          (names.empty() ? " (none is configured)" : " (configured: " + quoted_list(names) + ")")));
 }
 
 // The model ids of a /models answer ({"data": [{"id": ...}, ...]}), or nullopt if not that shape.
@@ -90,8 +90,10 @@ void run_check(CliContext& ctx, const ModelsState& st) {
   configure_models(ctx.home(), st.config);
   auto providers = selected(st);
   if (providers.empty())
-    throw Failure(make_error(Errc::not_found, "no model providers configured: declare [models.NAME] with base_url "
-                                              "in " + ctx.home() + "/config.toml, or set OPENAI_API_KEY"));
+    throw Failure(make_error(Errc::not_found,
+                             "no model providers configured: declare [models.NAME] with base_url "
+                             "in " +
+                                 ctx.home() + "/config.toml, or set OPENAI_API_KEY"));
   bool all_ok = true;
   JsonBuffer buf;
   JsonWriter w(buf);
@@ -103,8 +105,9 @@ void run_check(CliContext& ctx, const ModelsState& st) {
     if (reply) ids = model_ids(reply->body);
     bool ok = reply.ok() && ids.has_value();
     all_ok = all_ok && ok;
-    std::string problem = !reply ? reply.error().message
-                                 : "answered " + std::to_string(reply->status) + " but not an OpenAI model list";
+    std::string problem = !reply
+                              ? reply.error().message
+                              : "answered " + std::to_string(reply->status) + " but not an OpenAI model list";
     if (ctx.json) {
       w.StartObject();
       write_key(w, "name");
@@ -129,7 +132,8 @@ void run_check(CliContext& ctx, const ModelsState& st) {
       std::printf("%s: FAILED (%s): %s\n", cfg.name.c_str(), cfg.base_url.c_str(), problem.c_str());
       continue;
     }
-    std::vector<std::string> shown(ids->begin(), ids->begin() + static_cast<long>(std::min<size_t>(ids->size(), 10)));
+    std::vector<std::string> shown(ids->begin(),
+                                   ids->begin() + static_cast<long>(std::min<size_t>(ids->size(), 10)));
     std::printf("%s: ok (%s): %zu model%s: %s%s\n", cfg.name.c_str(), cfg.base_url.c_str(), ids->size(),
                 ids->size() == 1 ? "" : "s", join(shown, ", ").c_str(), ids->size() > 10 ? ", ..." : "");
   }
@@ -145,8 +149,10 @@ CLI::App* add_models_command(CLI::App& app, CliContext& ctx) {
   auto* cmd = app.add_subcommand("models");
   cmd->require_subcommand(1, 1);
   cmd->footer(
-      "Providers are [models.NAME] tables (base_url, api_key = \"${ENV_VAR}\", timeout_s, max_concurrency, rpm,\n"
-      "max_retries) in $PXT_HOME/config.toml or a service file; OPENAI_API_KEY / OPENAI_BASE_URL define `openai`.");
+      "Providers are [models.NAME] tables (base_url, api_key = \"${ENV_VAR}\", timeout_s, max_concurrency, "
+      "rpm,\n"
+      "max_retries) in $PXT_HOME/config.toml or a service file; OPENAI_API_KEY / OPENAI_BASE_URL define "
+      "`openai`.");
   auto* list = cmd->add_subcommand("list", "list the configured providers (never their keys)");
   list->add_option("NAME", st->name, "only this provider");
   list->add_option("--config", st->config, "also read [models.NAME] tables from this service file");

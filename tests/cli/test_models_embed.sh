@@ -92,11 +92,13 @@ EOF
 standin_reset
 # max_concurrency = 1 and a slow upstream: while one request is out, the others wait together.
 standin_control '{"delay_ms": 300}'
+curls=()
 for i in $(seq 1 16); do
   curl -s -o "$TMP/c$i" -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
     --data "{\"id\": $((2000 + i)), \"text\": \"concurrent text $i\"}" "http://127.0.0.1:$PORT/add" >>"$TMP/codes" &
+  curls+=($!)
 done
-wait
+wait "${curls[@]}"  # not a bare wait: the stand-in and the server are children too
 expect_eq "$(sort -u "$TMP/codes")" "200" "all 16 inserts answered 200"
 expect_eq "$(standin_stat inputs)" "16" "16 inputs embedded"
 requests=$(standin_stat embeddings)

@@ -68,6 +68,12 @@ name = "search_tag"
 params = [ { name = "query_text", type = "String" }, { name = "tag", type = "String" } ]
 sql = """SELECT id, tag, similarity(text, :query_text) AS score FROM "app.docs" WHERE tag = :tag ORDER BY score DESC LIMIT 3"""
 [[queries]]
+name = "nearest"             # the similarity shorthand: every column + score, most similar first
+table = "app.docs"
+similar = "text"
+param = "query_text"
+limit = 2
+[[queries]]
 name = "exact"
 params = [ { name = "query_text", type = "String" } ]
 sql = """SELECT id, similarity(text, :query_text) AS score FROM "app.docs" ORDER BY score DESC, id"""
@@ -84,6 +90,10 @@ query = "queries.search"
 type = "query"
 path = "/search_tag"
 query = "queries.search_tag"
+[[routes]]
+type = "query"
+path = "/nearest"
+query = "queries.nearest"
 [[routes]]
 type = "query"
 path = "/exact"
@@ -106,13 +116,13 @@ expect_contains "$dry" "embed(stub/e)  index 'text_idx' of table 'app.docs'" "dr
 start_server --config "$TMP/service.toml"
 ids() { python3 -c 'import json,sys; print(" ".join(str(r["id"]) for r in json.loads(sys.argv[1])["rows"]))' "$1"; }
 standin_reset
-http POST /search '{"query_text": "cats and boats number 2"}'
+http POST /search '{"query_text": "boats and guitar number 2"}'
 expect_eq "$STATUS" "200" "search: $BODY"
 expect_eq "$(ids "$BODY" | awk '{print $1}')" "2" "the identical text ranks first"
 expect_contains "$BODY" '"score":1' "its score is 1"
 expect_eq "$(ids "$BODY" | wc -w)" "5" "k = 5 rows"
 expect_eq "$(standin_stat embeddings)" "1" "the query embedded once"
-http POST /search '{"query_text": "cats and boats number 2", "k": 3}'
+http POST /search '{"query_text": "boats and guitar number 2", "k": 3}'
 expect_eq "$(ids "$BODY" | wc -w)" "3" "k = 3"
 expect_eq "$(standin_stat embeddings)" "1" "a repeated query is not embedded again"
 # The index's answer is the exact scan's top 5.
@@ -121,10 +131,14 @@ exact=$(ids "$BODY" | cut -d' ' -f1-5)
 http POST /search '{"query_text": "ocean and dogs"}'
 expect_eq "$(ids "$BODY")" "$exact" "index top-5 = exact top-5"
 # A WHERE clause filters the index's candidates (and asks for more when too few pass).
-http POST /search_tag '{"query_text": "cats and boats number 2", "tag": "t1"}'
+http POST /search_tag '{"query_text": "boats and guitar number 2", "tag": "t1"}'
 expect_eq "$STATUS" "200" "search with a filter: $BODY"
 expect_not_contains "$BODY" '"tag":"t0"' "the filter applies"
 expect_eq "$(ids "$BODY" | wc -w)" "3" "3 rows pass the filter"
+http POST /nearest '{"query_text": "boats and guitar number 2"}'
+expect_eq "$STATUS" "200" "the similarity shorthand: $BODY"
+expect_eq "$(ids "$BODY" | wc -w)" "2" "limit 2"
+expect_contains "$BODY" '{"id":2,"text":"boats and guitar number 2","tag":"t0","score":1.0}' "every column and the score"
 pass "similarity() answered from the index"
 
 # ---- maintained on insert, update, delete ----

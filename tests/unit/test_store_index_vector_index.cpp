@@ -22,9 +22,11 @@ std::vector<std::vector<float>> random_vectors(size_t n, size_t dim, unsigned se
   return out;
 }
 
-std::vector<int64_t> exact_top(const std::vector<std::vector<float>>& data, const std::vector<float>& q, size_t k) {
+std::vector<int64_t> exact_top(const std::vector<std::vector<float>>& data, const std::vector<float>& q,
+                               size_t k) {
   std::vector<std::pair<float, int64_t>> scored;
-  for (size_t i = 0; i < data.size(); ++i) scored.emplace_back(-vec::cosine(data[i].data(), q.data(), q.size()), int64_t(i));
+  for (size_t i = 0; i < data.size(); ++i)
+    scored.emplace_back(-vec::cosine(data[i].data(), q.data(), q.size()), int64_t(i));
   std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(k), scored.end());
   std::vector<int64_t> out;
   for (size_t i = 0; i < k; ++i) out.push_back(scored[i].second);
@@ -37,7 +39,8 @@ TEST_CASE("an HNSW graph finds the exact top 10 for >= 95% of them (cosine, 2,00
   auto data = random_vectors(2000, 32, 1);
   VectorIndex idx(Metric::cosine, 0, 40);
   std::vector<VectorIndex::Change> changes;
-  for (size_t i = 0; i < data.size(); ++i) changes.push_back({int64_t(i), vec::pack(data[i]), int64_t(i + 1)});
+  for (size_t i = 0; i < data.size(); ++i)
+    changes.push_back({int64_t(i), vec::pack(data[i]), int64_t(i + 1)});
   REQUIRE(idx.apply(changes).ok());
   CHECK(idx.size() == 2000);
   CHECK(idx.dimension() == 32);
@@ -51,14 +54,17 @@ TEST_CASE("an HNSW graph finds the exact top 10 for >= 95% of them (cosine, 2,00
     auto want = exact_top(data, q, 10);
     for (const auto& n : *found) hits += std::count(want.begin(), want.end(), n.row);
     CHECK((*found)[0].score >= (*found)[9].score);
-    CHECK((*found)[0].score == doctest::Approx(vec::cosine(data[size_t((*found)[0].row)].data(), q.data(), 32)).epsilon(1e-4));
+    CHECK((*found)[0].score ==
+          doctest::Approx(vec::cosine(data[size_t((*found)[0].row)].data(), q.data(), 32)).epsilon(1e-4));
   }
   CHECK(static_cast<double>(hits) / (50 * 10) >= 0.95);
 }
 
 TEST_CASE("updates move a point, deletes hide it, a wrong dimension is refused") {
   VectorIndex idx(Metric::l2, 0, 40);
-  REQUIRE(idx.apply({{1, vec::pack(std::vector<float>{0, 0}), 1}, {2, vec::pack(std::vector<float>{10, 10}), 2}}).ok());
+  REQUIRE(
+      idx.apply({{1, vec::pack(std::vector<float>{0, 0}), 1}, {2, vec::pack(std::vector<float>{10, 10}), 2}})
+          .ok());
   auto near_origin = idx.search(vec::pack(std::vector<float>{0.1f, 0}), 1);
   REQUIRE(near_origin.ok());
   CHECK((*near_origin)[0].row == 1);
@@ -82,7 +88,8 @@ TEST_CASE("a saved graph loads back; one past the table's seq or of another metr
   auto data = random_vectors(300, 8, 3);
   VectorIndex idx(Metric::ip, 0, 40);
   std::vector<VectorIndex::Change> changes;
-  for (size_t i = 0; i < data.size(); ++i) changes.push_back({int64_t(i + 100), vec::pack(data[i]), int64_t(i + 1)});
+  for (size_t i = 0; i < data.size(); ++i)
+    changes.push_back({int64_t(i + 100), vec::pack(data[i]), int64_t(i + 1)});
   REQUIRE(idx.apply(changes).ok());
   REQUIRE(idx.save(dir.string(), "7").ok());
   auto loaded = VectorIndex::load(dir.string(), "7", Metric::ip, 8, 40, 300);

@@ -58,8 +58,10 @@ api_key = "${PXT_TEST_NOT_SET_ANYWHERE}"
                                 "svc.toml");
   REQUIRE_FALSE(bad.ok());
   const std::string& m = bad.error().message;
-  CHECK(m.find("svc.toml:2: models.a.base_url: 'ftp://x' is not an http:// or https:// URL") != std::string::npos);
-  CHECK(m.find("svc.toml:6: models.b.max_concurent: unknown key, did you mean 'max_concurrency'?") != std::string::npos);
+  CHECK(m.find("svc.toml:2: models.a.base_url: 'ftp://x' is not an http:// or https:// URL") !=
+        std::string::npos);
+  CHECK(m.find("svc.toml:6: models.b.max_concurent: unknown key, did you mean 'max_concurrency'?") !=
+        std::string::npos);
   CHECK(m.find("environment variable 'PXT_TEST_NOT_SET_ANYWHERE' is not set") != std::string::npos);
   CHECK(m.find("svc.toml:7: models.c: missing base_url") != std::string::npos);
   // A pyproject keeps them under [tool.pixeltable].
@@ -70,7 +72,8 @@ api_key = "${PXT_TEST_NOT_SET_ANYWHERE}"
   CHECK((*py)[0].base_url == "https://api.example.com/v1");
 }
 
-TEST_CASE("layers: a later declaration of a name replaces the earlier one; the environment's openai is lowest") {
+TEST_CASE(
+    "layers: a later declaration of a name replaces the earlier one; the environment's openai is lowest") {
   setenv("OPENAI_API_KEY", "sk-env", 1);
   unsetenv("OPENAI_BASE_URL");
   ProviderConfig home{"openai", "http://home/v1"}, svc{"openai", "http://svc/v1"}, other{"o", "http://o/v1"};
@@ -104,14 +107,14 @@ TEST_CASE("model references and unknown providers") {
 }
 
 TEST_CASE("errors: codes, statuses, retryability, and the key redacted") {
-  CHECK(failure_for_status(401) == Failure::auth);
-  CHECK(failure_for_status(403) == Failure::auth);
-  CHECK(failure_for_status(404) == Failure::bad_request);
-  CHECK(failure_for_status(408) == Failure::timeout);
-  CHECK(failure_for_status(429) == Failure::rate_limited);
-  CHECK(failure_for_status(500) == Failure::provider_error);
-  CHECK(failure_for_status(503) == Failure::overloaded);
-  Error e = model_error(Failure::rate_limited, "p", "m", "upstream answered 429", 7, 429);
+  CHECK(failure_for_status(401) == models::Failure::auth);
+  CHECK(failure_for_status(403) == models::Failure::auth);
+  CHECK(failure_for_status(404) == models::Failure::bad_request);
+  CHECK(failure_for_status(408) == models::Failure::timeout);
+  CHECK(failure_for_status(429) == models::Failure::rate_limited);
+  CHECK(failure_for_status(500) == models::Failure::provider_error);
+  CHECK(failure_for_status(503) == models::Failure::overloaded);
+  Error e = model_error(models::Failure::rate_limited, "p", "m", "upstream answered 429", 7, 429);
   CHECK(e.pxt_code == ErrorCode::rate_limited);
   CHECK(error_code_info(e.pxt_code)->http_status == 429);
   CHECK(error_code_info(e.pxt_code)->retryable);

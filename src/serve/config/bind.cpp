@@ -395,8 +395,8 @@ bool Binder::check_models(BoundRoute& b) {
       };
       if (auto plan = plan_similarity(b.query.sql, lookup)) {
         for (const auto& call : plan->calls) {
-          auto more = models::model_uses_in(call.index.embedding, "index '" + call.index.name + "' of table '" +
-                                                                      call.table + "'");
+          auto more = models::model_uses_in(call.index.embedding,
+                                            "index '" + call.index.name + "' of table '" + call.table + "'");
           uses.insert(uses.end(), more.begin(), more.end());
         }
       }

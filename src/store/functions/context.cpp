@@ -110,7 +110,8 @@ size_t CallCollector::run(const FunctionContext& ctx, CreatedFiles& created) {
   for (auto& c : calls_) {
     std::vector<Result<Value>> out = c.fn->batch(ctx, c.args);
     for (size_t i = 0; i < c.keys.size(); ++i) {
-      Result<Value> r = i < out.size() ? out[i] : Result<Value>(make_error(Errc::internal, "batch gave no outcome"));
+      Result<Value> r =
+          i < out.size() ? out[i] : Result<Value>(make_error(Errc::internal, "batch gave no outcome"));
       for (size_t n = c.count[c.keys[i]]; n > 0; --n) created.prefetched(c.keys[i], r);
     }
     made += c.keys.size();

@@ -41,7 +41,8 @@ struct SqlFunction {
   // many rows first runs a collecting pass in which such calls are only recorded (and give NULL),
   // then makes them all with `batch`, and its computing-ahead pass takes the outcomes
   // (store/functions/context.hpp, "Prefetching").
-  std::function<std::vector<Result<Value>>(const FunctionContext& ctx, const std::vector<std::vector<Value>>& calls)>
+  std::function<std::vector<Result<Value>>(const FunctionContext& ctx,
+                                           const std::vector<std::vector<Value>>& calls)>
       batch;
 
   // Whether writes evaluate this function ahead of their transaction.

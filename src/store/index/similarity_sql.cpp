@@ -13,9 +13,9 @@ using K = SqlToken::Kind;
 bool word(const SqlToken& t, std::string_view w) { return t.kind == K::Ident && iequals(t.text, w); }
 
 bool is_clause_word(const SqlToken& t) {
-  for (const char* w : {"where", "group", "order", "limit", "having", "window", "join", "on", "using", "left",
-                        "right", "inner", "outer", "cross", "natural", "full", "union", "intersect", "except",
-                        "as", "from", "select"})
+  for (const char* w : {"where", "group",     "order",  "limit", "having", "window", "join",    "on",
+                        "using", "left",      "right",  "inner", "outer",  "cross",  "natural", "full",
+                        "union", "intersect", "except", "as",    "from",   "select"})
     if (word(t, w)) return true;
   return false;
 }
@@ -50,7 +50,8 @@ std::vector<TableRef> table_refs(const std::vector<SqlToken>& toks, const TableL
     TableRef ref{*path, quote_ident(*path), "", def};
     size_t j = i + 2;
     if (j < toks.size() && word(toks[j], "as")) ++j;
-    if (j < toks.size() && (toks[j].kind == K::QuotedIdent || (toks[j].kind == K::Ident && !is_clause_word(toks[j])))) {
+    if (j < toks.size() &&
+        (toks[j].kind == K::QuotedIdent || (toks[j].kind == K::Ident && !is_clause_word(toks[j])))) {
       ref.alias = toks[j].text;
       ref.row_ref = quote_ident(toks[j].text);
     }
@@ -72,8 +73,8 @@ const IndexDef* index_on(const TableDef& t, std::string_view column) {
 
 // The index call starting at toks[i] ("similarity" "("), if its first argument is an indexed
 // column. `end` gets the index of its closing parenthesis.
-Result<std::optional<SimilarityCall>> index_call(std::string_view sql, const std::vector<SqlToken>& toks, size_t i,
-                                                 const std::vector<TableRef>& refs, size_t& end) {
+Result<std::optional<SimilarityCall>> index_call(std::string_view sql, const std::vector<SqlToken>& toks,
+                                                 size_t i, const std::vector<TableRef>& refs, size_t& end) {
   // Arguments at depth 1, split by commas.
   std::vector<std::pair<size_t, size_t>> args;  // token ranges [first, last)
   int depth = 0;
@@ -118,19 +119,20 @@ Result<std::optional<SimilarityCall>> index_call(std::string_view sql, const std
       bool named = qual.empty() || r.alias == qual || (r.alias.empty() && same_path(qual, r.path));
       const ColumnDef* c = named ? r.def->find(column) : nullptr;
       if (c && c->type != ColumnType::Vector && c->type != ColumnType::Json && c->type != ColumnType::Array) {
-        return make_error(Errc::invalid_argument,
-                          "in '" + shown + "' column '" + c->name + "' of table '" + r.path +
-                              "' has no embedding index; give the column an embedding index (pxt create-index " +
-                              r.path + " " + c->name + " --embedding \"embed(" + c->name +
-                              ", 'provider/model')\") or compare Vectors");
+        return make_error(
+            Errc::invalid_argument,
+            "in '" + shown + "' column '" + c->name + "' of table '" + r.path +
+                "' has no embedding index; give the column an embedding index (pxt create-index " + r.path +
+                " " + c->name + " --embedding \"embed(" + c->name +
+                ", 'provider/model')\") or compare Vectors");
       }
     }
     return std::optional<SimilarityCall>();
   }
   if (matches > 1)
-    return make_error(Errc::invalid_argument, "in '" + shown + "' the column '" + column +
-                                                  "' has an embedding index in several tables; qualify it (t." +
-                                                  column + ")");
+    return make_error(Errc::invalid_argument,
+                      "in '" + shown + "' the column '" + column +
+                          "' has an embedding index in several tables; qualify it (t." + column + ")");
   SimilarityCall call;
   call.pos = toks[i].pos;
   call.len = toks[end].pos + 1 - toks[i].pos;
@@ -143,10 +145,11 @@ Result<std::optional<SimilarityCall>> index_call(std::string_view sql, const std
   } else if (b1 - b0 == 1 && toks[b0].kind == K::String) {
     call.text = toks[b0].text;
   } else {
-    return make_error(Errc::invalid_argument,
-                      "in '" + shown + "' the column '" + column +
-                          "' has an embedding index: compare it with a :parameter or a string literal, which is "
-                          "embedded once per query with the index's function");
+    return make_error(
+        Errc::invalid_argument,
+        "in '" + shown + "' the column '" + column +
+            "' has an embedding index: compare it with a :parameter or a string literal, which is "
+            "embedded once per query with the index's function");
   }
   return std::optional<SimilarityCall>(std::move(call));
 }
@@ -164,8 +167,8 @@ void find_top_k(std::string_view sql, const std::vector<SqlToken>& toks, const s
     if (t.kind == K::LParen) ++depth;
     if (t.kind == K::RParen) --depth;
     if (depth != 0 || t.kind != K::Ident) continue;
-    if (word(t, "union") || word(t, "intersect") || word(t, "except") || word(t, "group") || word(t, "having") ||
-        word(t, "offset") || word(t, "window") || word(t, "join"))
+    if (word(t, "union") || word(t, "intersect") || word(t, "except") || word(t, "group") ||
+        word(t, "having") || word(t, "offset") || word(t, "window") || word(t, "join"))
       return;
     if (word(t, "from")) from_seen = true;
     if (word(t, "where") && from_seen) where = i;
@@ -178,9 +181,10 @@ void find_top_k(std::string_view sql, const std::vector<SqlToken>& toks, const s
   // ORDER BY <alias | the call> [ASC | DESC] LIMIT <n | :param> [;]
   size_t j = order + 2;
   if (j >= toks.size()) return;
-  bool by_alias = toks[j].kind != K::LParen &&
-                  std::any_of(aliases.begin(), aliases.end(), [&](const std::string& a) { return a == toks[j].text; }) &&
-                  (toks[j].kind == K::Ident || toks[j].kind == K::QuotedIdent);
+  bool by_alias =
+      toks[j].kind != K::LParen &&
+      std::any_of(aliases.begin(), aliases.end(), [&](const std::string& a) { return a == toks[j].text; }) &&
+      (toks[j].kind == K::Ident || toks[j].kind == K::QuotedIdent);
   if (by_alias) {
     ++j;
   } else {
@@ -243,7 +247,8 @@ Result<SimilarityPlan> plan_similarity(std::string_view sql, const TableLookup& 
     plan.calls.push_back(std::move(*call));
     size_t a = end + 1;
     if (a < toks.size() && word(toks[a], "as")) ++a;
-    if (a < toks.size() && (toks[a].kind == K::QuotedIdent || (toks[a].kind == K::Ident && !is_clause_word(toks[a]))))
+    if (a < toks.size() &&
+        (toks[a].kind == K::QuotedIdent || (toks[a].kind == K::Ident && !is_clause_word(toks[a]))))
       aliases.push_back(toks[a].text);
     i = end;
   }

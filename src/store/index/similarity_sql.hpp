@@ -19,7 +19,7 @@ struct SimilarityCall {
   std::string table;        // canonical path of the indexed table
   std::string row_ref;      // how the SQL names that table's rows: an alias or the quoted path
   IndexDef index;
-  std::string param;               // the compared parameter's name (without ':'), or
+  std::string param;                // the compared parameter's name (without ':'), or
   std::optional<std::string> text;  // a string literal compared instead
 };
 

@@ -3,16 +3,16 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
-#include <atomic>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
-#include <sstream>
 
 #include "store/model/vector.hpp"
 #include "util/json.hpp"
@@ -62,7 +62,8 @@ Result<Metric> parse_metric(std::string_view s) {
   if (iequals(s, "ip")) return Metric::ip;
   if (iequals(s, "l2")) return Metric::l2;
   return make_error(Errc::invalid_argument, "unknown metric '" + std::string(s) + "'" +
-                                                did_you_mean(s, {"cosine", "ip", "l2"}) + " (metrics: cosine, ip, l2)");
+                                                did_you_mean(s, {"cosine", "ip", "l2"}) +
+                                                " (metrics: cosine, ip, l2)");
 }
 
 VectorIndex::VectorIndex(Metric metric, size_t dimension, int ef_search)
@@ -88,8 +89,8 @@ size_t VectorIndex::size() const {
 void VectorIndex::create(size_t dimension, size_t capacity) {
   dim_ = dimension;
   space_ = make_space(metric_, dimension);
-  graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), std::max<size_t>(capacity, 1024), kHnswM,
-                                                             kHnswEfConstruction);
+  graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), std::max<size_t>(capacity, 1024),
+                                                             kHnswM, kHnswEfConstruction);
   graph_->setEf(static_cast<size_t>(ef_search_));
 }
 
@@ -189,7 +190,8 @@ Result<std::vector<Neighbor>> VectorIndex::search(const std::string& query, size
   std::vector<Neighbor> out;
   if (!graph_ || live_ == 0 || k == 0) return out;
   if (query.size() != dim_ * 4) {
-    return make_error(Errc::invalid_argument, "the query's embedding has " + std::to_string(query.size() / 4) +
+    return make_error(Errc::invalid_argument, "the query's embedding has " +
+                                                  std::to_string(query.size() / 4) +
                                                   " dimensions; the index holds " + std::to_string(dim_));
   }
   std::vector<float> q = prepared(query);
@@ -208,7 +210,8 @@ size_t VectorIndex::memory_bytes() const {
   size_t per = graph_->size_data_per_element_ + sizeof(void*) + sizeof(int);
   size_t upper = 0;
   for (size_t i = 0; i < graph_->cur_element_count; ++i)
-    upper += graph_->element_levels_[i] > 0 ? graph_->size_links_per_element_ * graph_->element_levels_[i] : 0;
+    upper +=
+        graph_->element_levels_[i] > 0 ? graph_->size_links_per_element_ * graph_->element_levels_[i] : 0;
   return graph_->max_elements_ * per + upper + graph_->label_lookup_.size() * 32;
 }
 
@@ -223,7 +226,8 @@ Result<void> VectorIndex::save(const std::string& dir, const std::string& name) 
   if (graph_) {
     graph_->saveIndex(graph_tmp.string());
     bytes = fs::file_size(graph_tmp, ec);
-    if (ec) return make_error(Errc::io, "cannot save the index to " + graph_tmp.string() + ": " + ec.message());
+    if (ec)
+      return make_error(Errc::io, "cannot save the index to " + graph_tmp.string() + ": " + ec.message());
   }
   JsonBuffer buf;
   JsonWriter w(buf);

@@ -45,8 +45,8 @@ inline constexpr int kHnswEfConstruction = 64;
 inline constexpr int kDefaultEfSearch = 40;
 
 struct Neighbor {
-  int64_t row;   // the backend's row id
-  float score;   // similarity(): cosine similarity, inner product, or L2 distance
+  int64_t row;  // the backend's row id
+  float score;  // similarity(): cosine similarity, inner product, or L2 distance
 };
 
 class VectorIndex {

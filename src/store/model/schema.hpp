@@ -28,9 +28,9 @@ struct ColumnDef {
 // similarity(column, :param) in named queries (HNSW, store/index/vector_index.hpp). The on-disk
 // form is in doc/catalog.md.
 struct IndexDef {
-  std::string name;               // unique within its table; default "<column>_idx"
-  std::string column;             // the indexed column
-  std::string embedding;          // SQL expression over the column: "embed(text, 'openai/text-embedding-3-small')"
+  std::string name;       // unique within its table; default "<column>_idx"
+  std::string column;     // the indexed column
+  std::string embedding;  // SQL expression over the column: "embed(text, 'openai/text-embedding-3-small')"
   std::string metric = "cosine";  // cosine | ip | l2
   int ef_search = 40;             // HNSW candidates per search (recall vs speed)
   int64_t id = 0;                 // catalog id (never reused)
@@ -77,7 +77,11 @@ struct QueryDef {
   std::string table;               // Retrieval: table path
   std::vector<std::string> match;  // Retrieval: columns matched by equality
   int64_t limit = 10;              // Retrieval: row limit
-  std::string location;            // "file:line" of the declaration, for errors
+  // The similarity shorthand ([[queries]] with table and similar = COLUMN): a Sql query whose SQL
+  // is made once the table's index is known (resolve_retrieval_params): every column plus
+  // `score`, the rows most similar to the one parameter first, `limit` of them.
+  std::string similar;
+  std::string location;  // "file:line" of the declaration, for errors
   std::string qualified_name() const { return module.empty() ? name : module + "." + name; }
 };
 

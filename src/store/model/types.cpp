@@ -7,8 +7,8 @@
 namespace pxt {
 
 namespace {
-constexpr std::array<std::string_view, 13> kNames = {"String", "Int",   "Float", "Bool",     "Timestamp",
-                                                     "Date",   "Json",  "Array", "Image",    "Video",
+constexpr std::array<std::string_view, 13> kNames = {"String", "Int",      "Float", "Bool",  "Timestamp",
+                                                     "Date",   "Json",     "Array", "Image", "Video",
                                                      "Audio",  "Document", "Vector"};
 }  // namespace
 

@@ -40,7 +40,8 @@ Result<std::string> from_json(const rapidjson::Value& v) {
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
     const auto& e = v[i];
     if (!e.IsNumber())
-      return make_error(Errc::invalid_argument, "a Vector holds numbers; element " + std::to_string(i) + " is not one");
+      return make_error(Errc::invalid_argument,
+                        "a Vector holds numbers; element " + std::to_string(i) + " is not one");
     double d = e.GetDouble();
     if (!std::isfinite(d) || std::fabs(d) > std::numeric_limits<float>::max())
       return make_error(Errc::invalid_argument, "element " + std::to_string(i) + " is out of float32 range");

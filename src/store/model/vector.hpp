@@ -36,7 +36,7 @@ std::string to_json_text(std::string_view bytes);
 
 // Metrics over two vectors of the same dimension (checked by the caller).
 float dot(const float* a, const float* b, size_t n);
-float cosine(const float* a, const float* b, size_t n);       // 0 when either is all zeros; exactly 1 for a with a
+float cosine(const float* a, const float* b, size_t n);  // 0 when either is all zeros; exactly 1 for a with a
 float l2_distance(const float* a, const float* b, size_t n);  // Euclidean, not squared
 // v scaled to unit length (unchanged when all zeros).
 void normalize(std::vector<float>& v);

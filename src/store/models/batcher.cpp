@@ -24,11 +24,11 @@ using Clock = std::chrono::steady_clock;
 std::atomic<int> g_waiting{0};
 
 struct Batch {
-  std::vector<std::string> inputs;          // distinct texts, in arrival order
+  std::vector<std::string> inputs;                // distinct texts, in arrival order
   std::unordered_map<std::string, size_t> index;  // text -> position in inputs
-  bool closed = false;                      // taken by its leader for sending
+  bool closed = false;                            // taken by its leader for sending
   bool done = false;
-  std::vector<std::string> vectors;         // packed, aligned with inputs
+  std::vector<std::string> vectors;  // packed, aligned with inputs
   std::optional<Error> error;
 };
 
@@ -66,10 +66,11 @@ std::string request_body(const std::string& model, const std::vector<std::string
 }
 
 // {"data": [{"index": i, "embedding": [...]}, ...], "usage": {...}} -> one packed vector per input.
-Result<std::vector<std::string>> parse_answer(const Provider& p, const std::string& model, const std::string& body,
-                                              size_t expected) {
+Result<std::vector<std::string>> parse_answer(const Provider& p, const std::string& model,
+                                              const std::string& body, size_t expected) {
   auto bad = [&](const std::string& why) {
-    return model_error(Failure::provider_error, p.config().name, model, "malformed embeddings answer: " + why);
+    return model_error(Failure::provider_error, p.config().name, model,
+                       "malformed embeddings answer: " + why);
   };
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
@@ -77,7 +78,8 @@ Result<std::vector<std::string>> parse_answer(const Provider& p, const std::stri
   auto data = d.FindMember("data");
   if (data == d.MemberEnd() || !data->value.IsArray()) return bad("no \"data\" list");
   if (data->value.Size() != expected)
-    return bad(std::to_string(data->value.Size()) + " embeddings for " + std::to_string(expected) + " inputs");
+    return bad(std::to_string(data->value.Size()) + " embeddings for " + std::to_string(expected) +
+               " inputs");
   std::vector<std::string> out(expected);
   size_t dim = 0;
   for (rapidjson::SizeType k = 0; k < data->value.Size(); ++k) {
@@ -85,7 +87,8 @@ Result<std::vector<std::string>> parse_answer(const Provider& p, const std::stri
     if (!item.IsObject()) return bad("item " + std::to_string(k) + " is not an object");
     size_t at = k;
     if (auto idx = item.FindMember("index"); idx != item.MemberEnd()) {
-      if (!idx->value.IsUint() || idx->value.GetUint() >= expected) return bad("item " + std::to_string(k) + " has a bad index");
+      if (!idx->value.IsUint() || idx->value.GetUint() >= expected)
+        return bad("item " + std::to_string(k) + " has a bad index");
       at = idx->value.GetUint();
     }
     auto emb = item.FindMember("embedding");
@@ -93,8 +96,9 @@ Result<std::vector<std::string>> parse_answer(const Provider& p, const std::stri
     auto packed = vec::from_json(emb->value);
     if (!packed) return bad("item " + std::to_string(k) + ": " + packed.error().message);
     size_t n = packed->size() / 4;
-    if (dim != 0 && n != dim) return bad("embeddings of different dimensions (" + std::to_string(dim) + " and " +
-                                         std::to_string(n) + ")");
+    if (dim != 0 && n != dim)
+      return bad("embeddings of different dimensions (" + std::to_string(dim) + " and " + std::to_string(n) +
+                 ")");
     dim = n;
     if (!out[at].empty()) return bad("index " + std::to_string(at) + " answered twice");
     out[at] = std::move(*packed);
@@ -140,7 +144,8 @@ std::vector<Result<std::string>> embed_texts(Provider& provider, const std::stri
       b.inputs.assign(texts.begin() + static_cast<long>(first), texts.begin() + static_cast<long>(last));
       send_batch(provider, model, b, provider.reserve());
       for (size_t i = first; i < last; ++i) {
-        out[i] = b.error ? Result<std::string>(*b.error) : Result<std::string>(std::move(b.vectors[i - first]));
+        out[i] =
+            b.error ? Result<std::string>(*b.error) : Result<std::string>(std::move(b.vectors[i - first]));
       }
     }
   };

@@ -256,8 +256,9 @@ Provider::Attempt Provider::send(std::string_view path, const std::string* body)
   if (!res) {
     httplib::Error e = res.error();
     a.transport = httplib::to_string(e);
-    a.timed_out = e == httplib::Error::ConnectionTimeout ||
-                  ((e == httplib::Error::Read || e == httplib::Error::Write) && elapsed >= config_.timeout_s * 0.95);
+    a.timed_out =
+        e == httplib::Error::ConnectionTimeout ||
+        ((e == httplib::Error::Read || e == httplib::Error::Write) && elapsed >= config_.timeout_s * 0.95);
     return a;  // the client's connection is in an unknown state: drop it
   }
   a.status = res->status;
@@ -274,7 +275,7 @@ Result<Reply> Provider::post_json(std::string_view path, const std::string& body
   ModelStats& stats = model_stats(config_.name, model);
   Reply reply;
   for (int attempt = 0;; ++attempt) {
-    Slot slot = first.held() ? std::move(first) : reserve();
+    Slot slot = first.held() ? first.take() : reserve();
     auto start = Clock::now();
     Attempt a = send(path, &body);
     slot.release();
@@ -286,7 +287,8 @@ Result<Reply> Provider::post_json(std::string_view path, const std::string& body
       stats.count_call(true);
       return reply;
     }
-    bool transient = a.status == 0 ? a.transport.find("SSL") == std::string::npos : retryable_status(a.status);
+    bool transient =
+        a.status == 0 ? a.transport.find("SSL") == std::string::npos : retryable_status(a.status);
     double wait = a.retry_after_s >= 0 ? a.retry_after_s : backoff_s(attempt);
     if (transient && attempt < config_.max_retries && wait <= kMaxHonouredWaitS) {
       stats.count_retry();
@@ -298,14 +300,17 @@ Result<Reply> Provider::post_json(std::string_view path, const std::string& body
     std::string tries = attempt == 0 ? "" : " after " + std::to_string(attempt + 1) + " attempts";
     if (a.status == 0) {
       Failure f = a.timed_out ? Failure::timeout : Failure::provider_error;
-      std::string what = a.timed_out ? "no answer within timeout_s = " + std::to_string(int(config_.timeout_s)) + " s"
-                                     : "request to " + config_.base_url + " failed (" + a.transport + ")";
+      std::string what = a.timed_out
+                             ? "no answer within timeout_s = " + std::to_string(int(config_.timeout_s)) + " s"
+                             : "request to " + config_.base_url + " failed (" + a.transport + ")";
       return model_error(f, config_.name, model, what + tries);
     }
     Failure f = failure_for_status(a.status);
     std::string words = redact(upstream_words(a.body), config_.api_key);
-    std::string what = "upstream answered " + std::to_string(a.status) + tries + (words.empty() ? "" : ": " + words);
-    double retry_after = a.retry_after_s >= 0 ? a.retry_after_s : (f == Failure::rate_limited ? backoff_s(attempt) : -1);
+    std::string what =
+        "upstream answered " + std::to_string(a.status) + tries + (words.empty() ? "" : ": " + words);
+    double retry_after =
+        a.retry_after_s >= 0 ? a.retry_after_s : (f == Failure::rate_limited ? backoff_s(attempt) : -1);
     return model_error(f, config_.name, model, what, retry_after, a.status);
   }
 }
@@ -317,8 +322,9 @@ Result<Reply> Provider::get(std::string_view path) {
   if (a.status >= 200 && a.status < 300) return Reply{a.status, std::move(a.body), 0};
   if (a.status == 0) {
     Failure f = a.timed_out ? Failure::timeout : Failure::provider_error;
-    return model_error(f, config_.name, "", "request to " + config_.base_url + std::string(path) + " failed (" +
-                                                a.transport + ")");
+    return model_error(
+        f, config_.name, "",
+        "request to " + config_.base_url + std::string(path) + " failed (" + a.transport + ")");
   }
   std::string words = redact(upstream_words(a.body), config_.api_key);
   return model_error(failure_for_status(a.status), config_.name, "",

@@ -60,6 +60,12 @@ class Provider {
       if (p_) p_->release_slot();
     }
     bool held() const { return p_ != nullptr; }
+    // The slot, leaving this one empty (a retry loop takes its first slot from here).
+    Slot take() {
+      Provider* p = p_;
+      p_ = nullptr;
+      return Slot(p);
+    }
     void release() {
       if (p_) p_->release_slot();
       p_ = nullptr;
@@ -86,9 +92,9 @@ class Provider {
 
  private:
   struct Attempt {
-    int status = 0;          // 0: no answer (transport failure)
+    int status = 0;  // 0: no answer (transport failure)
     std::string body;
-    std::string transport;   // what failed when status is 0
+    std::string transport;  // what failed when status is 0
     bool timed_out = false;
     double retry_after_s = -1;  // from the answer's headers; -1: none
   };
@@ -116,7 +122,7 @@ class Provider {
   // Rate budget (rpm cap and x-ratelimit-* headers), under budget_mu_.
   using Clock = std::chrono::steady_clock;
   std::mutex budget_mu_;
-  Clock::time_point rpm_tat_{};       // GCRA theoretical arrival time
+  Clock::time_point rpm_tat_{};                  // GCRA theoretical arrival time
   int64_t req_limit_ = -1, req_remaining_ = -1;  // -1: unknown
   Clock::time_point req_reset_{};
   int64_t tok_limit_ = -1, tok_remaining_ = -1;

@@ -2,10 +2,13 @@
 // OpenAI-compatible providers), registered by store/functions/registry.cpp.
 #include "store/models/functions.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "store/media/media.hpp"
 #include "store/model/vector.hpp"
@@ -38,7 +41,8 @@ Result<std::optional<rapidjson::Document>> options_arg(std::string_view fn, cons
   rapidjson::Document d;
   if (s) d.Parse(s->c_str(), s->size());
   if (!s || d.HasParseError() || !d.IsObject())
-    return arg_error(fn, "options must be a JSON object, e.g. json_object('temperature', 0, 'max_tokens', 100)");
+    return arg_error(fn,
+                     "options must be a JSON object, e.g. json_object('temperature', 0, 'max_tokens', 100)");
   for (const char* reserved : {"model", "messages", "stream", "input"}) {
     if (d.HasMember(reserved)) return arg_error(fn, std::string("options cannot set '") + reserved + "'");
   }
@@ -85,8 +89,9 @@ Result<rapidjson::Document> call_chat(Provider& p, const ModelRef& ref, const st
   rapidjson::Document d;
   d.Parse(reply.body.c_str(), reply.body.size());
   if (d.HasParseError() || !d.IsObject())
-    return model_error(Failure::provider_error, ref.provider, ref.model,
-                       "malformed chat answer: not a JSON object (" + std::to_string(reply.body.size()) + " bytes)");
+    return model_error(
+        Failure::provider_error, ref.provider, ref.model,
+        "malformed chat answer: not a JSON object (" + std::to_string(reply.body.size()) + " bytes)");
   if (auto usage = d.FindMember("usage"); usage != d.MemberEnd() && usage->value.IsObject()) {
     auto get = [&](const char* k) -> int64_t {
       auto m = usage->value.FindMember(k);
@@ -107,7 +112,8 @@ Result<Value> chat(const std::vector<Value>& args) {
   auto& alloc = messages.GetAllocator();
   rapidjson::Value user(rapidjson::kObjectType);
   user.AddMember("role", "user", alloc);
-  user.AddMember("content", rapidjson::Value(prompt->c_str(), static_cast<rapidjson::SizeType>(prompt->size()), alloc),
+  user.AddMember("content",
+                 rapidjson::Value(prompt->c_str(), static_cast<rapidjson::SizeType>(prompt->size()), alloc),
                  alloc);
   messages.PushBack(user, alloc);
   const ModelRef& ref = target.second;
@@ -123,7 +129,8 @@ Result<Value> chat(const std::vector<Value>& args) {
   auto content = message->value.FindMember("content");
   if (content == message->value.MemberEnd() || content->value.IsNull()) return Value();  // e.g. a tool call
   if (!content->value.IsString())
-    return model_error(Failure::provider_error, ref.provider, ref.model, "malformed chat answer: content is not text");
+    return model_error(Failure::provider_error, ref.provider, ref.model,
+                       "malformed chat answer: content is not text");
   return Value(std::string(content->value.GetString(), content->value.GetStringLength()));
 }
 
@@ -133,10 +140,11 @@ Result<Value> chat_completion(const std::vector<Value>& args) {
   rapidjson::Document messages;
   if (text) messages.Parse(text->c_str(), text->size());
   if (!text || messages.HasParseError() || !messages.IsArray() || messages.Empty())
-    return arg_error("chat_completion",
-                     "messages must be a non-empty JSON array of {\"role\", \"content\"} objects, e.g. "
-                     "json_array(json_object('role', 'user', 'content', prompt)); for one prompt use chat(prompt, "
-                     "model)");
+    return arg_error(
+        "chat_completion",
+        "messages must be a non-empty JSON array of {\"role\", \"content\"} objects, e.g. "
+        "json_array(json_object('role', 'user', 'content', prompt)); for one prompt use chat(prompt, "
+        "model)");
   for (const auto& m : messages.GetArray()) {
     if (!m.IsObject() || !m.HasMember("role"))
       return arg_error("chat_completion", "each message must be an object with a \"role\"");
@@ -149,6 +157,25 @@ Result<Value> chat_completion(const std::vector<Value>& args) {
   JsonWriter w(buf);
   d.Accept(w);
   return Value(std::string(buf.GetString(), buf.GetSize()));
+}
+
+// Many calls at once (a multi-row write's chat() calls): on up to kMaxCallThreads threads, each
+// call still within its provider's max_concurrency.
+constexpr size_t kMaxCallThreads = 64;
+
+std::vector<Result<Value>> concurrently(const std::vector<std::vector<Value>>& calls,
+                                        Result<Value> (*fn)(const std::vector<Value>&)) {
+  std::vector<Result<Value>> out(calls.size(), Result<Value>(Value()));
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < calls.size();) out[i] = fn(calls[i]);
+  };
+  size_t threads = std::min(calls.size(), kMaxCallThreads);
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return out;
 }
 
 }  // namespace
@@ -168,7 +195,8 @@ Result<Value> embed_value(const FunctionContext& ctx, const std::vector<Value>& 
 }
 
 // embed() for many calls at once: the texts of each model in concurrent batches; images one by one.
-std::vector<Result<Value>> embed_batch(const FunctionContext& ctx, const std::vector<std::vector<Value>>& calls) {
+std::vector<Result<Value>> embed_batch(const FunctionContext& ctx,
+                                       const std::vector<std::vector<Value>>& calls) {
   std::vector<Result<Value>> out(calls.size(), Result<Value>(Value()));
   std::map<std::string, std::vector<size_t>> by_model;  // model text -> calls embedding a text
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -191,7 +219,8 @@ std::vector<Result<Value>> embed_batch(const FunctionContext& ctx, const std::ve
     for (size_t i : which) texts.push_back(std::get<std::string>(calls[i][0]));
     auto vectors = embed_texts(*target->first, target->second.model, texts);
     for (size_t k = 0; k < which.size(); ++k) {
-      out[which[k]] = vectors[k] ? Result<Value>(Value(std::move(*vectors[k]))) : Result<Value>(vectors[k].error());
+      out[which[k]] =
+          vectors[k] ? Result<Value>(Value(std::move(*vectors[k]))) : Result<Value>(vectors[k].error());
     }
   }
   return out;
@@ -202,9 +231,15 @@ std::vector<SqlFunction> model_functions() {
   for (int arity : {2, 3}) {
     SqlFunction c{"chat", arity, ColumnType::String, false, chat};
     c.compute_ahead = true;
+    c.batch = [](const FunctionContext&, const std::vector<std::vector<Value>>& calls) {
+      return concurrently(calls, chat);
+    };
     out.push_back(c);
     SqlFunction cc{"chat_completion", arity, ColumnType::Json, false, chat_completion};
     cc.compute_ahead = true;
+    cc.batch = [](const FunctionContext&, const std::vector<std::vector<Value>>& calls) {
+      return concurrently(calls, chat_completion);
+    };
     out.push_back(cc);
   }
   SqlFunction e{"embed", 2, ColumnType::Vector, true, nullptr};

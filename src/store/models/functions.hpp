@@ -29,7 +29,8 @@ Result<Value> embed_value(const FunctionContext& ctx, const std::vector<Value>& 
 
 // When `value` names an image file of this home's media folder (a name pxt gave it, with an
 // image extension), the image as a data: URL (or the error reading it); nullopt for any other text.
-std::optional<Result<std::string>> image_input(const std::filesystem::path& media_dir, const std::string& value);
+std::optional<Result<std::string>> image_input(const std::filesystem::path& media_dir,
+                                               const std::string& value);
 // Embeds one image (a data: URL) the way OpenAI-compatible servers of multimodal embedding models
 // take it (vLLM): {"model", "messages": [{"role": "user", "content": [{"type": "image_url",
 // "image_url": {"url": ...}}]}], "encoding_format": "float"}. Not batched.

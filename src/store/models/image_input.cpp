@@ -21,7 +21,8 @@ constexpr size_t kMaxImageBytes = 20 << 20;  // OpenAI's limit for one image in 
 bool is_stored_name(const std::string& s) {
   if (s.size() < 36 || s[2] != '/' || s[35] != '.') return false;
   auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  if (!std::all_of(s.begin(), s.begin() + 2, hex) || !std::all_of(s.begin() + 3, s.begin() + 35, hex)) return false;
+  if (!std::all_of(s.begin(), s.begin() + 2, hex) || !std::all_of(s.begin() + 3, s.begin() + 35, hex))
+    return false;
   return s.compare(0, 2, s, 3, 2) == 0;
 }
 
@@ -50,7 +51,8 @@ std::string base64(std::string_view in) {
 
 }  // namespace
 
-std::optional<Result<std::string>> image_input(const std::filesystem::path& media_dir, const std::string& value) {
+std::optional<Result<std::string>> image_input(const std::filesystem::path& media_dir,
+                                               const std::string& value) {
   if (!is_stored_name(value)) return std::nullopt;
   std::string type(media::type_for_extension(value.substr(value.rfind('.'))));
   if (type.rfind("image/", 0) != 0) return std::nullopt;
@@ -61,7 +63,8 @@ std::optional<Result<std::string>> image_input(const std::filesystem::path& medi
   if (!in.good() && !in.eof())
     return Result<std::string>(make_error(Errc::io, "cannot read image '" + value + "'"));
   if (bytes.size() > kMaxImageBytes)
-    return Result<std::string>(make_error(Errc::invalid_argument, "image '" + value + "' is larger than 20 MB"));
+    return Result<std::string>(
+        make_error(Errc::invalid_argument, "image '" + value + "' is larger than 20 MB"));
   return Result<std::string>("data:" + type + ";base64," + base64(bytes));
 }
 
@@ -94,7 +97,8 @@ Result<Value> embed_image(Provider& provider, const ModelRef& ref, const std::st
   write_string(w, "float");
   w.EndObject();
   model_stats(ref.provider, ref.model).observe_batch(1);
-  PXT_TRY(Reply reply, provider.post_json("/embeddings", std::string(buf.GetString(), buf.GetSize()), ref.model));
+  PXT_TRY(Reply reply,
+          provider.post_json("/embeddings", std::string(buf.GetString(), buf.GetSize()), ref.model));
   rapidjson::Document d;
   d.Parse(reply.body.c_str(), reply.body.size());
   auto bad = [&](const char* why) {
@@ -103,7 +107,8 @@ Result<Value> embed_image(Provider& provider, const ModelRef& ref, const std::st
   };
   if (d.HasParseError() || !d.IsObject()) return bad("not a JSON object");
   auto data = d.FindMember("data");
-  if (data == d.MemberEnd() || !data->value.IsArray() || data->value.Size() != 1 || !data->value[0].IsObject())
+  if (data == d.MemberEnd() || !data->value.IsArray() || data->value.Size() != 1 ||
+      !data->value[0].IsObject())
     return bad("expected one item in \"data\"");
   auto emb = data->value[0].FindMember("embedding");
   if (emb == data->value[0].MemberEnd()) return bad("no \"embedding\"");

@@ -53,8 +53,9 @@ void header(std::string& out, const char* name, const char* help, const char* ty
 }
 
 template <size_t N, size_t M>
-void histogram(std::string& out, const char* name, const std::string& labels, const std::array<double, N>& bounds,
-               const std::array<std::atomic<uint64_t>, M>& counts, uint64_t count, double sum) {
+void histogram(std::string& out, const char* name, const std::string& labels,
+               const std::array<double, N>& bounds, const std::array<std::atomic<uint64_t>, M>& counts,
+               uint64_t count, double sum) {
   uint64_t cumulative = 0;
   for (size_t i = 0; i < N; ++i) {
     cumulative += counts[i].load(std::memory_order_relaxed);
@@ -70,7 +71,8 @@ void histogram(std::string& out, const char* name, const std::string& labels, co
 
 void ModelStats::count_tokens(int64_t prompt, int64_t completion) {
   if (prompt > 0) prompt_tokens_.fetch_add(static_cast<uint64_t>(prompt), std::memory_order_relaxed);
-  if (completion > 0) completion_tokens_.fetch_add(static_cast<uint64_t>(completion), std::memory_order_relaxed);
+  if (completion > 0)
+    completion_tokens_.fetch_add(static_cast<uint64_t>(completion), std::memory_order_relaxed);
 }
 
 void ModelStats::observe_latency(double seconds) {
@@ -107,20 +109,26 @@ void render_model_metrics(std::string& out) {
   if (s.by_pair.empty()) return;
   std::vector<std::pair<std::string, const ModelStats*>> all;
   for (const auto& [key, stats] : s.by_pair)
-    all.emplace_back("provider=\"" + escape(key.first) + "\",model=\"" + escape(key.second) + "\"", stats.get());
-  auto load = [](const std::atomic<uint64_t>& a) { return std::to_string(a.load(std::memory_order_relaxed)); };
-  header(out, "pxt_model_calls_total", "Model calls by provider, model and outcome (after retries).", "counter");
+    all.emplace_back("provider=\"" + escape(key.first) + "\",model=\"" + escape(key.second) + "\"",
+                     stats.get());
+  auto load = [](const std::atomic<uint64_t>& a) {
+    return std::to_string(a.load(std::memory_order_relaxed));
+  };
+  header(out, "pxt_model_calls_total", "Model calls by provider, model and outcome (after retries).",
+         "counter");
   for (const auto& [labels, st] : all) {
     out += "pxt_model_calls_total{" + labels + ",outcome=\"ok\"} " + load(st->calls_ok_) + "\n";
     out += "pxt_model_calls_total{" + labels + ",outcome=\"error\"} " + load(st->calls_failed_) + "\n";
   }
   header(out, "pxt_model_retries_total", "Upstream requests tried again (connection errors, 408, 429, 5xx).",
          "counter");
-  for (const auto& [labels, st] : all) out += "pxt_model_retries_total{" + labels + "} " + load(st->retries_) + "\n";
+  for (const auto& [labels, st] : all)
+    out += "pxt_model_retries_total{" + labels + "} " + load(st->retries_) + "\n";
   header(out, "pxt_model_tokens_total", "Tokens the provider reported in `usage`, by kind.", "counter");
   for (const auto& [labels, st] : all) {
     out += "pxt_model_tokens_total{" + labels + ",kind=\"prompt\"} " + load(st->prompt_tokens_) + "\n";
-    out += "pxt_model_tokens_total{" + labels + ",kind=\"completion\"} " + load(st->completion_tokens_) + "\n";
+    out +=
+        "pxt_model_tokens_total{" + labels + ",kind=\"completion\"} " + load(st->completion_tokens_) + "\n";
   }
   header(out, "pxt_model_request_duration_seconds", "Duration of each upstream request (every attempt).",
          "histogram");

@@ -7,6 +7,8 @@
 // the language model in memory), further calls wait for one.
 #include <tesseract/capi.h>
 
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -72,12 +74,14 @@ Result<void> check_lang(const std::string& lang) {
     if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
         }))
-      return make_error(Errc::invalid_argument, "ocr(): language '" + lang + "' is not a Tesseract language code such as 'eng' or 'eng+deu'");
+      return make_error(
+          Errc::invalid_argument,
+          "ocr(): language '" + lang + "' is not a Tesseract language code such as 'eng' or 'eng+deu'");
     std::error_code ec;
     if (!fs::exists(tessdata_dir() / (part + ".traineddata"), ec))
-      return make_error(Errc::invalid_argument, "ocr(): language '" + part + "' is not installed in " +
-                                                    tessdata_dir().string() + " (apt-get install tesseract-ocr-" +
-                                                    to_lower(part) + ")");
+      return make_error(Errc::invalid_argument,
+                        "ocr(): language '" + part + "' is not installed in " + tessdata_dir().string() +
+                            " (apt-get install tesseract-ocr-" + to_lower(part) + ")");
   }
   return {};
 }
@@ -90,13 +94,31 @@ struct Pool {
   int created = 0;
 };
 
+// Never destroyed (a call may still run while the process exits); the idle handles are ended at
+// exit instead, see release_idle_handles.
+std::mutex g_pools_mu;
+auto* g_pools = new std::map<std::string, std::unique_ptr<Pool>>();
+
 Pool& pool_for(const std::string& lang) {
-  static std::mutex mu;
-  static auto* pools = new std::map<std::string, std::unique_ptr<Pool>>();
-  std::lock_guard lock(mu);
-  auto& p = (*pools)[lang];
+  std::lock_guard lock(g_pools_mu);
+  auto& p = (*g_pools)[lang];
   if (!p) p = std::make_unique<Pool>();
   return *p;
+}
+
+// Tesseract's global object cache warns on stderr at exit ("WARNING! LEAK!") for every language
+// file a live handle still holds, so the idle handles are deleted first: registered with atexit
+// after the first handle's language loaded, it runs before that cache's destructor.
+void release_idle_handles() {
+  auto loaded = tesseract();
+  if (!loaded) return;
+  std::lock_guard lock(g_pools_mu);
+  for (auto& [lang, pool] : *g_pools) {
+    std::lock_guard plock(pool->mu);
+    for (TessBaseAPI* h : pool->idle) (*loaded)->TessBaseAPIDelete(h);
+    pool->created -= static_cast<int>(pool->idle.size());
+    pool->idle.clear();
+  }
 }
 
 Result<TessBaseAPI*> take_handle(const Tess& t, Pool& pool, const std::string& lang) {
@@ -116,8 +138,11 @@ Result<TessBaseAPI*> take_handle(const Tess& t, Pool& pool, const std::string& l
     lock.lock();
     --pool.created;
     pool.cv.notify_one();
-    return make_error(Errc::unsupported, "ocr(): Tesseract could not load language '" + lang + "' from " + dir);
+    return make_error(Errc::unsupported,
+                      "ocr(): Tesseract could not load language '" + lang + "' from " + dir);
   }
+  static std::once_flag at_exit;
+  std::call_once(at_exit, [] { std::atexit(release_idle_handles); });
   return h;
 }
 
@@ -162,10 +187,12 @@ Result<Grey> decode_grey(const fs::path& file, const std::string& rel) {
     std::swap(img.p, flat.p);
   }
   Ref grey{v};
-  if (v->vips_colourspace(img.p, &grey.p, VIPS_INTERPRETATION_B_W, nullptr) != 0) return fail("cannot convert");
+  if (v->vips_colourspace(img.p, &grey.p, VIPS_INTERPRETATION_B_W, nullptr) != 0)
+    return fail("cannot convert");
   Ref bytes{v};
   if (v->vips_cast_uchar(grey.p, &bytes.p, nullptr) != 0) return fail("cannot convert");
-  if (v->vips_image_get_bands(bytes.p) != 1) return make_error(Errc::invalid_argument, "ocr(): unexpected image layout");
+  if (v->vips_image_get_bands(bytes.p) != 1)
+    return make_error(Errc::invalid_argument, "ocr(): unexpected image layout");
   size_t size = 0;
   void* mem = v->vips_image_write_to_memory(bytes.p, &size);
   if (!mem) return fail("cannot decode the image");
@@ -196,7 +223,8 @@ Result<Value> ocr(const FunctionContext& ctx, const std::vector<Value>& args) {
   PXT_TRY(Grey g, decode_grey(*file, *rel));
   Pool& pool = pool_for(lang);
   PXT_TRY(TessBaseAPI * h, take_handle(*t, pool, lang));
-  t->TessBaseAPISetImage(h, reinterpret_cast<const unsigned char*>(g.pixels.data()), g.width, g.height, 1, g.width);
+  t->TessBaseAPISetImage(h, reinterpret_cast<const unsigned char*>(g.pixels.data()), g.width, g.height, 1,
+                         g.width);
   char* text = t->TessBaseAPIGetUTF8Text(h);
   give_back(pool, h);
   if (!text) return make_error(Errc::invalid_argument, "ocr(): Tesseract could not read '" + *rel + "'");

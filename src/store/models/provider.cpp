@@ -23,9 +23,10 @@ Registry& registry() {
 }
 
 bool same_config(const ProviderConfig& a, const ProviderConfig& b) {
-  return a.name == b.name && a.base_url == b.base_url && a.api_key == b.api_key && a.timeout_s == b.timeout_s &&
-         a.max_concurrency == b.max_concurrency && a.rpm == b.rpm && a.max_retries == b.max_retries &&
-         a.batch_window_ms == b.batch_window_ms && a.max_batch == b.max_batch;
+  return a.name == b.name && a.base_url == b.base_url && a.api_key == b.api_key &&
+         a.timeout_s == b.timeout_s && a.max_concurrency == b.max_concurrency && a.rpm == b.rpm &&
+         a.max_retries == b.max_retries && a.batch_window_ms == b.batch_window_ms &&
+         a.max_batch == b.max_batch;
 }
 
 // Before any configuration, the environment's `openai` (if any) is the only provider: a command
@@ -71,7 +72,8 @@ std::vector<ProviderConfig> provider_configs() {
 
 Result<ModelRef> parse_model_ref(std::string_view spec) {
   std::string_view s = trim(spec);
-  if (s.empty()) return make_error(Errc::invalid_argument, "the model name is empty (write 'provider/model')");
+  if (s.empty())
+    return make_error(Errc::invalid_argument, "the model name is empty (write 'provider/model')");
   size_t slash = s.find('/');
   if (slash == std::string_view::npos) return ModelRef{"openai", std::string(s)};
   ModelRef ref{std::string(s.substr(0, slash)), std::string(s.substr(slash + 1))};
@@ -89,10 +91,13 @@ Result<std::shared_ptr<Provider>> provider_for(const ModelRef& ref) {
   std::string msg = "unknown model provider '" + ref.provider + "' in '" + ref.text() + "'" +
                     did_you_mean(ref.provider, names);
   if (ref.provider == "openai") {
-    msg += " (set OPENAI_API_KEY, or OPENAI_BASE_URL for an OpenAI-compatible server, or declare [models.openai] "
-           "with base_url in $PXT_HOME/config.toml or the service file)";
+    msg +=
+        " (set OPENAI_API_KEY, or OPENAI_BASE_URL for an OpenAI-compatible server, or declare "
+        "[models.openai] "
+        "with base_url in $PXT_HOME/config.toml or the service file)";
   } else {
-    msg += " (declare [models." + ref.provider + "] with base_url in $PXT_HOME/config.toml or the service file";
+    msg +=
+        " (declare [models." + ref.provider + "] with base_url in $PXT_HOME/config.toml or the service file";
     msg += names.empty() ? ")" : "; configured: " + quoted_list(names) + ")";
   }
   return make_error(Errc::not_found, msg);

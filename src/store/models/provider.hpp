@@ -22,15 +22,15 @@ namespace pxt::models {
 
 struct ProviderConfig {
   std::string name;
-  std::string base_url;         // e.g. "https://api.openai.com/v1" (no trailing slash)
-  std::string api_key;          // secret; empty: no Authorization header (local servers)
-  double timeout_s = 120;       // per upstream request (connect, send, and each read)
-  int max_concurrency = 16;     // requests in flight to this provider at once
-  int rpm = 0;                  // requests per minute at most; 0: no cap of our own
-  int max_retries = 4;          // retries after the first try (connection errors, 408, 429, 5xx)
-  int batch_window_ms = 5;      // embed: how long a batch waits for more inputs when others are busy
-  int max_batch = 32;           // embed: inputs per request at most (Pixeltable's batch size)
-  std::string location;         // "file:line" of the declaration, or "environment"
+  std::string base_url;      // e.g. "https://api.openai.com/v1" (no trailing slash)
+  std::string api_key;       // secret; empty: no Authorization header (local servers)
+  double timeout_s = 120;    // per upstream request (connect, send, and each read)
+  int max_concurrency = 16;  // requests in flight to this provider at once
+  int rpm = 0;               // requests per minute at most; 0: no cap of our own
+  int max_retries = 4;       // retries after the first try (connection errors, 408, 429, 5xx)
+  int batch_window_ms = 5;   // embed: how long a batch waits for more inputs when others are busy
+  int max_batch = 32;        // embed: inputs per request at most (Pixeltable's batch size)
+  std::string location;      // "file:line" of the declaration, or "environment"
 };
 
 // The [models.NAME] tables of a TOML file: at the top level, or under [tool.pixeltable] /

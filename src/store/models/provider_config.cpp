@@ -2,6 +2,7 @@
 #include <toml.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -20,8 +21,8 @@ namespace {
 using TValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
 const std::vector<std::string>& provider_keys() {
-  static const std::vector<std::string> keys = {"base_url",    "api_key",         "timeout_s", "max_concurrency",
-                                                "rpm",         "max_retries",     "max_batch", "batch_window_ms"};
+  static const std::vector<std::string> keys = {"base_url", "api_key",     "timeout_s", "max_concurrency",
+                                                "rpm",      "max_retries", "max_batch", "batch_window_ms"};
   return keys;
 }
 
@@ -40,7 +41,8 @@ class TableReader {
   Result<void> result() const {
     if (errors_.empty()) return {};
     auto sorted = errors_;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<std::string> lines;
     for (const auto& e : sorted) lines.push_back(e.second);
     return make_error(Errc::invalid_argument, join(lines, "\n"));
@@ -103,7 +105,9 @@ class TableReader {
                                             : p.batch_window_ms;
         field = static_cast<int>(n);
       } else {
-        add(v, key, "unknown key" + did_you_mean(k, provider_keys()) + " (keys: " + join(provider_keys(), ", ") + ")");
+        add(v, key,
+            "unknown key" + did_you_mean(k, provider_keys()) + " (keys: " + join(provider_keys(), ", ") +
+                ")");
       }
     }
     if (!has_url) {
@@ -136,9 +140,11 @@ const TValue* models_table(const TValue& doc, bool pyproject) {
 }
 
 bool is_provider_name(std::string_view s) {
-  if (s.empty() || s.size() > 64 || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+  if (s.empty() || s.size() > 64 || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
 }
 
 }  // namespace
@@ -196,14 +202,16 @@ Result<void> check_provider(const ProviderConfig& p) {
     return bad("", "a provider name is letters, digits, '_' and '-', starting with a letter");
   std::string_view url = p.base_url;
   size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos || (url.substr(0, scheme) != "http" && url.substr(0, scheme) != "https"))
+  if (scheme == std::string_view::npos ||
+      (url.substr(0, scheme) != "http" && url.substr(0, scheme) != "https"))
     return bad("base_url", "'" + p.base_url + "' is not an http:// or https:// URL");
   std::string_view rest = url.substr(scheme + 3);
   if (rest.empty() || rest[0] == '/' || rest[0] == ':')
     return bad("base_url", "'" + p.base_url + "' has no host");
   if (rest.find_first_of(" \t\r\n?#") != std::string_view::npos)
     return bad("base_url", "'" + p.base_url + "' must not contain spaces, a query or a fragment");
-  if (!(p.timeout_s > 0) || p.timeout_s > 86400) return bad("timeout_s", "must be between 0 and 86400 seconds");
+  if (!(p.timeout_s > 0) || p.timeout_s > 86400)
+    return bad("timeout_s", "must be between 0 and 86400 seconds");
   if (p.max_concurrency < 1) return bad("max_concurrency", "must be at least 1");
   if (p.max_batch < 1 || p.max_batch > 2048) return bad("max_batch", "must be between 1 and 2048");
   if (p.batch_window_ms > 1000) return bad("batch_window_ms", "must be at most 1000");

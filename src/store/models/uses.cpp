@@ -1,6 +1,7 @@
 #include "store/models/uses.hpp"
 
 #include "store/expr/computed.hpp"
+#include "store/models/client.hpp"
 #include "store/models/provider.hpp"
 #include "util/strings.hpp"
 
@@ -32,8 +33,9 @@ std::vector<ModelUse> model_uses_in(std::string_view sql, const std::string& whe
       } else if (t.kind == SqlToken::Kind::Comma && depth == 1) {
         if (++arg == 2) break;
       } else if (depth == 1 && arg == 1 && t.kind == SqlToken::Kind::String) {
-        bool alone = toks[j - 1].kind == SqlToken::Kind::Comma && j + 1 < toks.size() &&
-                     (toks[j + 1].kind == SqlToken::Kind::Comma || toks[j + 1].kind == SqlToken::Kind::RParen);
+        bool alone =
+            toks[j - 1].kind == SqlToken::Kind::Comma && j + 1 < toks.size() &&
+            (toks[j + 1].kind == SqlToken::Kind::Comma || toks[j + 1].kind == SqlToken::Kind::RParen);
         if (alone) out.push_back({to_lower(toks[i].text), t.text, where});
       }
     }
@@ -64,7 +66,17 @@ std::vector<std::string> check_model_uses(const std::vector<ModelUse>& uses) {
       continue;
     }
     auto provider = provider_for(*ref);
-    if (!provider) out.push_back(u.where + ": " + u.function + "(): " + provider.error().message);
+    if (!provider) {
+      out.push_back(u.where + ": " + u.function + "(): " + provider.error().message);
+      continue;
+    }
+    // OpenAI itself refuses every request without a key; local servers need none.
+    const ProviderConfig& cfg = (*provider)->config();
+    if (cfg.api_key.empty() && cfg.base_url.find("://api.openai.com") != std::string::npos) {
+      out.push_back(u.where + ": " + u.function + "(): model provider '" + cfg.name + "' (" + cfg.base_url +
+                    ") has no api_key: set OPENAI_API_KEY, or api_key = \"${VAR}\" in [models." + cfg.name +
+                    "]");
+    }
   }
   return out;
 }

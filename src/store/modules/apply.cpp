@@ -116,7 +116,8 @@ Result<std::optional<std::string>> index_change(Store& store, const IndexDecl& d
   if (trim(s->embedding) != trim(d.def.embedding))
     diffs.push_back(fmt::format("embedding '{}' -> '{}'", s->embedding, d.def.embedding));
   if (s->metric != d.def.metric) diffs.push_back(fmt::format("metric {} -> {}", s->metric, d.def.metric));
-  if (s->ef_search != d.def.ef_search) diffs.push_back(fmt::format("ef_search {} -> {}", s->ef_search, d.def.ef_search));
+  if (s->ef_search != d.def.ef_search)
+    diffs.push_back(fmt::format("ef_search {} -> {}", s->ef_search, d.def.ef_search));
   return std::optional<std::string>(join(diffs, ", "));
 }
 
@@ -131,6 +132,27 @@ QueryParam retrieval_param(const ColumnDef& c) {
 }
 
 Result<void> resolve_retrieval_params(Store& store, QueryDef& q) {
+  if (!q.similar.empty() && q.sql.empty()) {
+    auto table = store.get_table(q.table);
+    if (!table)
+      return make_error(table.error().code,
+                        fmt::format("{}: query '{}': {}", q.location, q.name, table.error().message));
+    const ColumnDef* col = table->find(q.similar);
+    const IndexDef* index = nullptr;
+    for (const auto& i : table->indexes)
+      if (col && i.column == col->name) index = &i;
+    if (!index) {
+      return make_error(
+          Errc::invalid_argument,
+          fmt::format("{}: query '{}': column '{}' of table '{}' has no embedding index (pxt "
+                      "create-index {} {} --embedding \"embed({}, 'provider/model')\", or [[indexes]])",
+                      q.location, q.name, q.similar, q.table, q.table, q.similar, q.similar));
+    }
+    q.sql = fmt::format("SELECT *, similarity({}, :{}) AS score FROM {} ORDER BY score {} LIMIT {}",
+                        quote_ident(col->name), q.params.at(0).name, quote_ident(table->path),
+                        index->metric == "l2" ? "ASC" : "DESC", q.limit);
+    return {};
+  }
   if (q.kind != QueryDef::Kind::Retrieval || q.params.size() == q.match.size()) return {};
   auto table = store.get_table(q.table);
   if (!table) {
@@ -171,7 +193,8 @@ Result<std::vector<std::string>> diff_module(Store& store, const ModuleDef& m) {
   for (const auto& d : m.indexes) {
     PXT_TRY(auto change, index_change(store, d));
     if (!change) {
-      out.push_back(fmt::format("+ index {} on {}.{} ({})", d.def.name, d.table, d.def.column, d.def.embedding));
+      out.push_back(
+          fmt::format("+ index {} on {}.{} ({})", d.def.name, d.table, d.def.column, d.def.embedding));
     } else if (!change->empty()) {
       out.push_back(fmt::format("~ index {} of {}: {}", d.def.name, d.table, *change));
     }
@@ -195,9 +218,10 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
   for (const auto& d : m.indexes) {
     PXT_TRY(auto change, index_change(store, d));
     if (change && !change->empty())
-      refused.push_back(fmt::format("{}: index '{}' of table '{}' differs from its declaration ({}); drop it first "
-                                    "(pxt drop-index {} {})",
-                                    d.location, d.def.name, d.table, *change, d.table, d.def.name));
+      refused.push_back(
+          fmt::format("{}: index '{}' of table '{}' differs from its declaration ({}); drop it first "
+                      "(pxt drop-index {} {})",
+                      d.location, d.def.name, d.table, *change, d.table, d.def.name));
   }
   if (!refused.empty()) return make_error(Errc::conflict, join(refused, "\n"));
 
@@ -208,7 +232,8 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
   std::vector<std::string> new_dirs, new_tables;
   std::vector<std::pair<std::string, std::string>> new_indexes;  // (table, name)
   auto undo = [&](Error e) {
-    for (auto it = new_indexes.rbegin(); it != new_indexes.rend(); ++it) (void)store.drop_index(it->first, it->second, true);
+    for (auto it = new_indexes.rbegin(); it != new_indexes.rend(); ++it)
+      (void)store.drop_index(it->first, it->second, true);
     for (auto it = new_tables.rbegin(); it != new_tables.rend(); ++it) (void)store.drop_table(*it, true);
     for (auto it = new_dirs.rbegin(); it != new_dirs.rend(); ++it) (void)store.drop_dir(*it, false);
     return e;

@@ -27,13 +27,14 @@ void ModuleParser::index(const toml::value& v) {
   if (auto e = string_at(v, "embedding", what, true)) decl.def.embedding = *e;
   if (auto m = string_at(v, "metric", what, false)) {
     if (*m != "cosine" && *m != "ip" && *m != "l2") {
-      error(*get(v, "metric"), fmt::format("{}: metric must be \"cosine\", \"ip\" or \"l2\", got \"{}\"{}", what, *m,
-                                           did_you_mean(*m, {"cosine", "ip", "l2"})));
+      error(*get(v, "metric"), fmt::format("{}: metric must be \"cosine\", \"ip\" or \"l2\", got \"{}\"{}",
+                                           what, *m, did_you_mean(*m, {"cosine", "ip", "l2"})));
     }
     decl.def.metric = *m;
   }
   if (auto n = string_at(v, "name", what, false)) {
-    if (!is_identifier(*n)) error(*get(v, "name"), fmt::format("{}: index name '{}' is not an identifier", what, *n));
+    if (!is_identifier(*n))
+      error(*get(v, "name"), fmt::format("{}: index name '{}' is not an identifier", what, *n));
     decl.def.name = *n;
   }
   if (const toml::value* ef = get(v, "ef_search")) {
@@ -46,8 +47,8 @@ void ModuleParser::index(const toml::value& v) {
   if (decl.def.name.empty() && column) decl.def.name = *column + "_idx";
   for (const auto& other : m_.indexes) {
     if (other.table == decl.table && other.def.name == decl.def.name)
-      error(v, fmt::format("index '{}' of table '{}' is declared twice (first at {})", decl.def.name, decl.table,
-                           other.location));
+      error(v, fmt::format("index '{}' of table '{}' is declared twice (first at {})", decl.def.name,
+                           decl.table, other.location));
   }
   // A table declared in this module must have the column.
   for (const auto& t : m_.tables) {

@@ -21,7 +21,9 @@ namespace {
 constexpr size_t kQueryCacheEntries = 1024;
 constexpr size_t kApplyChunk = 4096;
 
-bool is_keyword(std::string_view w) { return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0; }
+bool is_keyword(std::string_view w) {
+  return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0;
+}
 
 }  // namespace
 
@@ -114,8 +116,9 @@ Result<std::shared_ptr<VectorIndex>> SqliteStore::synced_index(Conn& c, const In
   PXT_TRY(Metric metric, parse_metric(idx.metric));
   if (!rt->graph) {
     auto start = std::chrono::steady_clock::now();
-    std::shared_ptr<VectorIndex> g = VectorIndex::load(index_dir(), std::to_string(idx.id), metric,
-                                                       static_cast<size_t>(idx.dimension), idx.ef_search, max_seq);
+    std::shared_ptr<VectorIndex> g =
+        VectorIndex::load(index_dir(), std::to_string(idx.id), metric, static_cast<size_t>(idx.dimension),
+                          idx.ef_search, max_seq);
     rt->from_disk = g != nullptr;
     if (!g) {
       // Missing, stale or damaged on disk: rebuilt from the index's table.
@@ -133,7 +136,8 @@ Result<std::shared_ptr<VectorIndex>> SqliteStore::synced_index(Conn& c, const In
   }
   // Saving costs about as much as reading the graph back; a crash only costs a catch-up from the
   // table, so the graph is saved after a build and once the changes since are a sizeable share.
-  if (rt->unsaved > 0 && (!rt->from_disk || rt->unsaved >= std::max<int64_t>(10000, int64_t(rt->graph->size() / 4)))) {
+  if (rt->unsaved > 0 &&
+      (!rt->from_disk || rt->unsaved >= std::max<int64_t>(10000, int64_t(rt->graph->size() / 4)))) {
     if (rt->graph->save(index_dir(), std::to_string(idx.id)).ok()) {
       rt->unsaved = 0;
       rt->from_disk = true;
@@ -151,7 +155,8 @@ Result<Store::IndexStatus> SqliteStore::index_status(std::string_view table, std
   auto it = cat->tables.find(path);
   if (it == cat->tables.end()) return make_error(Errc::not_found, "table '" + path + "' does not exist");
   const IndexDef* idx = it->second->def.find_index(name);
-  if (!idx) return make_error(Errc::not_found, "table '" + path + "' has no index named '" + std::string(name) + "'");
+  if (!idx)
+    return make_error(Errc::not_found, "table '" + path + "' has no index named '" + std::string(name) + "'");
   PXT_TRY(auto graph, synced_index(*c, *idx));
   std::shared_ptr<IndexRuntime> rt = runtime(idx->id);
   IndexStatus st;
@@ -186,8 +191,10 @@ Result<std::string> SqliteStore::query_embedding(Conn& c, const TableDef& def, c
   int rc = sqlite3_step(s);
   if (rc != SQLITE_ROW) return map_error(c.db(), rc, "embedding the query for index '" + idx.name + "'");
   if (sqlite3_column_type(s, 0) != SQLITE_BLOB)
-    return make_error(Errc::invalid_argument, "index '" + idx.name + "': the embedding of the query is not a Vector");
-  std::string v(static_cast<const char*>(sqlite3_column_blob(s, 0)), static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+    return make_error(Errc::invalid_argument,
+                      "index '" + idx.name + "': the embedding of the query is not a Vector");
+  std::string v(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                static_cast<size_t>(sqlite3_column_bytes(s, 0)));
   std::lock_guard lock(rt->cache_mu);
   if (!rt->by_text.count(text)) {
     rt->lru.emplace_front(text, v);
@@ -200,7 +207,8 @@ Result<std::string> SqliteStore::query_embedding(Conn& c, const TableDef& def, c
   return v;
 }
 
-Result<void> SqliteStore::embed_existing_rows(CreatedFiles& created, const TableDef& def, const IndexDef& idx) {
+Result<void> SqliteStore::embed_existing_rows(CreatedFiles& created, const TableDef& def,
+                                              const IndexDef& idx) {
   std::string sql = "SELECT (" + idx.embedding + ") FROM " + quote_ident(def.path);
   auto pass = [&]() -> Result<void> {
     return in_snapshot(created, def, [&](Conn& c, const TableInfo&) -> Result<void> {

@@ -30,14 +30,17 @@ CREATE TABLE IF NOT EXISTS "pxt$indexes" (
 ) STRICT;
 )sql";
 
-bool is_keyword(std::string_view w) { return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0; }
+bool is_keyword(std::string_view w) {
+  return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0;
+}
 
 Result<void> exec(Conn& c, const std::string& sql) { return c.exec(sql.c_str()); }
 
 // The index's expression with its column read from `ref` (e.g. NEW."text").
 std::string expr_over(const TableDef& def, const IndexDef& idx, const std::string& ref) {
   std::vector<std::string> replacement;
-  for (const auto& col : def.columns) replacement.push_back(iequals(col.name, idx.column) ? ref : quote_ident(col.name));
+  for (const auto& col : def.columns)
+    replacement.push_back(iequals(col.name, idx.column) ? ref : quote_ident(col.name));
   return substitute_columns(idx.embedding, def, replacement, is_keyword);
 }
 
@@ -51,25 +54,29 @@ std::string dimension_check(const IndexDef& idx, const std::string& side) {
          quote_literal(msg + "the embedding has another dimension than the index's vectors") + ") ELSE 1 END";
 }
 
-std::string next_seq(const std::string& side) { return "(SELECT coalesce(max(seq), 0) + 1 FROM " + side + ")"; }
+std::string next_seq(const std::string& side) {
+  return "(SELECT coalesce(max(seq), 0) + 1 FROM " + side + ")";
+}
 
 std::vector<std::string> trigger_ddl(const TableInfo& t, const IndexDef& idx) {
   std::string side = index_table(idx.id);
   std::string col = quote_ident(idx.column);
   std::string name = "pxt$idx_" + std::to_string(idx.id);
   std::string ins = "CREATE TRIGGER " + quote_ident(name + "_ins") + " AFTER INSERT ON " + t.qname +
-                    " BEGIN INSERT OR REPLACE INTO " + side + " (rid, vec, seq) SELECT NEW.rowid, v, " + next_seq(side) +
-                    " FROM (SELECT (" + expr_over(t.def, idx, "NEW." + col) + ") AS v) WHERE " +
-                    dimension_check(idx, side) + "; END";
-  std::string upd = "CREATE TRIGGER " + quote_ident(name + "_upd") + " AFTER UPDATE ON " + t.qname + " WHEN NEW." +
-                    col + " IS NOT OLD." + col + " OR NEW.rowid IS NOT OLD.rowid BEGIN INSERT OR REPLACE INTO " +
-                    side + " (rid, vec, seq) SELECT NEW.rowid, v, " + next_seq(side) + " FROM (SELECT CASE WHEN NEW." +
-                    col + " IS OLD." + col + " THEN (SELECT vec FROM " + side + " WHERE rid = OLD.rowid) ELSE (" +
-                    expr_over(t.def, idx, "NEW." + col) + ") END AS v) WHERE " + dimension_check(idx, side) +
-                    "; UPDATE " + side + " SET vec = NULL, seq = " + next_seq(side) +
-                    " WHERE rid = OLD.rowid AND OLD.rowid IS NOT NEW.rowid; END";
-  std::string del = "CREATE TRIGGER " + quote_ident(name + "_del") + " AFTER DELETE ON " + t.qname + " BEGIN UPDATE " +
-                    side + " SET vec = NULL, seq = " + next_seq(side) + " WHERE rid = OLD.rowid; END";
+                    " BEGIN INSERT OR REPLACE INTO " + side + " (rid, vec, seq) SELECT NEW.rowid, v, " +
+                    next_seq(side) + " FROM (SELECT (" + expr_over(t.def, idx, "NEW." + col) +
+                    ") AS v) WHERE " + dimension_check(idx, side) + "; END";
+  std::string upd =
+      "CREATE TRIGGER " + quote_ident(name + "_upd") + " AFTER UPDATE ON " + t.qname + " WHEN NEW." + col +
+      " IS NOT OLD." + col + " OR NEW.rowid IS NOT OLD.rowid BEGIN INSERT OR REPLACE INTO " + side +
+      " (rid, vec, seq) SELECT NEW.rowid, v, " + next_seq(side) + " FROM (SELECT CASE WHEN NEW." + col +
+      " IS OLD." + col + " THEN (SELECT vec FROM " + side + " WHERE rid = OLD.rowid) ELSE (" +
+      expr_over(t.def, idx, "NEW." + col) + ") END AS v) WHERE " + dimension_check(idx, side) + "; UPDATE " +
+      side + " SET vec = NULL, seq = " + next_seq(side) +
+      " WHERE rid = OLD.rowid AND OLD.rowid IS NOT NEW.rowid; END";
+  std::string del = "CREATE TRIGGER " + quote_ident(name + "_del") + " AFTER DELETE ON " + t.qname +
+                    " BEGIN UPDATE " + side + " SET vec = NULL, seq = " + next_seq(side) +
+                    " WHERE rid = OLD.rowid; END";
   return {ins, upd, del};
 }
 
@@ -84,15 +91,18 @@ Result<void> check_index(const TableDef& def, IndexDef& idx) {
   PXT_TRY(Metric m, parse_metric(idx.metric));
   idx.metric = std::string(metric_name(m));
   if (idx.ef_search < 1 || idx.ef_search > 10000)
-    return make_error(Errc::invalid_argument, "ef_search must be between 1 and 10000, got " + std::to_string(idx.ef_search));
+    return make_error(Errc::invalid_argument,
+                      "ef_search must be between 1 and 10000, got " + std::to_string(idx.ef_search));
   if (trim(idx.embedding).empty())
-    return make_error(Errc::invalid_argument, "the index needs an embedding expression, e.g. --embedding \"embed(" +
-                                                  col->name + ", 'openai/text-embedding-3-small')\"");
+    return make_error(Errc::invalid_argument,
+                      "the index needs an embedding expression, e.g. --embedding \"embed(" + col->name +
+                          ", 'openai/text-embedding-3-small')\"");
   auto refs = referenced_columns(idx.embedding, def.column_names());
   if (refs.size() != 1 || !iequals(refs[0], col->name)) {
-    return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding + "' must read column '" +
-                                                  col->name + "' and no other (it reads " +
-                                                  (refs.empty() ? std::string("none") : quoted_list(refs)) + ")");
+    return make_error(Errc::invalid_argument,
+                      "the embedding expression '" + idx.embedding + "' must read column '" + col->name +
+                          "' and no other (it reads " +
+                          (refs.empty() ? std::string("none") : quoted_list(refs)) + ")");
   }
   ColumnDef probe;
   probe.name = "embedding";
@@ -100,8 +110,9 @@ Result<void> check_index(const TableDef& def, IndexDef& idx) {
   auto type = infer_computed_type(def, probe);
   if (type.ok() && *type != ColumnType::Vector) {
     return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding + "' gives " +
-                                                  std::string(type_name(*type)) + ", not a Vector (use embed(" +
-                                                  col->name + ", 'provider/model'))");
+                                                  std::string(type_name(*type)) +
+                                                  ", not a Vector (use embed(" + col->name +
+                                                  ", 'provider/model'))");
   }
   auto problems = models::check_model_uses(models::model_uses_in(idx.embedding, "index '" + idx.name + "'"));
   if (!problems.empty()) return make_error(Errc::invalid_argument, problems.front());
@@ -109,7 +120,8 @@ Result<void> check_index(const TableDef& def, IndexDef& idx) {
 }
 
 bool same_index(const IndexDef& a, const IndexDef& b) {
-  return a.column == b.column && a.embedding == b.embedding && a.metric == b.metric && a.ef_search == b.ef_search;
+  return a.column == b.column && a.embedding == b.embedding && a.metric == b.metric &&
+         a.ef_search == b.ef_search;
 }
 
 }  // namespace
@@ -128,14 +140,16 @@ Result<void> SqliteStore::init_index_catalog(Conn& c) {
   PXT_CHECK(c.exec(kIndexesDdl));
   PXT_TRY(int64_t again,
           c.scalar_int("SELECT count(*) FROM pragma_table_info('pxt$columns') WHERE name = 'vector_dim'"));
-  if (!again) PXT_CHECK(c.exec("ALTER TABLE \"pxt$columns\" ADD COLUMN vector_dim INTEGER NOT NULL DEFAULT 0"));
+  if (!again)
+    PXT_CHECK(c.exec("ALTER TABLE \"pxt$columns\" ADD COLUMN vector_dim INTEGER NOT NULL DEFAULT 0"));
   return txn.commit();
 }
 
 Result<void> load_indexes(Conn& c, Catalog& cat) {
-  PXT_TRY(sqlite3_stmt * s,
-          c.cached("SELECT t.path, i.id, i.name, i.column_name, i.embedding, i.metric, i.ef_search, i.dimension "
-                   "FROM \"pxt$indexes\" i JOIN \"pxt$tables\" t ON t.id = i.table_id ORDER BY i.id"));
+  PXT_TRY(
+      sqlite3_stmt * s,
+      c.cached("SELECT t.path, i.id, i.name, i.column_name, i.embedding, i.metric, i.ef_search, i.dimension "
+               "FROM \"pxt$indexes\" i JOIN \"pxt$tables\" t ON t.id = i.table_id ORDER BY i.id"));
   StmtUse use(s);
   int rc;
   auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i))); };
@@ -175,13 +189,14 @@ Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx,
   PXT_CHECK(check_index(def, idx));
   if (const IndexDef* existing = def.find_index(idx.name)) {
     if (if_exists == IfExists::error)
-      return make_error(Errc::already_exists, "table '" + def.path + "' already has an index named '" + idx.name + "'");
+      return make_error(Errc::already_exists,
+                        "table '" + def.path + "' already has an index named '" + idx.name + "'");
     if (if_exists == IfExists::ignore) {
       if (same_index(*existing, idx)) return *existing;
       return make_error(Errc::invalid_argument,
-                        "index '" + idx.name + "' of table '" + def.path + "' exists with column '" + existing->column +
-                            "', embedding '" + existing->embedding + "', metric " + existing->metric +
-                            ", ef_search " + std::to_string(existing->ef_search) +
+                        "index '" + idx.name + "' of table '" + def.path + "' exists with column '" +
+                            existing->column + "', embedding '" + existing->embedding + "', metric " +
+                            existing->metric + ", ef_search " + std::to_string(existing->ef_search) +
                             "; drop it first (pxt drop-index) to change it");
     }
   }
@@ -189,7 +204,8 @@ Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx,
     PXT_TRY(Lease c, conn());
     std::string probe = "SELECT (" + expr_over(def, idx, "NULL") + ")";
     auto stmt = c->prepare(probe, true);
-    if (!stmt.ok()) return user_sql_error(stmt.error(), &def, nullptr, "embedding expression '" + idx.embedding + "'");
+    if (!stmt.ok())
+      return user_sql_error(stmt.error(), &def, nullptr, "embedding expression '" + idx.embedding + "'");
   }
   // The embeddings of the rows there now are computed before the write takes the lock (in
   // batches), then the write stores them; only rows written meanwhile are embedded inside it.
@@ -208,33 +224,42 @@ Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx,
     const TableInfo& info = *it->second;
     if (const IndexDef* existing = info.def.find_index(idx.name)) {
       if (if_exists != IfExists::replace)
-        return make_error(Errc::already_exists, "table '" + def.path + "' already has an index named '" + idx.name + "'");
+        return make_error(Errc::already_exists,
+                          "table '" + def.path + "' already has an index named '" + idx.name + "'");
       PXT_CHECK(drop_index_rows(*c, *existing));
       replaced.push_back(*existing);
     }
-    PXT_TRY(sqlite3_stmt * s, c->cached("INSERT INTO \"pxt$indexes\" (table_id, name, column_name, embedding, metric, "
-                                        "ef_search) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    PXT_TRY(sqlite3_stmt * s,
+            c->cached("INSERT INTO \"pxt$indexes\" (table_id, name, column_name, embedding, metric, "
+                      "ef_search) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     {
       StmtUse use(s);
       sqlite3_bind_int64(s, 1, def.id);
-      for (auto [i, v] : {std::pair{2, &idx.name}, {3, &idx.column}, {4, &idx.embedding}, {5, &idx.metric}})
-        sqlite3_bind_text(s, i, v->c_str(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+      const std::string* texts[] = {&idx.name, &idx.column, &idx.embedding, &idx.metric};
+      for (int i = 0; i < 4; ++i)
+        sqlite3_bind_text(s, i + 2, texts[i]->c_str(), static_cast<int>(texts[i]->size()), SQLITE_TRANSIENT);
       sqlite3_bind_int(s, 6, idx.ef_search);
       int rc = sqlite3_step(s);
       if (rc != SQLITE_DONE) return map_error(c->db(), rc, "cannot record the index");
     }
     idx.id = sqlite3_last_insert_rowid(c->db());
     std::string side = index_table(idx.id);
-    PXT_CHECK(exec(*c, "CREATE TABLE " + side + " (rid INTEGER PRIMARY KEY, vec BLOB, seq INTEGER NOT NULL) STRICT"));
-    PXT_CHECK(exec(*c, "CREATE INDEX " + quote_ident("pxt$idx_" + std::to_string(idx.id) + "_seq") + " ON " + side +
-                           " (seq)"));
-    auto filled = exec(*c, "INSERT INTO " + side + " (rid, vec, seq) SELECT rowid, (" + expr_over(def, idx, quote_ident(idx.column)) +
+    PXT_CHECK(exec(
+        *c, "CREATE TABLE " + side + " (rid INTEGER PRIMARY KEY, vec BLOB, seq INTEGER NOT NULL) STRICT"));
+    PXT_CHECK(exec(*c, "CREATE INDEX " + quote_ident("pxt$idx_" + std::to_string(idx.id) + "_seq") + " ON " +
+                           side + " (seq)"));
+    auto filled = exec(*c, "INSERT INTO " + side + " (rid, vec, seq) SELECT rowid, (" +
+                               expr_over(def, idx, quote_ident(idx.column)) +
                                "), row_number() OVER (ORDER BY rowid) FROM " + info.qname);
-    if (!filled.ok()) return make_error(filled.error().code, "embedding the rows failed: " + filled.error().message);
-    PXT_TRY(int64_t kinds, c->scalar_int("SELECT count(DISTINCT length(vec)) FROM " + side + " WHERE vec IS NOT NULL"));
-    PXT_TRY(int64_t blobs, c->scalar_int("SELECT count(*) FROM " + side + " WHERE vec IS NOT NULL AND typeof(vec) != 'blob'"));
+    if (!filled.ok())
+      return make_error(filled.error().code, "embedding the rows failed: " + filled.error().message);
+    PXT_TRY(int64_t kinds,
+            c->scalar_int("SELECT count(DISTINCT length(vec)) FROM " + side + " WHERE vec IS NOT NULL"));
+    PXT_TRY(int64_t blobs, c->scalar_int("SELECT count(*) FROM " + side +
+                                         " WHERE vec IS NOT NULL AND typeof(vec) != 'blob'"));
     if (blobs > 0)
-      return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding + "' did not give Vectors");
+      return make_error(Errc::invalid_argument,
+                        "the embedding expression '" + idx.embedding + "' did not give Vectors");
     if (kinds > 1)
       return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding +
                                                     "' gave vectors of different dimensions");
@@ -263,16 +288,18 @@ Result<void> SqliteStore::drop_index(std::string_view table, std::string_view na
     PXT_TRY(auto cat, catalog(*c, true));
     auto it = cat->tables.find(path);
     if (it == cat->tables.end())
-      return make_error(Errc::not_found, "table '" + path + "' does not exist" + did_you_mean(path, cat->table_paths()));
+      return make_error(Errc::not_found,
+                        "table '" + path + "' does not exist" + did_you_mean(path, cat->table_paths()));
     const TableDef& def = it->second->def;
     const IndexDef* idx = def.find_index(name);
     if (!idx) {
       if (ignore_missing) return {};
       std::vector<std::string> names;
       for (const auto& i : def.indexes) names.push_back(i.name);
-      return make_error(Errc::not_found, "table '" + path + "' has no index named '" + std::string(name) + "'" +
-                                             did_you_mean(name, names) +
-                                             (names.empty() ? " (it has none)" : " (indexes: " + join(names, ", ") + ")"));
+      return make_error(Errc::not_found,
+                        "table '" + path + "' has no index named '" + std::string(name) + "'" +
+                            did_you_mean(name, names) +
+                            (names.empty() ? " (it has none)" : " (indexes: " + join(names, ", ") + ")"));
     }
     id = idx->id;
     PXT_CHECK(drop_index_rows(*c, *idx));

@@ -85,7 +85,8 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
       return {};
     case ColumnType::Vector:
       if (!s || !vec::dimension(*s))
-        return make_error(Errc::invalid_argument, "column '" + c.name + "' expects a Vector (a list of numbers)");
+        return make_error(Errc::invalid_argument,
+                          "column '" + c.name + "' expects a Vector (a list of numbers)");
       return {};
     default:  // media: a path relative to the home's media folder
       if (!s) return mismatch(c, v);
@@ -103,7 +104,8 @@ int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
   }
   if (t == ColumnType::Vector) {
-    if (auto* b = std::get_if<std::string>(&v)) return sqlite3_bind_blob64(s, i, b->data(), b->size(), SQLITE_STATIC);
+    if (auto* b = std::get_if<std::string>(&v))
+      return sqlite3_bind_blob64(s, i, b->data(), b->size(), SQLITE_STATIC);
   }
   return bind_value(s, i, v);
 }

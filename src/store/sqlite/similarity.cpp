@@ -39,8 +39,9 @@ std::string candidates_json(const std::vector<Neighbor>& found) {
 
 }  // namespace
 
-Result<void> SqliteStore::run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
-                                         const std::vector<Value>& params, const RowCallback& cb) {
+Result<void> SqliteStore::run_similarity(Conn& c, const Catalog& cat, const QueryDef& q,
+                                         const SimilarityPlan& plan, const std::vector<Value>& params,
+                                         const RowCallback& cb) {
   auto what = [&] { return "query '" + q.qualified_name() + "'"; };
   auto param_value = [&](const std::string& name) -> const Value* {
     for (size_t i = 0; i < q.params.size(); ++i)
@@ -64,8 +65,9 @@ Result<void> SqliteStore::run_similarity(Conn& c, const Catalog& cat, const Quer
     if (call.text || !is_null(*v)) {
       if (v) {
         const auto* s = std::get_if<std::string>(v);
-        if (!s) return make_error(Errc::invalid_argument, what() + ": parameter '" + call.param +
-                                                              "' is compared by similarity() and must be a text");
+        if (!s)
+          return make_error(Errc::invalid_argument, what() + ": parameter '" + call.param +
+                                                        "' is compared by similarity() and must be a text");
         text = *s;
       }
       PXT_TRY(std::string packed, query_embedding(c, def, call.index, text));
@@ -73,8 +75,9 @@ Result<void> SqliteStore::run_similarity(Conn& c, const Catalog& cat, const Quer
     }
     vectors.push_back(std::move(embedded));
     edits.push_back({call.pos, call.len,
-                     std::string(metric_function(call.index.metric)) + "((SELECT vec FROM " + index_table(call.index.id) +
-                         " WHERE rid = " + call.row_ref + ".rowid), :pxt_q" + std::to_string(i) + ")"});
+                     std::string(metric_function(call.index.metric)) + "((SELECT vec FROM " +
+                         index_table(call.index.id) + " WHERE rid = " + call.row_ref + ".rowid), :pxt_q" +
+                         std::to_string(i) + ")"});
   }
   int64_t k = plan.limit;
   if (plan.top_k && !plan.limit_param.empty()) {

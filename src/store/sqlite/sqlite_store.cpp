@@ -294,9 +294,10 @@ Result<std::shared_ptr<const Catalog>> SqliteStore::reload(Conn& c, int64_t sche
       cat->dirs.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
   }
   PXT_TRY(sqlite3_stmt * s,
-          c.cached("SELECT t.id, t.path, t.version, c.name, c.type, c.required, c.computed, c.depends_on, "
-                   "c.pk_position, c.vector_dim FROM \"pxt$tables\" t JOIN \"pxt$columns\" c ON c.table_id = t.id "
-                   "ORDER BY t.id, c.position"));
+          c.cached(
+              "SELECT t.id, t.path, t.version, c.name, c.type, c.required, c.computed, c.depends_on, "
+              "c.pk_position, c.vector_dim FROM \"pxt$tables\" t JOIN \"pxt$columns\" c ON c.table_id = t.id "
+              "ORDER BY t.id, c.position"));
   StmtUse use(s);
   std::shared_ptr<TableInfo> cur;
   std::vector<std::pair<int64_t, std::string>> pk;

@@ -172,7 +172,8 @@ class SqliteStore final : public Store {
   // The graph of idx, caught up with c's snapshot (loaded from disk or rebuilt the first time).
   Result<std::shared_ptr<VectorIndex>> synced_index(Conn& c, const IndexDef& idx);
   // The embedding of a query text with idx's expression (cached per index).
-  Result<std::string> query_embedding(Conn& c, const TableDef& def, const IndexDef& idx, const std::string& text);
+  Result<std::string> query_embedding(Conn& c, const TableDef& def, const IndexDef& idx,
+                                      const std::string& text);
   // run_query for SQL that calls similarity() on indexed columns.
   Result<void> run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
                               const std::vector<Value>& params, const RowCallback& cb);

@@ -356,7 +356,8 @@ class VectorDims {
   // Values given for columns idx.
   Result<void> check_inputs(const std::vector<int>& idx, const Row& row) {
     if (!any_) return {};
-    for (size_t k = 0; k < idx.size() && k < row.size(); ++k) PXT_CHECK(check(static_cast<size_t>(idx[k]), row[k]));
+    for (size_t k = 0; k < idx.size() && k < row.size(); ++k)
+      PXT_CHECK(check(static_cast<size_t>(idx[k]), row[k]));
     return {};
   }
 
@@ -372,7 +373,8 @@ class VectorDims {
       PXT_TRY(dims_[i], c_.scalar_int("SELECT vector_dim FROM \"pxt$columns\" WHERE " + where));
     }
     if (dims_[i] == 0) {
-      PXT_CHECK(c_.exec(("UPDATE \"pxt$columns\" SET vector_dim = " + std::to_string(n) + " WHERE " + where).c_str()));
+      PXT_CHECK(c_.exec(
+          ("UPDATE \"pxt$columns\" SET vector_dim = " + std::to_string(n) + " WHERE " + where).c_str()));
       dims_[i] = n;
     }
     if (n != dims_[i]) {
@@ -428,13 +430,15 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
     out.reserve(rows.size());
     VectorDims dims(c, *info);
     for (const Row& row : rows) {
+      // A given Vector of another dimension is named as such, before computed columns over it fail.
+      PXT_CHECK(dims.check_inputs(idx, row));
       StmtUse use(s);
       bind_row(s, info->def, idx, row);
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         out.emplace_back();
         read_row(s, info->def, out.back());
-        PXT_CHECK(dims.check_row(out.back()));
+        if (auto fits = dims.check_row(out.back()); !fits.ok()) return fits.error();
       }
       if (rc != SQLITE_DONE) {
         return write_error(
@@ -462,7 +466,8 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
       PXT_TRY(bool more, next(row));
       if (!more) break;
       if (auto ok = check_row(t, idx, row, true); !ok.ok()) {
-        return make_error(ok.error().code, "row " + std::to_string(rows.size() + 1) + ": " + ok.error().message);
+        return make_error(ok.error().code,
+                          "row " + std::to_string(rows.size() + 1) + ": " + ok.error().message);
       }
       rows.push_back(std::move(row));
     }
@@ -520,8 +525,15 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   CreatedFiles created(media_dir());
   std::vector<int> replaced;           // changed media columns: their old files go unless reused
   std::vector<std::string> old_files;  // their values before the update
-  if (computes_ahead(t) || !indexes_of(t.path).empty()) {
-    // As insert does: the slow calls first, outside the writer lock (a failure is remembered).
+  std::vector<IndexDef> indexes = indexes_of(t.path);
+  if (computes_ahead(t) || !indexes.empty()) {
+    // As insert does: the slow calls first, outside the writer lock (a failure is remembered),
+    // those of many rows in batches.
+    if (filter.equals.empty() && batches(t, indexes)) {
+      CallCollector collector;
+      (void)update_ahead(created, t, idx, values, filter);
+      collector.run(FunctionContext{media_dir(), &created}, created);
+    }
     created.set_ahead(true);
     (void)update_ahead(created, t, idx, values, filter);
     created.set_ahead(false);
@@ -558,7 +570,7 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       out.emplace_back();
       read_row(s, def, out.back());
-      PXT_CHECK(dims.check_row(out.back()));
+      if (auto fits = dims.check_row(out.back()); !fits.ok()) return fits.error();
     }
     if (rc != SQLITE_DONE) {
       std::string diag_base = base + " FROM " + info->qname + where.where;
@@ -628,8 +640,8 @@ Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t,
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
     // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
     std::string base = updated_row(info, idx, affected) + " FROM " + info.qname + where.where;
-    PXT_TRY(sqlite3_stmt * s,
-            c.cached("SELECT *" + index_exprs + " FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+    PXT_TRY(sqlite3_stmt * s, c.cached("SELECT *" + index_exprs + " FROM (" +
+                                       layered_select(def, base, affected) + ") AS _ahead"));
     StmtUse use(s);
     bind_row(s, def, idx, values);
     bind_filter(s, where, first_filter);
