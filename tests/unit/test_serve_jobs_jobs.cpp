@@ -321,5 +321,8 @@ TEST_CASE("ServeApp: a background route answers a handle at once; /jobs reports 
   doc.Parse(failing.body.c_str());
   r = wait_done(store, doc["id"].GetString());
   auto err = call("GET", "/v1/jobs/" + r.id, "");
-  CHECK(err.body == R"({"status":"error","result":null,"error":"row not found"})");
+  // The job's error is the synchronous answer's detail: Pixeltable's error object, as JSON text.
+  CHECK(
+      err.body ==
+      R"({"status":"error","result":null,"error":"{\"error_code\":\"PATH_NOT_FOUND\",\"message\":\"row not found\",\"retryable\":false}"})");
 }
