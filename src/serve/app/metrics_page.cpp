@@ -71,6 +71,9 @@ std::string ServeApp::render_metrics() const {
   metrics_.render(out);
   append_export_failures(out);
   models::render_model_metrics(out);
+  metrics::append_header(out, "pxt_store_writes_queued",
+                         "Writes waiting for the store's group commit to take them.", "gauge");
+  out += "pxt_store_writes_queued " + std::to_string(store_.writes_queued()) + "\n";
   metrics::collect(out);
   return out;
 }

@@ -57,7 +57,9 @@ class Binder {
                        const TableDef& t);
   void check_uploads(const RouteSpec& r, const std::vector<std::string>& uploads,
                      const std::vector<std::pair<std::string, std::optional<ColumnType>>>& types);
-  void check_fileresponse(const RouteSpec& r, const std::vector<ResultColumn>& outputs);
+  // `defaulted`: the route's outputs were not given (every column).
+  void check_fileresponse(const RouteSpec& r, const std::vector<ResultColumn>& outputs,
+                          bool defaulted = false);
   void bind_outputs(BoundRoute& b, const TableDef& t);
   bool bind_insert(BoundRoute& b, const TableDef& t);
   bool bind_update(BoundRoute& b, const TableDef& t);
@@ -133,7 +135,8 @@ void Binder::check_uploads(const RouteSpec& r, const std::vector<std::string>& u
 
 // Pixeltable's rule: the response is that one file, so the route has exactly one output and it is
 // media-typed (a second output would be dropped silently).
-void Binder::check_fileresponse(const RouteSpec& r, const std::vector<ResultColumn>& outputs) {
+void Binder::check_fileresponse(const RouteSpec& r, const std::vector<ResultColumn>& outputs,
+                                bool defaulted) {
   if (!r.return_fileresponse) return;
   if (outputs.size() == 1 && outputs[0].type && is_media(*outputs[0].type)) return;
   std::vector<std::string> all, media;
@@ -143,8 +146,8 @@ void Binder::check_fileresponse(const RouteSpec& r, const std::vector<ResultColu
   }
   const bool query = r.type == RouteType::Query;
   std::string what = query       ? "the query returns "
-                     : r.outputs ? "outputs are "
-                                 : "outputs default to every column, ";
+                     : defaulted ? "outputs default to every column, "
+                                 : "outputs are ";
   std::string hint;
   if (media.size() == 1 && all.size() > 1)
     hint = query ? "; select only '" + media[0] + "' in the query" : "; set outputs = [\"" + media[0] + "\"]";
@@ -185,14 +188,15 @@ RequestField field_of(const ColumnDef& c, bool required) {
 }
 
 void Binder::bind_outputs(BoundRoute& b, const TableDef& t) {
-  std::vector<std::string> outs = b.spec.outputs ? *b.spec.outputs : t.column_names();
+  const bool defaulted = !b.spec.outputs;
+  std::vector<std::string> outs = defaulted ? t.column_names() : *b.spec.outputs;
   if (!known_columns(b.spec, "outputs", outs, t, "output")) return;
   b.spec.outputs = outs;
   for (const auto& o : outs) {
     const ColumnDef* c = t.find(o);
     b.outputs.push_back({c->name, c->type, !c->required});
   }
-  check_fileresponse(b.spec, b.outputs);
+  check_fileresponse(b.spec, b.outputs, defaulted);
 }
 
 bool Binder::bind_insert(BoundRoute& b, const TableDef& t) {

@@ -156,6 +156,7 @@ class SqliteStore final : public Store {
   Result<IndexStatus> index_status(std::string_view table, std::string_view name) override;
 
   Result<void> ping() override;
+  int64_t writes_queued() override;
 
  private:
   // ---- embedding indexes (indexes.cpp, index_runtime.cpp, similarity.cpp) ----
