@@ -17,7 +17,8 @@ namespace pxt {
 const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
       {"ls", "list the directories and tables in DIR (default: the root)", add_ls_command},
-      {"describe", "show a table's columns, primary key and row count", add_describe_command},
+      {"describe", "show a table's rows, key, indexes, columns, computed columns and routes",
+       add_describe_command},
       {"columns", "list a table's columns with their types", add_columns_command},
       {"count", "count a table's rows, optionally those matching --where", add_count_command},
       {"rows", "print rows as a table, JSON, JSON Lines or CSV", add_rows_command},

@@ -45,11 +45,17 @@ pass "table paths from the home, files"
 
 "$PXT" completion zsh >_pxt
 expect_contains "$(head -1 _pxt)" "#compdef pxt" "zsh script header"
-if command -v zsh >/dev/null; then zsh -n _pxt || fail "the zsh script does not parse"; fi
+zsh -n _pxt || fail "the zsh script does not parse"
 "$PXT" completion fish >pxt.fish
 expect_contains "$(cat pxt.fish)" "complete -c pxt -n '__pxt_is \\'\\'' -a 'describe'" "fish: commands"
 expect_contains "$(cat pxt.fish)" "-l uploadfile-inputs" "fish: options"
-if command -v fish >/dev/null; then fish --no-execute pxt.fish || fail "the fish script does not parse"; fi
+fish --no-execute pxt.fish || fail "the fish script does not parse"
+# fish's own completion engine, driven as at a prompt (complete -C).
+fish_complete() { PATH="$(dirname "$PXT"):$PATH" fish -c 'source pxt.fish; complete -C $argv[1]' "$1" | cut -f1 | sort | tr '\n' ' '; }
+expect_eq "$(fish_complete "pxt des")" "describe " "fish: a command"
+expect_eq "$(fish_complete "pxt serve ins")" "insert " "fish: a subcommand"
+expect_eq "$(fish_complete "pxt rows t --format j")" "json jsonl " "fish: choices"
+expect_eq "$(fish_complete "pxt rows demo.pe")" "demo.people " "fish: table paths"
 expect_status 2 "$PXT" completion tcsh
 expect_contains "$ERR" "tcsh" "an unknown shell is refused"
 pass "zsh and fish scripts"
