@@ -45,7 +45,7 @@ expect_contains "$ERR" "unknown model provider 'stbu'" "unknown provider"
 standin_control '{"fail": [{"status": 401, "times": 5}]}'
 expect_status 1 "$PXT" create-index app.docs text --embedding "embed(text, 'stub/e')"
 expect_contains "$ERR" "upstream answered 401" "provider failure named"
-expect_not_contains "$("$PXT" describe app.docs)" "indexes:" "nothing created"
+expect_not_contains "$("$PXT" describe app.docs)" "embedding index" "nothing created"
 standin_control '{"fail": []}'
 standin_reset
 out=$("$PXT" create-index app.docs text --embedding "embed(text, 'stub/e')")
