@@ -353,18 +353,11 @@ void Reactor::watchdog() {
     for (Conn* c : conns_) {
       if (c->owned.load(std::memory_order_acquire) || c->expired.load(std::memory_order_relaxed)) continue;
       auto phase = static_cast<Session::Phase>(c->phase.load(std::memory_order_relaxed));
-      if (stopping && (phase == Session::Phase::Idle || phase == Session::Phase::Closing)) {
-        cut(c);
-        continue;
-      }
-      int64_t d = c->deadline.load(std::memory_order_relaxed);
-      if (d == 0 || now < d) continue;
-      if (phase == Session::Phase::Head || phase == Session::Phase::Body) {
-        // Bytes the server has not read yet: the server is behind, not the client.
+      auto unread = [c] {
         int pending = 0;
-        if (::ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) continue;
-      }
-      cut(c);
+        return ::ioctl(c->fd, FIONREAD, &pending) == 0 ? pending : 0;
+      };
+      if (watchdog_cuts(phase, c->deadline.load(std::memory_order_relaxed), now, stopping, unread)) cut(c);
     }
     if (accept_paused_.load() && now >= accept_resume_ && !stopping) {
       accept_paused_ = false;
@@ -380,6 +373,15 @@ void Reactor::watchdog() {
       lock.lock();
     }
   }
+}
+
+bool watchdog_cuts(Session::Phase phase, int64_t deadline, int64_t now, bool stopping,
+                   const std::function<int()>& unread) {
+  if (stopping && (phase == Session::Phase::Idle || phase == Session::Phase::Closing)) return true;
+  if (deadline == 0 || now < deadline) return false;
+  const bool reading =
+      phase == Session::Phase::Idle || phase == Session::Phase::Head || phase == Session::Phase::Body;
+  return !(reading && unread() > 0);
 }
 
 void tune_allocator() {

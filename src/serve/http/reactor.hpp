@@ -21,6 +21,7 @@
 // never cut, since then the server is behind, not the client.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -79,6 +80,14 @@ class Reactor {
   std::atomic<bool> accept_paused_{false};  // out of file descriptors: the watchdog resumes
   int64_t accept_resume_ = 0;
 };
+
+// Whether the watchdog ends a connection no thread is running: on stop, when it is idle or
+// closing; otherwise once its deadline (steady ns, 0: none) has passed, except while it waits for
+// input and has bytes the server has not read (`unread()`, asked only then): the server is
+// behind, not the client, so time a request waits for a thread never counts against it. Pure
+// apart from calling `unread`.
+bool watchdog_cuts(Session::Phase phase, int64_t deadline, int64_t now, bool stopping,
+                   const std::function<int()>& unread);
 
 // Process-wide memory settings for a long-running server with many threads: fewer malloc
 // arenas and a fixed mmap threshold, so memory freed after a large request goes back to the
