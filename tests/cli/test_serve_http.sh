@@ -277,7 +277,7 @@ PORT=$(free_port)
 "$PXT" serve h --config service.toml --host 127.0.0.1 --port "$PORT" --log-format json >"$TMP/json.log" 2>&1 &
 SERVER_PID=$!
 SERVER_PIDS+=("$SERVER_PID")
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_healthz "$SERVER_PID" "$PORT" "$TMP/json.log"
 python3 - "$PORT" <<'PY'
 import sys, rawhttp
 port = int(sys.argv[1])

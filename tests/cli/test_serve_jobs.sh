@@ -116,7 +116,7 @@ PROXIED_PORT=$(free_port)
 "$PXT" serve api --config service.toml --host 127.0.0.1 --port "$PROXIED_PORT" --forwarded-allow-ips 10.0.0.0/8,127.0.0.1 \
   >"$TMP/proxied.log" 2>&1 &
 SERVER_PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PROXIED_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_healthz "${SERVER_PIDS[-1]}" "$PROXIED_PORT" "$TMP/proxied.log"
 BEHIND=$(curl -s "${SPOOF[@]}" -d '{"id": 5000}' "http://127.0.0.1:$PROXIED_PORT/v1/slow")
 expect_eq "$(jq -r .job_url <<<"$BEHIND")" "https://evil.example:8443/v1/jobs/$(jq -r .id <<<"$BEHIND")" \
   "job_url behind a trusted proxy (--forwarded-allow-ips)"
