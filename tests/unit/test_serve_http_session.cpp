@@ -25,6 +25,7 @@ struct Harness {
   explicit Harness(std::vector<std::string> tokens = {}, std::vector<std::string> cors = {}) {
     service.auth_tokens = std::move(tokens);
     service.cors_origins = std::move(cors);
+    service.max_body_mb = 1;  // the limit these tests' bodies are sized against (the default is 32)
     routes = {table_route(RouteType::Insert, "/users"), query_route("/lookup", "GET", false)};
     auto created = ServeApp::create(store, service, routes);
     REQUIRE(created.ok());
