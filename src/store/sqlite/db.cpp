@@ -90,7 +90,7 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     if (!r.ok()) {
       // Functions whose messages already name them (the model and vector functions) keep theirs.
       const std::string& m = r.error().message;
-      std::string msg = m.rfind(fn->name + "(", 0) == 0 ? m : fn->name + "(): " + m;
+      std::string msg = m.rfind(fn->name + "(): ", 0) == 0 ? m : fn->name + "(): " + m;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
       t_function_failure = FunctionFailure{std::move(msg), r.error()};
       return;
