@@ -20,7 +20,7 @@ bool plausible_job_id(std::string_view id) {
   return true;
 }
 
-std::string header(const httplib::Request& req, const char* name) {
+std::string header_or_empty(const httplib::Request& req, const char* name) {
   auto it = req.headers.find(name);
   return it == req.headers.end() ? std::string() : it->second;
 }
@@ -28,8 +28,8 @@ std::string header(const httplib::Request& req, const char* name) {
 }  // namespace
 
 std::string request_base_url(const httplib::Request& req, std::string_view prefix) {
-  std::string scheme = header(req, "X-Forwarded-Proto") == "https" ? "https" : "http";
-  std::string host = header(req, "Host");
+  std::string scheme = header_or_empty(req, "X-Forwarded-Proto") == "https" ? "https" : "http";
+  std::string host = header_or_empty(req, "Host");
   if (host.empty()) {
     bool v6 = req.local_addr.find(':') != std::string::npos;
     host = (v6 ? "[" + req.local_addr + "]" : req.local_addr) + ":" + std::to_string(req.local_port);
