@@ -149,6 +149,7 @@ class SqliteStore final : public Store {
   Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
 
   Result<void> ping() override;
+  int64_t writes_queued() override;
 
  private:
   SqliteStore() = default;
