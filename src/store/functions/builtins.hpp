@@ -15,6 +15,14 @@ namespace pxt {
 
 std::vector<SqlFunction> image_functions();
 std::vector<SqlFunction> document_functions();
+// Text functions with Python's semantics (store/functions/text.cpp): upper, lower, trim, ltrim,
+// rtrim (one argument), replace; and pxt_timestamp(x).
+std::vector<SqlFunction> text_functions();
+// Python's str.upper(), str.lower() and str.strip()/lstrip()/rstrip() on UTF-8 text (exposed
+// for tests).
+std::string python_upper(std::string_view s);
+std::string python_lower(std::string_view s);
+std::string python_strip(std::string_view s, bool left, bool right);
 
 // The text of a document file: plain text and Markdown as they are, HTML without tags, scripts,
 // styles and comments and with entities decoded, PDF through poppler (pages separated by a form

@@ -40,6 +40,7 @@ struct Registry {
           std::make_shared<SqlFunction>(SqlFunction{"pxt_sleep_ms", 1, ColumnType::Int, false, sleep_ms}));
       fns.push_back(std::make_shared<SqlFunction>(sleep_ahead_fn()));
     }
+    for (auto& f : text_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : image_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : document_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
   }
@@ -75,6 +76,15 @@ std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name) {
   std::lock_guard lock(r.mu);
   for (const auto& f : r.fns) {
     if (iequals(f->name, name)) return f;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name, int arity) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  for (const auto& f : r.fns) {
+    if (iequals(f->name, name) && (f->arity == arity || f->arity < 0)) return f;
   }
   return nullptr;
 }
