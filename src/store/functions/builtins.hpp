@@ -23,6 +23,11 @@ std::vector<SqlFunction> text_functions();
 std::string python_upper(std::string_view s);
 std::string python_lower(std::string_view s);
 std::string python_strip(std::string_view s, bool left, bool right);
+// Functions for the end-to-end tests, registered only with PXT_TEST_FUNCTIONS=1
+// (store/functions/test_functions.cpp): pxt_sleep_ms(ms), pxt_sleep_ahead_ms(ms) and the gates
+// pxt_gate(path, value), pxt_gate_ahead(path, value), which note their start in PATH.started and
+// return value once PATH exists.
+std::vector<SqlFunction> test_functions();
 
 // The text of a document file: plain text and Markdown as they are, HTML without tags, scripts,
 // styles and comments and with entities decoded, PDF through poppler (pages separated by a form

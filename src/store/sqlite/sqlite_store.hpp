@@ -152,6 +152,7 @@ class SqliteStore final : public Store {
   Result<void> ping() override;
   Result<std::string> get_setting(std::string_view key) override;
   Result<void> set_setting(std::string_view key, std::string_view value) override;
+  int64_t writes_queued() override;
 
  private:
   SqliteStore() = default;
