@@ -112,7 +112,7 @@ start_server api --config service.toml
 http POST /v1/users '{"id": 1, "name": "Ann", "tag": "a", "score": 2.5, "active": true, "born": "1990-05-01",
   "seen": "2024-01-02T03:04:05", "meta": {"k": [1, 2]}, "unknown_field": "ignored"}'
 expect_eq "$STATUS" 200 "insert status"
-expect_eq "$BODY" '{"id":1,"name":"Ann","tag":"a","score":2.5,"active":true,"born":"1990-05-01","seen":"2024-01-02T03:04:05","meta":{"k":[1,2]},"greeting":"Hello, Ann"}' "insert body"
+expect_eq "$BODY" '{"id":1,"name":"Ann","tag":"a","score":2.5,"active":true,"born":"1990-05-01","seen":"2024-01-02T03:04:05Z","meta":{"k":[1,2]},"greeting":"Hello, Ann"}' "insert body (a Timestamp answered as an instant: doc/timestamps.md)"
 http POST /v1/users '{"id": 2, "name": "Bob", "tag": "a"}'
 expect_eq "$BODY" '{"id":2,"name":"Bob","tag":"a","score":null,"active":null,"born":null,"seen":null,"meta":null,"greeting":"Hello, Bob"}' "optional inputs default to null"
 http POST /v1/users/brief '{"id": 3, "name": "Cy", "tag": "not an input: ignored"}'

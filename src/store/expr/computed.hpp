@@ -23,6 +23,11 @@ struct SqlToken {
 // it does not recognise becomes an Other token (the backend reports real syntax errors).
 std::vector<SqlToken> tokenize_sql(std::string_view sql);
 
+// The :parameters (names without the colon) that a query's LIMIT or OFFSET clauses read, e.g.
+// {"limit", "offset"} for "... LIMIT :limit OFFSET :offset". SQLite reads a negative LIMIT as
+// "no limit", so such parameters must not be negative (the serving layer refuses them with 422).
+std::vector<std::string> limit_parameters(std::string_view sql);
+
 // The columns of `columns` that `expr` reads (case-insensitive, spelled as in `columns`), in order
 // of first use. Function names, string literals and qualifiers are not references.
 std::vector<std::string> referenced_columns(std::string_view expr, const std::vector<std::string>& columns);

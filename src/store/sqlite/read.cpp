@@ -69,11 +69,15 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
     case ColumnType::String:
       if (!s) return mismatch(c, v);
       return {};
-    case ColumnType::Timestamp:
+    case ColumnType::Timestamp: {
+      if (!s) return mismatch(c, v);
+      auto r = parse_instant(*s, default_time_zone());
+      if (const auto* why = std::get_if<std::string>(&r)) return mismatch(c, v, *why);
+      return {};
+    }
     case ColumnType::Date: {
       if (!s) return mismatch(c, v);
-      auto why = c.type == ColumnType::Date ? check_date(*s) : check_timestamp(*s);
-      if (why) return mismatch(c, v, *why);
+      if (auto why = check_date(*s)) return mismatch(c, v, *why);
       return {};
     }
     case ColumnType::Json:
@@ -95,6 +99,14 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
   if (t == ColumnType::Float) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  if (t == ColumnType::Timestamp) {
+    // Every spelling of an instant is stored (and compared) in one form (doc/timestamps.md).
+    if (const auto* text = std::get_if<std::string>(&v)) {
+      if (auto stored = normalize_timestamp(*text, default_time_zone())) {
+        return sqlite3_bind_text(s, i, stored->data(), static_cast<int>(stored->size()), SQLITE_TRANSIENT);
+      }
+    }
   }
   return bind_value(s, i, v);
 }
