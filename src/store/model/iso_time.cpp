@@ -78,15 +78,6 @@ constexpr int64_t kMicros = 1000000;
 constexpr int64_t kMinMicros = -62135596800LL * kMicros;
 constexpr int64_t kMaxMicros = 253402300800LL * kMicros - 1;
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 struct Civil {
   int64_t year;
   int month, day, hour, minute, second, micro;
@@ -162,6 +153,15 @@ std::optional<std::string> check_timestamp(std::string_view s) {
 }  // namespace pxt
 
 namespace pxt {
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
 
 std::optional<int64_t> instant_from_number(double d) {
   if (!std::isfinite(d)) return std::nullopt;

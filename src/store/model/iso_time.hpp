@@ -27,6 +27,8 @@ std::variant<int64_t, std::string> parse_instant(std::string_view s, const TimeZ
 // A number of seconds (milliseconds beyond 2e10 in magnitude) since the epoch, as pydantic reads
 // a number for a datetime; nullopt when outside years 1..9999.
 std::optional<int64_t> instant_from_number(double d);
+// Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12, d 1..31), any year.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 // The stored form: UTC, fixed width, so text order is time order and equal instants are equal
 // texts: "2024-01-02T03:04:05.000000Z".
 std::string stored_instant(int64_t micros);

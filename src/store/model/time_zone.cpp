@@ -1,6 +1,7 @@
 // TZif reading (RFC 8536, version 2+ data) and POSIX TZ rules (the footer that extends a zone past
 // its last listed transition, e.g. "CET-1CEST,M3.5.0,M10.5.0/3"). See store/model/time_zone.hpp.
 #include "store/model/time_zone.hpp"
+#include "store/model/iso_time.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -16,7 +17,9 @@
 
 namespace pxt {
 
-namespace {
+// Named, not anonymous: TimeZone::Data holds these types, and a class with members of an
+// anonymous namespace's types warns (-Wsubobject-linkage) when the file is part of a unity batch.
+namespace tz_rules {
 
 struct Transition {
   int64_t at;  // UTC seconds
@@ -38,15 +41,6 @@ struct Rule {
   int dst_offset = 0;
   RuleDate start, end;
 };
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 int64_t year_of(int64_t seconds) {
   int64_t z = (seconds >= 0 ? seconds : seconds - 86399) / 86400 + 719468;
@@ -197,7 +191,9 @@ std::optional<Rule> parse_rule(std::string_view tz) {
   return r;
 }
 
-}  // namespace
+}  // namespace tz_rules
+
+using namespace tz_rules;
 
 struct TimeZone::Data {
   std::string name;
