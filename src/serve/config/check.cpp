@@ -99,13 +99,30 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{
-      "name",           "title",         "prefix",           "host",
-      "port",           "modules",       "max_body_mb",      "max_upload_mb",
-      "job_workers",    "job_queue_max", "job_ttl_s",        "job_shutdown_s",
-      "auth_tokens",    "docs_public",   "cors_origins",     "rate_limit",
-      "read_timeout_s", "durability",    "write_timeout_ms", "forwarded_allow_ips",
-      "time_zone",      "max_image_pixels", "max_rows",      "routes"};
+  static const std::vector<std::string> keys{"name",
+                                             "title",
+                                             "prefix",
+                                             "host",
+                                             "port",
+                                             "modules",
+                                             "max_body_mb",
+                                             "max_upload_mb",
+                                             "job_workers",
+                                             "job_queue_max",
+                                             "job_ttl_s",
+                                             "job_shutdown_s",
+                                             "auth_tokens",
+                                             "docs_public",
+                                             "cors_origins",
+                                             "rate_limit",
+                                             "read_timeout_s",
+                                             "durability",
+                                             "write_timeout_ms",
+                                             "forwarded_allow_ips",
+                                             "time_zone",
+                                             "max_image_pixels",
+                                             "max_rows",
+                                             "routes"};
   return keys;
 }
 
