@@ -44,6 +44,7 @@ CLI::App* add_rows_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_update_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_delete_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_schema_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_store_command(CLI::App& app, CliContext& ctx);
 
 // Shared by the commands: the table at `path` (not_found with "did you mean" -> Failure).
 TableDef require_table(CliContext& ctx, std::string_view path);

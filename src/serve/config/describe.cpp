@@ -218,7 +218,8 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   for (auto [name, value] : {std::pair<const char*, int64_t>{"job_workers", service.job_workers},
                              {"job_queue_max", service.job_queue_max},
                              {"job_ttl_s", service.job_ttl_s},
-                             {"job_shutdown_s", service.job_shutdown_s}}) {
+                             {"job_shutdown_s", service.job_shutdown_s},
+                             {"job_lease_s", service.job_lease_s}}) {
     key(w, name);
     w.Int64(value);
   }

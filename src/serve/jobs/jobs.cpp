@@ -138,11 +138,25 @@ std::string job_error_text(std::string_view body) {
 Result<std::unique_ptr<Jobs>> Jobs::start(Store& store, JobOptions options) {
   if (options.workers <= 0)
     options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::unique_ptr<Jobs> jobs(new Jobs(store, options));
+  std::unique_ptr<Jobs> jobs(new Jobs(store, std::move(options)));
+  jobs->shared_ = store.shared();
+  if (jobs->shared_) {
+    // The lease comes first: a survivor must never take this process for dead while it runs jobs.
+    PXT_CHECK(store.lease_renew(job_owner_self(), jobs->options_.lease_ms));
+    if (jobs->claims()) {
+      store.on_job_announced([p = jobs.get()] {
+        std::lock_guard lock(p->mu_);
+        p->announced_ = std::min(p->announced_ + 1, p->options_.workers);
+        p->work_cv_.notify_one();
+      });
+    }
+  }
   PXT_CHECK(jobs->recover_orphans());
-  PXT_CHECK(store.jobs_expire(now_ms() - options.ttl_s * 1000));
-  for (int i = 0; i < options.workers; ++i)
-    jobs->workers_.emplace_back([p = jobs.get()] { p->worker_loop(); });
+  PXT_CHECK(store.jobs_expire(now_ms() - jobs->options_.ttl_s * 1000));
+  // Pending jobs left by processes that stopped are claimed as soon as the workers start.
+  if (jobs->claims()) jobs->announced_ = 1;
+  for (int i = 0; i < jobs->options_.workers; ++i)
+    jobs->workers_.emplace_back([p = jobs.get(), i] { p->worker_loop(i); });
   jobs->cleaner_ = std::thread([p = jobs.get()] { p->cleanup_loop(); });
   publish_metrics(jobs.get());
   return jobs;
@@ -163,6 +177,14 @@ Jobs::~Jobs() {
 }
 
 Result<std::string> Jobs::submit(std::string route, JobWork work) {
+  JobRequest r;
+  r.route = std::move(route);
+  r.work = std::move(work);
+  return submit(std::move(r));
+}
+
+Result<std::string> Jobs::submit(JobRequest request) {
+  bool announce = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -175,18 +197,25 @@ Result<std::string> Jobs::submit(std::string route, JobWork work) {
                                         " jobs waiting); retry later");
     }
     ++reserved_;
+    // No worker here is free: let idle workers elsewhere take it.
+    announce = idle_ <= static_cast<int>(queue_.size() + static_cast<size_t>(reserved_) - 1);
   }
   JobRecord rec;
   rec.id = random_urlsafe(16);
-  rec.route = std::move(route);
+  rec.route = std::move(request.route);
   rec.status = "pending";
   rec.owner = job_owner_self();
   rec.created_ms = now_ms();
+  if (shared_) {
+    rec.payload = std::move(request.payload);
+    rec.media = std::move(request.media);
+    rec.announce = announce;
+  }
   auto stored = store_.job_create(rec);
   std::lock_guard lock(mu_);
   --reserved_;
   if (!stored) return stored.error();
-  queue_.push_back(Item{rec.id, std::move(work)});
+  queue_.push_back(Item{rec.id, std::move(request.work), std::move(request.disown)});
   work_cv_.notify_one();
   return rec.id;
 }
@@ -199,20 +228,47 @@ Result<std::optional<JobRecord>> Jobs::get(std::string_view id) const {
   return job;
 }
 
-void Jobs::worker_loop() {
+void Jobs::worker_loop(int index) {
+  // Worker 0 of a claiming process also polls, so a job whose announcement was lost (a listener
+  // reconnecting) still runs.
+  const bool poller = index == 0 && claims();
   while (true) {
     Item item;
+    bool claim = false;
     {
       std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping: shutdown() took what was left
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      ++idle_;
+      auto ready = [&] { return stopping_ || !queue_.empty() || (claims() && announced_ > 0); };
+      if (poller) {
+        claim = !work_cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), ready);
+      } else {
+        work_cv_.wait(lock, ready);
+      }
+      --idle_;
+      if (stopping_ && queue_.empty()) return;  // shutdown() took what was left
+      if (!queue_.empty()) {
+        claim = false;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+        running_ids_.push_back(item.id);
+      } else if (announced_ > 0) {
+        --announced_;
+        claim = true;
+      }
+      if (!claim && item.id.empty()) continue;
       ++running_;
-      running_ids_.push_back(item.id);
     }
-    run_one(item);
-    {
+    if (claim) {
+      bool found = run_claimed();
+      std::lock_guard lock(mu_);
+      --running_;
+      // More may be waiting: let another idle worker look too.
+      if (found) {
+        announced_ = std::min(announced_ + 1, options_.workers);
+        work_cv_.notify_one();
+      }
+    } else {
+      run_one(item);
       std::lock_guard lock(mu_);
       --running_;
       running_ids_.erase(std::find(running_ids_.begin(), running_ids_.end(), item.id));
@@ -222,18 +278,51 @@ void Jobs::worker_loop() {
 }
 
 void Jobs::run_one(Item& item) {
-  auto started = store_.job_start(item.id);
+  auto started = store_.job_start(item.id, job_owner_self());
   if (!started) {
     std::fprintf(stderr, "pxt: job %s not started: %s\n", item.id.c_str(),
                  redact_secrets(started.error().message).c_str());
     finish(finished(item.id, "error"));
     return;
   }
-  if (!*started) return;  // interrupted meanwhile: never run it
-  log_request_start();    // the handler's internal-error note, if any, is for this job
+  if (!*started) {
+    // Interrupted meanwhile, or (shared store) claimed by another process, which owns its files now.
+    if (shared_ && item.disown) item.disown();
+    return;
+  }
+  execute(item.id, item.work);
+}
+
+bool Jobs::run_claimed() {
+  auto got = store_.job_claim(options_.routes, job_owner_self());
+  if (!got) {
+    std::fprintf(stderr, "pxt: cannot claim a job: %s\n", redact_secrets(got.error().message).c_str());
+    return false;
+  }
+  if (!*got) return false;
+  JobRecord& rec = **got;
+  {
+    std::lock_guard lock(mu_);
+    running_ids_.push_back(rec.id);
+  }
+  std::optional<JobWork> work = options_.revive(rec);
+  if (!work) {
+    JobRecord out = finished(rec.id, "error");
+    out.error = "this process cannot run a job of route '" + rec.route + "'";
+    finish(std::move(out));
+  } else {
+    execute(rec.id, *work);
+  }
+  std::lock_guard lock(mu_);
+  running_ids_.erase(std::find(running_ids_.begin(), running_ids_.end(), rec.id));
+  return true;
+}
+
+void Jobs::execute(const std::string& id, JobWork& work) {
+  log_request_start();  // the handler's internal-error note, if any, is for this job
   httplib::Response res;
   try {
-    item.work(res);
+    work(res);
   } catch (const std::exception& e) {
     res.status = 500;
     res.body = R"({"detail":"internal server error"})";
@@ -244,15 +333,15 @@ void Jobs::run_one(Item& item) {
     log_note_error("unhandled exception of unknown type");
   }
   // Drop what the work held (e.g. uploaded files it did not store) before the outcome is visible.
-  item.work = nullptr;
+  work = nullptr;
   bool ok = res.status >= 200 && res.status < 300;
-  JobRecord rec = finished(item.id, ok ? "done" : "error");
+  JobRecord rec = finished(id, ok ? "done" : "error");
   if (ok) {
     rec.result = std::move(res.body);
   } else {
     rec.error = job_error_text(res.body);
     if (!current_error_note().empty()) {
-      std::fprintf(stderr, "pxt: job %s failed: %s\n", item.id.c_str(),
+      std::fprintf(stderr, "pxt: job %s failed: %s\n", id.c_str(),
                    redact_secrets(current_error_note()).c_str());
     }
   }
@@ -277,6 +366,7 @@ void Jobs::finish(JobRecord rec) {
 }
 
 Result<int64_t> Jobs::recover_orphans() {
+  if (shared_) return store_.jobs_interrupt_expired(kJobInterrupted, now_ms());
   PXT_TRY(std::vector<JobRecord> open, store_.jobs_unfinished());
   int64_t n = 0;
   // A backlog holds many jobs of few owners: look each owner up in /proc once.
@@ -294,12 +384,21 @@ Result<int64_t> Jobs::recover_orphans() {
 }
 
 void Jobs::cleanup_loop() {
-  const auto period = cleanup_period(options_.ttl_s);
+  auto period = cleanup_period(options_.ttl_s);
+  // On a shared store the lease is renewed three times per lease: two renewals may fail (a
+  // store restarting) before survivors take this process for dead.
+  if (shared_)
+    period = std::min(period, std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 50)));
   std::unique_lock lock(mu_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, period, [&] { return stopping_; });
     if (stopping_) return;
     lock.unlock();
+    if (shared_) {
+      if (auto renewed = store_.lease_renew(job_owner_self(), options_.lease_ms); !renewed)
+        std::fprintf(stderr, "pxt: cannot renew the job lease: %s\n",
+                     redact_secrets(renewed.error().message).c_str());
+    }
     auto expired = store_.jobs_expire(now_ms() - options_.ttl_s * 1000);
     auto recovered = recover_orphans();
     for (const Error* e : {expired ? nullptr : &expired.error(), recovered ? nullptr : &recovered.error()}) {
@@ -318,9 +417,16 @@ bool Jobs::shutdown() {
     stopping_ = true;
     never_started.swap(queue_);
   }
+  if (claims()) store_.on_job_announced(nullptr);
   work_cv_.notify_all();
   stop_cv_.notify_all();
   for (auto& item : never_started) {
+    if (shared_) {
+      // Still pending in the store, with its request: another process (or this service after
+      // a restart) claims it. Its files are kept for that run.
+      if (item.disown) item.disown();
+      continue;
+    }
     JobRecord rec = finished(item.id, "error");
     rec.error = kJobInterrupted;
     finish(std::move(rec));
@@ -340,6 +446,11 @@ bool Jobs::shutdown() {
     JobRecord rec = finished(id, "error");
     rec.error = kJobInterrupted;
     finish(std::move(rec));
+  }
+  if (shared_ && clean_) {
+    if (auto ended = store_.lease_end(job_owner_self()); !ended)
+      std::fprintf(stderr, "pxt: cannot end the job lease: %s\n",
+                   redact_secrets(ended.error().message).c_str());
   }
   return clean_;
 }

@@ -136,8 +136,12 @@ SweepBasis prepare_sweep(const fs::path& media_dir) {
   return b;
 }
 
-Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis, const std::atomic<bool>* cancel) {
+Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& given, const std::atomic<bool>* cancel) {
   auto cancelled = [&] { return cancel != nullptr && cancel->load(); };
+  // A store shared by processes on other machines: their locks on media.lock may not reach this
+  // one (a shared mount), so this process is never taken for the sole user.
+  SweepBasis basis = given;
+  if (store.shared()) basis.sole_user = false;
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = store.media_dir();
   SweepReport r;

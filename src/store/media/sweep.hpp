@@ -39,6 +39,11 @@
 //     row, and its files predate our stamp. Then only files last modified more than kSweepGrace
 //     ago are removed (a write takes milliseconds; a background job's input waits in its queue
 //     for longer, still far less than the grace). The stamp rule still applies on top.
+// A shared store (Store::shared(): PostgreSQL, processes on several machines with one media
+// folder on a shared mount) never counts as sole user: other machines' locks may not reach this
+// one, so only files older than kSweepGrace are removed, and the names of media adopted for
+// unfinished jobs count as references (Store::media_names), so a job that waits in the store for
+// another process to claim it keeps its files however long it waits.
 // The lock is never converted while this process serves: flock conversion is not atomic (a
 // refused one drops the shared lock on Linux), and in that gap a starting process could take the
 // lock exclusively and believe itself alone while this one has writes in flight.
