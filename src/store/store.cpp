@@ -59,8 +59,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 Result<std::optional<JobRecord>> Store::job_claim(const std::vector<std::string>&, std::string_view) {
   return std::optional<JobRecord>();
 }
-Result<void> Store::lease_renew(std::string_view, int64_t) { return {}; }
-Result<void> Store::lease_end(std::string_view) { return {}; }
+Result<std::vector<std::string>> Store::live_processes() { return std::vector<std::string>(); }
 Result<int64_t> Store::jobs_interrupt_expired(std::string_view, int64_t) { return int64_t(0); }
 void Store::on_job_announced(std::function<void()>) {}
 

@@ -35,8 +35,12 @@ struct StoreOptions {
   std::string media_dir;
   std::string durability = "normal";  // "normal": survives a process crash; "full": power loss
   // How long a write waits for the store's lock (held by this process's other writers or by
-  // another process) before it fails with Errc::busy.
+  // another process) before it fails with Errc::busy. PostgreSQL: its lock_timeout (a write
+  // waiting that long for a row or table lock another session holds fails with busy).
   int busy_timeout_ms = 5000;
+  // Shared stores: how long this process's lease lasts without renewal (it renews three times
+  // per lease while the store is open); past it, other processes take it for dead.
+  int lease_ms = 15000;
 };
 
 enum class IfExists { error, ignore, replace };
@@ -179,11 +183,10 @@ class Store {
   // returns it with its payload; nullopt when there is none. Two processes never claim one job.
   virtual Result<std::optional<JobRecord>> job_claim(const std::vector<std::string>& routes,
                                                      std::string_view runner);
-  // Renews `owner`'s lease for lease_ms from now, by the store's clock (one clock for every
-  // machine). A process renews well within its lease while it runs.
-  virtual Result<void> lease_renew(std::string_view owner, int64_t lease_ms);
-  // Ends `owner`'s lease (a clean stop).
-  virtual Result<void> lease_end(std::string_view owner);
+  // Every process holding a live lease on the store ("host:pid:start-ticks", util/process.hpp),
+  // this one included: a shared store registers each process that opens it and renews its lease
+  // (StoreOptions::lease_ms, by the store's clock: one clock for every machine) until it closes.
+  virtual Result<std::vector<std::string>> live_processes();
   // Marks every running job whose runner holds no live lease (it died, or froze past its lease)
   // error with `message`; returns how many. Its pending jobs stay for others to claim.
   virtual Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms);

@@ -91,3 +91,12 @@ TEST_CASE("postgres dialect: named query parameters become typed $n, strings and
   CHECK(bad.bad == std::vector<std::string>{"?", "$1"});
   CHECK(bad.used.empty());
 }
+
+TEST_CASE("postgres dialect: orderings put nulls where SQLite does") {
+  TableDef t;
+  t.columns = {col("Score", ColumnType::Float), col("n", ColumnType::Int)};
+  CHECK(order_by_sql("score", t) == R"("Score" NULLS FIRST)");
+  CHECK(order_by_sql("score DESC, coalesce(n, 0) asc", t) ==
+        R"("Score" DESC NULLS LAST, coalesce("n", 0) asc NULLS FIRST)");
+  CHECK(order_by_sql("n NULLS LAST", t) == R"("n" NULLS LAST)");
+}

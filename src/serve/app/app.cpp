@@ -72,7 +72,6 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   jo.queue_max = service.job_queue_max;
   jo.ttl_s = service.job_ttl_s;
   jo.shutdown_wait_s = service.job_shutdown_s;
-  if (service.job_lease_s > 0) jo.lease_ms = service.job_lease_s * 1000;
   // On a shared store this process claims pending jobs of the background routes it serves.
   for (const auto& rt : app->runtimes_)
     if (rt.route->spec.background) jo.routes.push_back(rt.route->http_method + " " + rt.route->full_path);

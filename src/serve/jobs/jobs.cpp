@@ -12,6 +12,7 @@
 #include "serve/http/access_log.hpp"
 #include "serve/http/metrics.hpp"
 #include "util/json.hpp"
+#include "util/process.hpp"
 #include "util/random.hpp"
 
 namespace pxt {
@@ -22,27 +23,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
-// Field 22 of /proc/PID/stat (start time in clock ticks since boot): with the pid, it names one
-// process even after the pid is reused. "" when the process does not exist.
-std::string start_ticks(long pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');  // the command name may contain spaces and parentheses
-  if (paren == std::string::npos) return {};
-  std::istringstream rest(stat.substr(paren + 1));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return field;
-  }
-  return {};
 }
 
 // Cleanup runs often enough that a job outlives its TTL by at most about a quarter of it.
@@ -97,30 +77,9 @@ void unpublish_metrics(const Jobs* jobs) {
 
 }  // namespace
 
-const std::string& job_owner_self() {
-  static const std::string self = [] {
-    long pid = static_cast<long>(::getpid());
-    return host_name() + ":" + std::to_string(pid) + ":" + start_ticks(pid);
-  }();
-  return self;
-}
+const std::string& job_owner_self() { return process_tag(); }
 
-bool job_owner_alive(std::string_view owner) {
-  size_t last = owner.rfind(':');
-  if (last == std::string_view::npos || last == 0) return false;
-  size_t mid = owner.rfind(':', last - 1);
-  if (mid == std::string_view::npos) return false;
-  if (owner == job_owner_self()) return true;  // even where /proc cannot tell
-  std::string_view host = owner.substr(0, mid);
-  static const std::string self_host = host_name();
-  if (host != self_host) return true;  // another machine: cannot tell, leave its jobs alone
-  std::string pid_text(owner.substr(mid + 1, last - mid - 1));
-  char* end = nullptr;
-  long pid = std::strtol(pid_text.c_str(), &end, 10);
-  if (pid_text.empty() || *end != '\0' || pid <= 0) return false;
-  std::string ticks = start_ticks(pid);
-  return !ticks.empty() && ticks == owner.substr(last + 1);
-}
+bool job_owner_alive(std::string_view owner) { return process_alive(owner); }
 
 std::string job_error_text(std::string_view body) {
   rapidjson::Document doc;
@@ -140,9 +99,9 @@ Result<std::unique_ptr<Jobs>> Jobs::start(Store& store, JobOptions options) {
     options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::unique_ptr<Jobs> jobs(new Jobs(store, std::move(options)));
   jobs->shared_ = store.shared();
+  // On a shared store, the store holds this process's lease (registered when it opened, renewed
+  // while it is open): a survivor never takes this process for dead while it runs jobs.
   if (jobs->shared_) {
-    // The lease comes first: a survivor must never take this process for dead while it runs jobs.
-    PXT_CHECK(store.lease_renew(job_owner_self(), jobs->options_.lease_ms));
     if (jobs->claims()) {
       store.on_job_announced([p = jobs.get()] {
         std::lock_guard lock(p->mu_);
@@ -385,20 +344,14 @@ Result<int64_t> Jobs::recover_orphans() {
 
 void Jobs::cleanup_loop() {
   auto period = cleanup_period(options_.ttl_s);
-  // On a shared store the lease is renewed three times per lease: two renewals may fail (a
-  // store restarting) before survivors take this process for dead.
-  if (shared_)
-    period = std::min(period, std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 50)));
+  // On a shared store a dead process's running jobs are interrupted within a second of its lease
+  // expiring.
+  if (shared_) period = std::min(period, std::chrono::milliseconds(1000));
   std::unique_lock lock(mu_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, period, [&] { return stopping_; });
     if (stopping_) return;
     lock.unlock();
-    if (shared_) {
-      if (auto renewed = store_.lease_renew(job_owner_self(), options_.lease_ms); !renewed)
-        std::fprintf(stderr, "pxt: cannot renew the job lease: %s\n",
-                     redact_secrets(renewed.error().message).c_str());
-    }
     auto expired = store_.jobs_expire(now_ms() - options_.ttl_s * 1000);
     auto recovered = recover_orphans();
     for (const Error* e : {expired ? nullptr : &expired.error(), recovered ? nullptr : &recovered.error()}) {
@@ -446,11 +399,6 @@ bool Jobs::shutdown() {
     JobRecord rec = finished(id, "error");
     rec.error = kJobInterrupted;
     finish(std::move(rec));
-  }
-  if (shared_ && clean_) {
-    if (auto ended = store_.lease_end(job_owner_self()); !ended)
-      std::fprintf(stderr, "pxt: cannot end the job lease: %s\n",
-                   redact_secrets(ended.error().message).c_str());
   }
   return clean_;
 }

@@ -14,9 +14,10 @@
 //     announces it (LISTEN/NOTIFY) and idle workers of any process claim it (FOR UPDATE SKIP
 //     LOCKED); one worker per process also polls for pending jobs every poll_ms, in case an
 //     announcement was missed;
-//   - each process holds a lease in the store, renewed every lease_ms/3; a running job whose
-//     runner's lease expired (it died, or froze past its lease) is marked interrupted by any
-//     survivor, never run again (it may have written already);
+//   - each process holds a lease in the store (Store::live_processes, renewed while the store is
+//     open; its length is the service's job_lease_s); a running job whose runner's lease expired
+//     (it died, or froze past its lease) is marked interrupted by any survivor within a second,
+//     never run again (it may have written already);
 //   - pending jobs of a process that stopped, cleanly or not, stay pending and are claimed by
 //     the others (or by the same service after a restart).
 #include <httplib.h>
@@ -54,7 +55,6 @@ struct JobOptions {
   int64_t ttl_s = 86400;         // finished jobs are removed this long after finishing
   int64_t shutdown_wait_s = 10;  // how long shutdown waits for running jobs
   // Shared stores only:
-  int64_t lease_ms = 15000;         // how long this process's lease lasts without renewal
   int64_t poll_ms = 1000;           // how often one idle worker looks for unclaimed jobs
   std::vector<std::string> routes;  // the routes ("POST /x") whose jobs this process may claim
   JobReviver revive;                // null: claim nothing

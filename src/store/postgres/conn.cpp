@@ -93,6 +93,7 @@ Result<std::unique_ptr<Conn>> Conn::open(const ConnConfig& config) {
       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1; "
       "SET IntervalStyle = 'iso_8601'";
   if (!config.search_path.empty()) setup += "; SET search_path = " + quote_ident(config.search_path);
+  if (config.lock_timeout_ms > 0) setup += "; SET lock_timeout = " + std::to_string(config.lock_timeout_ms);
   auto r = conn->exec(setup);
   if (!r)
     return make_error(Errc::busy,
@@ -216,7 +217,8 @@ Result<void> Conn::stream(const std::string& sql, const Params& params,
   return {};
 }
 
-Result<std::vector<PgResult>> Conn::pipeline(const std::vector<std::pair<std::string, Params>>& statements) {
+Result<std::vector<PgResult>> Conn::pipeline(const std::vector<std::pair<std::string, Params>>& statements,
+                                             size_t* failed_at) {
   if (broken()) return fail(nullptr, {});
   std::vector<const std::string*> names;
   for (const auto& [sql, p] : statements) {
@@ -256,7 +258,10 @@ Result<std::vector<PgResult>> Conn::pipeline(const std::vector<std::pair<std::st
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
       out.emplace_back(raw);
     } else {
-      if (!err && st != PGRES_PIPELINE_ABORTED) err = fail(raw, {});
+      if (!err && st != PGRES_PIPELINE_ABORTED) {
+        err = fail(raw, {});
+        if (failed_at) *failed_at = i;
+      }
       pq().PQclear(raw);
     }
   }
@@ -286,6 +291,11 @@ Error map_error(const PgError& e, std::string_view what) {
                       prefix + "the write conflicted with a concurrent one (" + e.message + "); retry");
   }
   if (s == "57014") return make_error(Errc::busy, prefix + "the statement was cancelled (" + e.message + ")");
+  // lock_timeout (StoreOptions::busy_timeout_ms): another session held the row or table.
+  if (s == "55P03")
+    return make_error(
+        Errc::busy,
+        prefix + "the store is busy: a lock another session holds was not released in time; retry");
   if (s == "PXT01")
     return make_error(Errc::schema_changed,
                       "table schema changed since route was registered; restart the service");

@@ -30,6 +30,7 @@ struct ConnConfig {
   std::string redacted;     // for messages: the password replaced by "***"
   std::string search_path;  // the schema user tables live in (set on every connection)
   int connect_timeout_s = 5;
+  int lock_timeout_ms = 0;  // a statement waiting longer for a lock fails (busy); 0: no limit
 };
 
 // Text-format statement parameters; a null entry is SQL NULL. Typed: every parameter is declared
@@ -121,8 +122,11 @@ class Conn {
   // Prepares sql unnamed and describes it (parameter and result types): checking user SQL.
   Result<PgResult> describe(const std::string& sql);
   // Runs several statements in one round trip (libpq's pipeline mode) and returns every result;
-  // the first failure ends the batch (later statements are skipped by the server).
-  Result<std::vector<PgResult>> pipeline(const std::vector<std::pair<std::string, Params>>& statements);
+  // the first failure ends the batch (later statements are skipped by the server) and, when
+  // failed_at is given, sets it to that statement's index. Keep batches to about a hundred small
+  // statements: results are read only once all are sent.
+  Result<std::vector<PgResult>> pipeline(const std::vector<std::pair<std::string, Params>>& statements,
+                                         size_t* failed_at = nullptr);
 
   const PgError& last_error() const { return last_; }
   // The connection cannot be used again (lost, or left mid-protocol).

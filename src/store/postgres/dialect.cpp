@@ -162,6 +162,25 @@ void add_value(Params& p, const Value& v, ColumnType t) {
   add_untyped(p, v);
 }
 
+void add_read_value(Params& p, const Value& v, ColumnType t) {
+  const auto* text = std::get_if<std::string>(&v);
+  if (text == nullptr) return add_value(p, v, t);
+  std::string out;
+  out.reserve(text->size());
+  const auto* b = reinterpret_cast<const unsigned char*>(text->data());
+  for (size_t i = 0; i < text->size();) {
+    size_t n = utf8_sequence_length(b + i, text->size() - i);
+    if (n == 0 || (n == 1 && b[i] == 0)) {
+      out += "\xEF\xBF\xBD";  // U+FFFD; NUL too, which PostgreSQL's text cannot hold
+      ++i;
+    } else {
+      out.append(text->data() + i, n);
+      i += n;
+    }
+  }
+  p.add(std::move(out));
+}
+
 void add_untyped(Params& p, const Value& v) {
   switch (v.index()) {
     case 0:
@@ -384,7 +403,15 @@ Result<CompiledTable> compile_table(const TableDef& def) {
   CompiledTable out;
   out.exprs.resize(def.columns.size());
   out.column_calls.assign(def.columns.size(), 0);
-  PXT_TRY(std::vector<int> order, computed_order(def));
+  // Calls are numbered in dependency order; a definition with a cycle (refused later, by
+  // finish_computed) is still compiled in table order, so its expressions can be checked first.
+  std::vector<int> order;
+  if (auto ordered = computed_order(def); ordered.ok()) {
+    order = std::move(*ordered);
+  } else {
+    for (size_t i = 0; i < def.columns.size(); ++i)
+      if (def.columns[i].is_computed()) order.push_back(static_cast<int>(i));
+  }
   for (int i : order) {
     const ColumnDef& col = def.columns[static_cast<size_t>(i)];
     size_t before = out.calls.size();
@@ -461,6 +488,35 @@ std::string quote_columns(std::string_view expr, const TableDef& def) {
   Compiler c(def, unused, -1);
   auto r = c.rewrite(expr, false);
   return r ? *r : std::string(expr);
+}
+
+std::string order_by_sql(std::string_view order_by, const TableDef& def) {
+  std::vector<SqlToken> toks = tokenize_sql(order_by);
+  std::vector<std::string> items;
+  size_t start = 0;
+  int depth = 0;
+  auto finish = [&](size_t from, size_t to, size_t first_tok, size_t end_tok) {
+    std::string item(trim(order_by.substr(from, to - from)));
+    if (item.empty()) return;
+    bool nulls = false, desc = false;
+    for (size_t i = first_tok; i < end_tok; ++i) nulls |= is_word(toks[i], "nulls");
+    if (end_tok > first_tok) desc = is_word(toks[end_tok - 1], "desc");
+    item = quote_columns(item, def);
+    if (!nulls) item += desc ? " NULLS LAST" : " NULLS FIRST";
+    items.push_back(std::move(item));
+  };
+  size_t first_tok = 0;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (toks[i].kind == Kind::LParen) ++depth;
+    if (toks[i].kind == Kind::RParen) --depth;
+    if (depth == 0 && toks[i].kind == Kind::Comma) {
+      finish(start, toks[i].pos, first_tok, i);
+      start = toks[i].pos + 1;
+      first_tok = i + 1;
+    }
+  }
+  finish(start, order_by.size(), first_tok, toks.size());
+  return join(items, ", ");
 }
 
 QuerySql rewrite_query_params(std::string_view s, const std::vector<QueryParam>& params) {

@@ -32,6 +32,10 @@ std::string param(int n, ColumnType t);
 
 // Adds v as a parameter for a column of type t (an Int for a Float column is a float).
 void add_value(Params& p, const Value& v, ColumnType t);
+// The same for a value a read compares with (a filter, a query parameter): text that is not valid
+// UTF-8 (which PostgreSQL refuses outright) has each bad byte replaced by U+FFFD, so it matches
+// nothing, as on SQLite.
+void add_read_value(Params& p, const Value& v, ColumnType t);
 // Adds a value of no known column type (a function's argument or result): by its own kind.
 void add_untyped(Params& p, const Value& v);
 // Reads a result cell: as column type t when known, else by the result column's PostgreSQL
@@ -77,6 +81,11 @@ bool local_value(std::string_view arg, const TableDef& def, const std::vector<Va
 // PostgreSQL's spelling of a user expression over def's columns (quoted references, REAL as
 // float8): for where filters and orderings.
 std::string quote_columns(std::string_view expr, const TableDef& def);
+
+// An ORDER BY body (`score DESC, name`) in PostgreSQL's spelling, with SQLite's null order made
+// explicit: nulls first ascending, last descending (PostgreSQL's default is the reverse). An item
+// that says NULLS FIRST/LAST itself keeps it.
+std::string order_by_sql(std::string_view order_by, const TableDef& def);
 
 // A named query's SQL with :name parameters numbered $1.. in order of `names` (each cast to its
 // declared type); `used` receives the names the SQL mentions (in order of first use), `bad` the

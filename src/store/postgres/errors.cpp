@@ -173,7 +173,7 @@ Result<void> append_filter(std::string& sql, Params& params, const TableDef& def
       terms.push_back(quote_ident(c->name) + " IS NULL");
       continue;
     }
-    add_value(params, value, c->type);
+    add_read_value(params, value, c->type);
     terms.push_back(quote_ident(c->name) + " = " + param(static_cast<int>(params.size()), c->type));
   }
   if (!trim(f.where_sql).empty()) {

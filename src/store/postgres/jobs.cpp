@@ -7,6 +7,7 @@
 
 #include "store/postgres/pg_store.hpp"
 #include "util/json.hpp"
+#include "util/process.hpp"
 
 namespace pxt::pg {
 
@@ -175,26 +176,26 @@ Result<int64_t> PgStore::jobs_expire(int64_t finished_before_ms) {
   return r->changed();
 }
 
-Result<void> PgStore::lease_renew(std::string_view owner, int64_t lease_ms) {
-  PXT_TRY(Lease c, conn());
+Result<void> PgStore::lease_renew(Conn& c) {
   Params p;
-  p.add(std::string(owner));
-  p.add_int(lease_ms);
-  auto r = c->run(
+  p.add(process_tag());
+  p.add_int(lease_ms_);
+  auto r = c.run(
       "INSERT INTO pxt.processes (owner, lease_until) VALUES ($1, now() + $2 * interval '1 ms') "
-      "ON CONFLICT (owner) DO UPDATE SET lease_until = excluded.lease_until",
+      "ON CONFLICT (owner) DO UPDATE SET lease_until = greatest(pxt.processes.lease_until, "
+      "excluded.lease_until)",
       p);
-  if (!r) return map_error(c->last_error(), "cannot renew this process's lease");
+  if (!r) return map_error(c.last_error(), "cannot renew this process's lease");
   return {};
 }
 
-Result<void> PgStore::lease_end(std::string_view owner) {
+Result<std::vector<std::string>> PgStore::live_processes() {
   PXT_TRY(Lease c, conn());
-  Params p;
-  p.add(std::string(owner));
-  auto r = c->run("DELETE FROM pxt.processes WHERE owner = $1", p);
-  if (!r) return map_error(c->last_error(), "cannot end this process's lease");
-  return {};
+  auto r = c->run("SELECT owner FROM pxt.processes WHERE lease_until >= now()", Params());
+  if (!r) return map_error(c->last_error(), "cannot read the live processes");
+  std::vector<std::string> out;
+  for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->text(i, 0));
+  return out;
 }
 
 Result<int64_t> PgStore::jobs_interrupt_expired(std::string_view message, int64_t finished_ms) {

@@ -14,6 +14,7 @@
 
 #include "store/expr/computed.hpp"
 #include "store/media/media.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::pg {
@@ -160,6 +161,14 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   return out;
 }
 
+// Stores open in this process per database: the process's lease row is removed when the last
+// one closes (a process may open one database twice, e.g. a test).
+std::mutex g_leases_mu;
+std::map<std::string, int>& lease_holders() {
+  static std::map<std::string, int> holders;
+  return holders;
+}
+
 }  // namespace
 
 Result<void> PgStore::init_schema(Conn& c) {
@@ -197,9 +206,11 @@ Result<std::unique_ptr<Store>> PgStore::create(const StoreOptions& options) {
   if (ec)
     return make_error(Errc::io, "cannot create the media folder '" + s->media_dir_ + "': " + ec.message());
   media::sweep_temp(s->media_dir_);
+  s->lease_ms_ = std::max(options.lease_ms, 300);
   ConnConfig config;
   config.conninfo = url.conninfo;
   config.redacted = url.redacted;
+  config.lock_timeout_ms = options.busy_timeout_ms;
   {
     // The first connection creates the schema and learns where user tables live; every pooled
     // connection then puts that schema first on its search path.
@@ -210,6 +221,10 @@ Result<std::unique_ptr<Store>> PgStore::create(const StoreOptions& options) {
     }
     PXT_TRY(PgResult schema, c->exec("SELECT value FROM pxt.meta WHERE key = 'data_schema'"));
     config.search_path = schema.rows() ? std::string(schema.text(0, 0)) : "public";
+    // Registered before this process does anything: survivors and sweeps see it at once.
+    PXT_CHECK(s->lease_renew(*c));
+    std::lock_guard lock(g_leases_mu);
+    ++lease_holders()[url.conninfo];
   }
   s->pool_ = std::make_unique<Pool>(config, url.pool_size, url.pool_timeout_ms);
   if (::pipe2(s->wake_fd_, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -224,6 +239,24 @@ PgStore::~PgStore() {
   if (listener_.joinable()) listener_.join();
   for (int fd : wake_fd_)
     if (fd >= 0) ::close(fd);
+  if (!pool_) return;
+  bool last = false;
+  {
+    std::lock_guard lock(g_leases_mu);
+    auto it = lease_holders().find(pool_->config().conninfo);
+    if (it != lease_holders().end() && --it->second == 0) {
+      lease_holders().erase(it);
+      last = true;
+    }
+  }
+  // A clean close ends the lease at once (a killed process's lease just expires).
+  if (last) {
+    if (auto c = conn(); c.ok()) {
+      Params p;
+      p.add(process_tag());
+      (void)(*c)->run("DELETE FROM pxt.processes WHERE owner = $1", p);
+    }
+  }
 }
 
 Result<Lease> PgStore::conn() { return pool_->acquire(); }
@@ -364,15 +397,20 @@ Result<void> PgStore::change_catalog(const std::function<Result<void>(Conn&, con
 
 void PgStore::listen_loop() {
   int backoff_ms = 100;
+  const auto renew_every = std::chrono::milliseconds(lease_ms_ / 3);
   while (!stop_) {
     auto c = Conn::open(pool_->config());
-    if (c && (*c)->exec("LISTEN pxt_catalog; LISTEN pxt_jobs")) {
+    if (c && (*c)->exec("LISTEN pxt_catalog; LISTEN pxt_jobs") && lease_renew(**c)) {
       backoff_ms = 100;
       catalog_dirty_ = true;  // changes made while no one listened
       listening_ = true;
+      auto renewed = std::chrono::steady_clock::now();
       while (!stop_) {
         pollfd fds[2] = {{(*c)->socket(), POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
-        int n = ::poll(fds, 2, 1000);
+        auto left = renew_every - (std::chrono::steady_clock::now() - renewed);
+        int timeout = static_cast<int>(std::clamp<int64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(left).count(), 0, 1000));
+        int n = ::poll(fds, 2, timeout);
         if (n < 0 && errno != EINTR) break;
         if (stop_) break;
         if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -388,6 +426,10 @@ void PgStore::listen_loop() {
           }
         }
         if ((*c)->broken()) break;
+        if (std::chrono::steady_clock::now() - renewed >= renew_every) {
+          if (!lease_renew(**c)) break;  // a lease that cannot be renewed expires: reconnect
+          renewed = std::chrono::steady_clock::now();
+        }
       }
     }
     listening_ = false;

@@ -106,8 +106,7 @@ class PgStore final : public Store {
   bool shared() const override { return true; }
   Result<std::optional<JobRecord>> job_claim(const std::vector<std::string>& routes,
                                              std::string_view runner) override;
-  Result<void> lease_renew(std::string_view owner, int64_t lease_ms) override;
-  Result<void> lease_end(std::string_view owner) override;
+  Result<std::vector<std::string>> live_processes() override;
   Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms) override;
   void on_job_announced(std::function<void()> cb) override;
 
@@ -133,17 +132,22 @@ class PgStore final : public Store {
   // that transaction; bumps the generation and notifies other processes when body succeeds.
   Result<void> change_catalog(const std::function<Result<void>(Conn&, const Catalog&)>& body);
   void listen_loop();
+  // This process's lease (pxt.processes): registered at open, renewed by the listener.
+  Result<void> lease_renew(Conn& c);
 
   // Writes (write.cpp).
   Result<std::vector<Row>> insert_rows(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                        const std::vector<Row>& rows, CreatedFiles& created, bool returning,
                                        int64_t first_row_number);
+  Result<std::vector<Row>> insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
+                                            const std::vector<Row>& rows, bool returning, int64_t first_row_number);
   Result<std::vector<Value>> resolve_calls(Conn& c, const TableInfo& info, const std::vector<Value>& base,
                                            const std::vector<int>& cols, CreatedFiles& created);
 
   std::string home_;
   std::string media_dir_;
   std::string redacted_;
+  int lease_ms_ = 15000;
   std::unique_ptr<Pool> pool_;
   std::mutex catalog_mu_;
   std::shared_ptr<const Catalog> catalog_;

@@ -188,7 +188,7 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     }
     if (auto ok = check_value(as_column, params[k]); !ok.ok())
       return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
-    add_value(p, params[k], as_column.type);
+    add_read_value(p, params[k], as_column.type);
   }
   PgResult rows;
   if (table) {

@@ -47,7 +47,7 @@ Result<void> PgStore::select(const TableDef& t, const SelectSpec& spec, const Ro
   PXT_CHECK(append_filter(sql, p, def, spec.filter, info->guard));
   if (!trim(spec.order_by).empty()) {
     PXT_CHECK(check_internal_refs(spec.order_by, "invalid filter or order"));
-    sql += " ORDER BY " + quote_columns(spec.order_by, def) + ", \"pxt$row\"";
+    sql += " ORDER BY " + order_by_sql(spec.order_by, def) + ", \"pxt$row\"";
   } else {
     sql += " ORDER BY \"pxt$row\"";  // insertion order, as SQLite's rowid
   }

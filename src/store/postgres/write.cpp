@@ -262,6 +262,53 @@ Error write_error(Conn& c, const Shape& shape, const std::vector<int>& cols, con
 
 }  // namespace
 
+// Rows with no call of pxt's to make go to the server in batches, each batch in one round trip
+// (libpq's pipeline mode): a bulk load then waits for the network once per batch, not per row
+// (figures in bench/RESULTS.md, "PostgreSQL store").
+constexpr size_t kPipelineBatch = 100;
+
+Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
+                                                   const std::vector<Row>& rows, bool returning,
+                                                   int64_t first_row_number) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(returning);
+  std::vector<Row> out;
+  for (size_t start = 0; start < rows.size(); start += kPipelineBatch) {
+    size_t end = std::min(rows.size(), start + kPipelineBatch);
+    std::vector<std::pair<std::string, Params>> batch;
+    batch.reserve(end - start);
+    for (size_t r = start; r < end; ++r) {
+      Params q(true);
+      add_inputs(q, info.def, idx, rows[r]);
+      batch.emplace_back(sql, std::move(q));
+    }
+    size_t failed = 0;
+    auto res = c.pipeline(batch, &failed);
+    if (!res) {
+      // The transaction is aborted: roll back, then find out in pxt's words what failed.
+      if (pq().PQtransactionStatus(c.raw()) != PQTRANS_IDLE && !c.broken()) (void)c.exec("ROLLBACK");
+      const Row& row = rows[start + failed];
+      Binder bind = [&](int) {
+        Params q(true);
+        add_inputs(q, info.def, idx, row);
+        return q;
+      };
+      Error e = write_error(c, shape, info.order, bind, pk_text(info.def, idx, row));
+      if (first_row_number > 0)
+        e.message = "row " + std::to_string(first_row_number + int64_t(start + failed)) + ": " + e.message;
+      return e;
+    }
+    for (const PgResult& one : *res) {
+      for (int i = 0; i < one.rows(); ++i) {
+        Row& o = out.emplace_back(info.def.columns.size());
+        for (size_t k = 0; k < info.def.columns.size(); ++k)
+          read_cell(one, i, static_cast<int>(k), info.def.columns[k].type, o[k]);
+      }
+    }
+  }
+  return out;
+}
+
 // Inserts rows (already checked) on c, inside the caller's transaction when there are several.
 Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                               const std::vector<Row>& rows, CreatedFiles& created,
@@ -273,6 +320,7 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
   std::vector<Value> base(info.def.columns.size());
   std::vector<Value> slots_used;
   const bool calls = !info.compiled.calls.empty();
+  if (!calls && rows.size() > 1) return insert_pipelined(c, info, idx, rows, returning, first_row_number);
   for (size_t r = 0; r < rows.size(); ++r) {
     const Row& row = rows[r];
     auto numbered = [&](Error e) {
@@ -343,18 +391,27 @@ Result<int64_t> PgStore::insert_stream(const TableDef& t, const std::vector<std:
   CreatedFiles created(media_dir());
   Txn txn(*c);
   PXT_CHECK(txn.begin());
-  std::vector<Row> batch(1);
+  // Rows are read in batches and each batch written in one round trip (insert_rows).
+  std::vector<Row> batch;
   int64_t n = 0;
+  Row row;
   while (true) {
     t_streaming = true;
-    auto more = next(batch[0]);
+    auto more = next(row);
     t_streaming = false;
     if (!more) return more.error();
+    if (*more) {
+      ++n;
+      if (auto ok = check_row(info->def, idx, row, true); !ok.ok())
+        return make_error(ok.error().code, "row " + std::to_string(n) + ": " + ok.error().message);
+      batch.push_back(std::move(row));
+      row = Row();
+    }
+    if (batch.size() == kPipelineBatch || (!*more && !batch.empty())) {
+      PXT_CHECK(insert_rows(*c, *info, idx, batch, created, false, n - static_cast<int64_t>(batch.size()) + 1));
+      batch.clear();
+    }
     if (!*more) break;
-    ++n;
-    if (auto ok = check_row(info->def, idx, batch[0], true); !ok.ok())
-      return make_error(ok.error().code, "row " + std::to_string(n) + ": " + ok.error().message);
-    PXT_CHECK(insert_rows(*c, *info, idx, batch, created, false, n));
   }
   PXT_CHECK(txn.commit());
   created.keep();
