@@ -207,6 +207,9 @@ class Store {
 
   // Cheap liveness check for /healthz.
   virtual Result<void> ping() = 0;
+  // Writes of this process waiting for their turn (SQLite: queued for the group commit's leader),
+  // a gauge for /metrics; 0 for a backend that does not queue. Thread-safe, never fails.
+  virtual int64_t writes_queued() { return 0; }
 };
 
 }  // namespace pxt

@@ -74,10 +74,8 @@ expect_eq "$(files | grep -vc /transient/)" 2 "a stored row's upload and thumbna
 pass "compute results under media/transient/, nothing else left"
 
 # Past the TTL (2 s) the running server removes it (it sweeps every second at this TTL).
-for _ in $(seq 1 80); do
-  [ "$(files | grep -c /transient/)" = 0 ] && break
-  sleep 0.1
-done
+no_transient() { [ "$(files | grep -c /transient/)" = 0 ]; }
+wait_until "the compute result to expire (TTL 2 s)" no_transient
 expect_eq "$(files | grep -c /transient/)" 0 "transient files after the TTL"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$url")
 expect_eq "$STATUS" 404 "fetching an expired compute result"

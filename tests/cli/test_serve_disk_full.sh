@@ -2,21 +2,11 @@
 # A full disk: writes that fail with ENOSPC (an upload streamed to media/, a SQLite commit) are
 # answered 507 Insufficient Storage with a clear detail, leave no file and no row behind, and log
 # the cause; once space is freed the same requests succeed. The home is a small tmpfs (needs
-# root, as in CI); the test is skipped with a message when it cannot be mounted.
+# root, as in CI); without it the test says so and exits 77 (skipped; a failure under CI=true).
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 
-mkdir -p "$PXT_HOME"
-if ! mount -t tmpfs -o size=8m pxt-test-full "$PXT_HOME" 2>"$TMP/mount.err"; then
-  echo "skip: cannot mount a tmpfs for the home (needs root): $(cat "$TMP/mount.err")"
-  exit 0
-fi
-unmount() {
-  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  umount "$PXT_HOME" 2>/dev/null || umount -l "$PXT_HOME" 2>/dev/null || true
-  cleanup
-}
-trap unmount EXIT
+small_disk_home 8m
 
 cat >schema.toml <<'TOML'
 dirs = ["d"]

@@ -217,10 +217,13 @@ pass "single-endpoint form"
 
 # A dry run binds no port: it succeeds while the port is taken.
 PORT=$(free_port)
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' "$PORT" &
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); open(sys.argv[2], "w").close(); time.sleep(300)' \
+  "$PORT" "$TMP/holding" &
 HOLDER=$!
 SERVER_PIDS+=("$HOLDER")
-sleep 0.3
+wait_until "the port holder to listen" test -e "$TMP/holding"
+expect_status 1 "$PXT" serve demo --config proj/service.toml --host 127.0.0.1 --port "$PORT"
+expect_contains "$ERR" "port $PORT is already in use" "the port is taken (without --dry-run)"
 "$PXT" serve demo --config proj/service.toml --host 127.0.0.1 --port "$PORT" --dry-run >/dev/null
 kill "$HOLDER"
 pass "binds no port"

@@ -50,11 +50,8 @@ for round in "${!rounds[@]}"; do
   load=$!
   # Kill at a different moment each round, once the clients are well under way (on a loaded
   # machine the first answers can take a while: wait for them, boundedly).
-  for _ in $(seq 1 200); do
-    [ "$(wc -l <"acked.$round")" -ge 20 ] && break
-    sleep 0.05
-  done
-  sleep "${delays[$round]}"
+  wait_until "round $round: 20 acknowledged writes ($(cat "load.$round"))" eval "[ \$(wc -l <acked.$round) -ge 20 ]"
+  sleep "${delays[$round]}"  # not a wait for a state: kills at a different moment each round
   kill -9 "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   wait "$load"
@@ -187,11 +184,8 @@ for round in "${!media_rounds[@]}"; do
     --seconds 20 --image-kb 96 --id-base $(((round + 1) * 100000000)) --acked "macked.$round" \
     --sent "msent.$round" >"mload.$round" &
   load=$!
-  for _ in $(seq 1 200); do
-    [ "$(wc -l <"macked.$round")" -ge 10 ] && break
-    sleep 0.05
-  done
-  sleep "${media_delays[$round]}"
+  wait_until "media round $round: 10 acknowledged uploads" eval "[ \$(wc -l <macked.$round) -ge 10 ]"
+  sleep "${media_delays[$round]}"  # not a wait for a state: kills at a different moment each round
   kill -9 "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   wait "$load"
@@ -231,7 +225,7 @@ port2=$(free_port)
 "$PXT" serve dur --config service.toml --host 127.0.0.1 --port "$port2" >"$TMP/second.log" 2>&1 &
 second=$!
 SERVER_PIDS+=("$second")
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port2/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_healthz "$second" "$port2" "$TMP/second.log"
 wait_media_sweep "$port2"
 [ -e "$PXT_HOME/media/$young" ] || fail "a young orphan was swept while another server used the home"
 [ ! -e "$PXT_HOME/media/$old" ] || fail "an orphan older than the grace period was kept"

@@ -28,12 +28,7 @@ serve_on() {  # host
   "$PXT" serve exp --config service.toml --host "$1" --port "$port" >"$TMP/out" 2>"$TMP/err" &
   pid=$!
   SERVER_PIDS+=("$pid")
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || fail "server on $1 exited: $(cat "$TMP/err")"
-    sleep 0.05
-  done
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || fail "server on $1 did not start: $(cat "$TMP/err")"
+  wait_healthz "$pid" "$port" "$TMP/err"
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
   WARNINGS=$(grep -c '^pxt: warning:' "$TMP/err" || true)

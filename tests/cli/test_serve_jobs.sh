@@ -4,7 +4,7 @@
 # (kill -9), graceful shutdown waiting for a running job, and TTL expiry.
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
-export PXT_TEST_FUNCTIONS=1  # registers pxt_sleep_ms(ms), a slow computed column for these tests
+export PXT_TEST_FUNCTIONS=1  # registers pxt_sleep_ms(ms) and pxt_gate(path, v): a job held until the test opens the gate
 
 cat >schema.toml <<'TOML'
 dirs = ["app"]
@@ -15,7 +15,8 @@ primary_key = ["id"]
 columns = [
   { name = "id", type = "Int", required = true },
   { name = "ms", type = "Int" },
-  { name = "waited", type = "Int", computed = "pxt_sleep_ms(coalesce(ms, 0))" },
+  { name = "gate", type = "String" },
+  { name = "waited", type = "Int", computed = "pxt_sleep_ms(pxt_gate(gate, coalesce(ms, 0)))" },
 ]
 
 [[queries]]
@@ -26,8 +27,8 @@ match = ["id"]
 # A slow read: unlike a slow insert, it does not hold the store's write lock while it sleeps.
 [[queries]]
 name = "pause"
-params = [ { name = "ms", type = "Int" } ]
-sql = """SELECT pxt_sleep_ms(:ms) AS waited"""
+params = [ { name = "ms", type = "Int" }, { name = "gate", type = "String" } ]
+sql = """SELECT pxt_sleep_ms(pxt_gate(:gate, :ms)) AS waited"""
 TOML
 # A named query runs inside the engine: PostgreSQL sleeps with its own function (doc/catalog.md).
 if [ "$TEST_BACKEND" = postgres ]; then
@@ -80,39 +81,34 @@ background = true
 TOML
 }
 
-# Polls a job until it is no longer pending (at most ~10 s); leaves the job's JSON in $BODY.
-wait_job() {  # job_url
-  for _ in $(seq 1 200); do
-    BODY=$(curl -s "$1")
-    [ "$(jq -r .status <<<"$BODY")" != "pending" ] && return 0
-    sleep 0.05
-  done
-  fail "job $1 still pending: $BODY"
+# Polls a job until it is no longer pending; leaves the job's JSON in $BODY.
+job_finished() {
+  BODY=$(curl -s "$1")
+  [ "$(jq -r .status <<<"$BODY")" != "pending" ]
 }
+wait_job() { wait_until "job $1 to finish" job_finished "$1"; }  # job_url
 
-# Waits (at most ~10 s) until /metrics shows N jobs running: a fixed sleep is not enough on a
-# loaded CI machine, where a worker may take longer to pick a job up.
-wait_running() {  # N
-  for _ in $(seq 1 200); do
-    curl -s "http://127.0.0.1:$PORT/metrics" | grep -qx "pxt_jobs_running $1" && return 0
-    sleep 0.05
-  done
-  fail "never $1 running job(s): $(curl -s "http://127.0.0.1:$PORT/metrics" | grep pxt_jobs)"
-}
+# Waits until /metrics shows N jobs running: a fixed sleep is not enough on a loaded CI machine,
+# where a worker may take longer to pick a job up.
+wait_running() { wait_until "$1 running job(s)" metric_is pxt_jobs_running "$1"; }  # N
 
 service ""
 start_server api --config service.toml
 
 # ---- pending, then done; the handle's URL is built from the Host header and the prefix ----
-http POST /v1/slow '{"id": 1, "ms": 700}'
+# The job waits at a gate: it is certainly still pending when asked, however busy the machine.
+G=$TMP/g1
+http POST /v1/slow "{\"id\": 1, \"ms\": 7, \"gate\": \"$G\"}"
 expect_eq "$STATUS" 200 "background insert status"
 ID=$(jq -r .id <<<"$BODY")
 URL=$(jq -r .job_url <<<"$BODY")
 [[ "$ID" =~ ^[A-Za-z0-9_-]{22}$ ]] || fail "job id is not 22 URL-safe characters: $ID"
 expect_eq "$URL" "http://127.0.0.1:$PORT/v1/jobs/$ID" "job_url"
 expect_eq "$(curl -s "$URL")" '{"status":"pending","result":null,"error":null}' "a slow job is pending"
+gate_open "$G"
 wait_job "$URL"
-expect_eq "$BODY" '{"status":"done","result":{"id":1,"ms":700,"waited":700},"error":null}' "done with the row"
+expect_eq "$BODY" "{\"status\":\"done\",\"result\":{\"id\":1,\"ms\":7,\"gate\":\"$G\",\"waited\":7},\"error\":null}" \
+  "done with the row"
 pass "pending then done"
 
 BEHIND=$(curl -s -H 'Host: api.example.com:8443' -H 'X-Forwarded-Proto: https' -H 'Content-Type: application/json' \
@@ -129,10 +125,10 @@ wait_job "$(jq -r .job_url <<<"$BODY")"
 expect_eq "$(jq -c '.result | .id = 3' <<<"$BODY")" "$SYNC" "insert job result = synchronous body"
 http POST /v1/slow/update '{"id": 3, "ms": 5}'
 wait_job "$(jq -r .job_url <<<"$BODY")"
-expect_eq "$(jq -c .result <<<"$BODY")" '{"id":3,"ms":5,"waited":5}' "update job result"
+expect_eq "$(jq -c .result <<<"$BODY")" '{"id":3,"ms":5,"gate":null,"waited":5}' "update job result"
 http POST /v1/slow/lookup '{"id": 3}'
 wait_job "$(jq -r .job_url <<<"$BODY")"
-expect_eq "$(jq -c .result <<<"$BODY")" '{"rows":[{"id":3,"ms":5,"waited":5}]}' "query job result"
+expect_eq "$(jq -c .result <<<"$BODY")" '{"rows":[{"id":3,"ms":5,"gate":null,"waited":5}]}' "query job result"
 http POST /v1/slow/delete '{"id": 3}'
 wait_job "$(jq -r .job_url <<<"$BODY")"
 expect_eq "$(jq -c .result <<<"$BODY")" '{"num_rows":1}' "delete job result"
@@ -178,27 +174,36 @@ expect_eq "$(jq -r '.paths["/v1/jobs/{job_id}"].get.responses["200"].content["ap
 pass "openapi"
 
 # ---- graceful shutdown waits for a running job ----
-http POST /v1/slow '{"id": 10, "ms": 1500}'
+# The job is held at a gate until the server says it waits for it; then it may finish.
+G=$TMP/g10
+http POST /v1/slow "{\"id\": 10, \"gate\": \"$G\"}"
 URL=$(jq -r .job_url <<<"$BODY")
 wait_running 1
-stop_server
-grep -q "waiting up to 10s for 1 running job" "$TMP/server.log" || fail "no shutdown note: $(cat "$TMP/server.log")"
+gate_wait "$G" 1
+kill -TERM "$SERVER_PID"
+wait_until "the shutdown note: $(cat "$TMP/server.log")" log_has "$TMP/server.log" "waiting up to 10s for 1 running job"
+gate_open "$G"
+wait "$SERVER_PID" || fail "exit status after SIGTERM with a running job: $?"
 start_server api --config service.toml
 expect_eq "$(curl -s "http://127.0.0.1:$PORT/v1/jobs/${URL##*/}" | jq -r .status)" done "job finished during shutdown"
 pass "graceful shutdown finishes running jobs"
 
 # ---- restart with a job in flight: error, never run twice ----
-http POST /v1/slow '{"id": 20, "ms": 3000}'
+G=$TMP/g20  # never opened: the job is inside its write when the server is killed
+http POST /v1/slow "{\"id\": 20, \"gate\": \"$G\"}"
 URL=$(jq -r .job_url <<<"$BODY")
 wait_running 1
+gate_wait "$G" 1
 kill -9 "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 start_server api --config service.toml
 http GET "/v1/jobs/${URL##*/}"
 expect_eq "$BODY" '{"status":"error","result":null,"error":"interrupted by shutdown"}' "in-flight job after kill -9"
-sleep 0.5
+# Not run again: nothing is queued or running after the restart, and the job is still an error.
+expect_eq "$(metric pxt_jobs_queued) $(metric pxt_jobs_running)" "0 0" "no job queued or running after the restart"
 http GET "/v1/jobs/${URL##*/}"
 expect_eq "$(jq -r .status <<<"$BODY")" error "still error later (not run again)"
+expect_eq "$(wc -l <"$G.started")" 1 "the interrupted job's write never started again"
 expect_eq "$("$PXT" count app.slow --where 'id = 20')" 0 "the interrupted insert left no row"
 pass "restart with a job in flight"
 stop_server
@@ -206,13 +211,15 @@ stop_server
 # ---- queue full: one worker busy, one job waiting, the next is refused ----
 service $'job_workers = 1\njob_queue_max = 1\njob_shutdown_s = 0'
 start_server api --config service.toml
-http POST /v1/pause '{"ms": 3000}'
+G=$TMP/g30  # holds the only worker until the server stops
+http POST /v1/pause "{\"ms\": 1, \"gate\": \"$G\"}"
 expect_eq "$STATUS" 200 "first job runs"
 wait_running 1
 http POST /v1/slow '{"id": 31, "ms": 1}'
 expect_eq "$STATUS" 200 "second job waits in the queue"
 WAITING=$(jq -r .id <<<"$BODY")
-HDRS=$(curl -s -D - -o "$TMP/body" -H 'Content-Type: application/json' -d '{"ms": 1}' "http://127.0.0.1:$PORT/v1/pause")
+HDRS=$(curl -s -D - -o "$TMP/body" -H 'Content-Type: application/json' -d "{\"ms\": 1, \"gate\": \"$G\"}" \
+  "http://127.0.0.1:$PORT/v1/pause")
 expect_contains "$HDRS" "HTTP/1.1 503" "third job refused"
 expect_contains "$(tr -d '\r' <<<"$HDRS")" "Retry-After: 1" "Retry-After"
 expect_contains "$(cat "$TMP/body")" "job queue is full" "queue full detail"
@@ -228,12 +235,19 @@ stop_server
 # ---- TTL: finished jobs disappear ----
 service 'job_ttl_s = 1'
 start_server api --config service.toml
-http POST /v1/slow '{"id": 40}'
+# Held at a gate, the job is certainly seen before it could expire; once let go, it must finish
+# done (counted on /metrics) and then disappear. Polling for "done" instead could miss it on a
+# loaded machine, where a second passes easily between two polls.
+G=$TMP/g40
+http POST /v1/slow "{\"id\": 40, \"gate\": \"$G\"}"
 URL=$(jq -r .job_url <<<"$BODY")
-wait_job "$URL"
-expect_eq "$(jq -r .status <<<"$BODY")" done "job done before expiry"
-sleep 1.6
-http GET "/v1/jobs/${URL##*/}"
+expect_eq "$(curl -s "$URL" | jq -r .status)" pending "job there before it finished"
+done_before=$(metric 'pxt_jobs_finished_total{status="done"}')
+gate_open "$G"
+wait_until "the job to finish" metric_is 'pxt_jobs_finished_total{status="done"}' $((done_before + 1))
+expect_eq "$("$PXT" count app.slow --where 'id = 40')" 1 "job done before expiry: its row"
+job_gone() { http GET "/v1/jobs/${URL##*/}" && [ "$STATUS" = 404 ]; }
+wait_until "the finished job to expire (job_ttl_s = 1)" job_gone
 expect_eq "$STATUS" 404 "expired job"
 pass "ttl"
 stop_server

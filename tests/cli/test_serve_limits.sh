@@ -54,12 +54,14 @@ expect_eq "$STATUS" 429 "the limit covers every other endpoint"
 stop_server
 
 # ---- a declared body over max_body_mb is refused before it is sent ----
-write_service $'read_timeout_s = 1'
+# The client sends the headers only. A server that waited for the body would answer nothing until
+# its read timeout (60 s here); the 413 must come long before, however loaded the machine.
+write_service $'read_timeout_s = 60'
 start_server notes --config service.toml
 python3 - "$PORT" <<'PY' || fail "413 before the body"
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(3)
+s.settimeout(30)
 s.sendall(b"POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n")
 t = time.time()
 data = b""
@@ -70,10 +72,16 @@ while b"\r\n\r\n" not in data or not data.endswith(b"}"):
     data += chunk
 assert data.startswith(b"HTTP/1.1 413"), data
 assert b'{"detail":"request body too large: the limit is 1 MB"}' in data, data
-assert time.time() - t < 1.0, "413 took %.2f s" % (time.time() - t)
+assert time.time() - t < 30, "413 took %.2f s: the server waited for the body" % (time.time() - t)
 PY
+stop_server
 
 # ---- slow clients: trickled headers and bodies are cut off after read_timeout_s ----
+# A guard that only timed single reads would never close these (a byte every 0.25 s): they would
+# stay open for the whole 20 s. Closed no earlier than the deadline (read_timeout_s = 2 s for the
+# headers, and for the body plus a second per 64 KiB), and well before 20 s on a loaded machine.
+write_service $'read_timeout_s = 2'
+start_server notes --config service.toml
 python3 - "$PORT" <<'PY' || fail "slow clients"
 import socket, sys, time
 port = int(sys.argv[1])
@@ -98,15 +106,18 @@ def trickle(head, per_byte, limit):
     return None
 
 # Headers that never end (each byte arrives well within the per-read timeout).
-took = trickle(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0.25, 6)
-assert took is not None and took < 3, "trickled headers held the connection: %r" % took
+took = trickle(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ", 0.25, 20)
+assert took is not None and took < 12, "trickled headers held the connection: %r" % took
+assert took >= 1.5, "trickled headers cut off after %.2f s, before read_timeout_s" % took
 # A body that arrives at 4 bytes/s.
 took = trickle(b"POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
-               0.25, 6)
-assert took is not None and took < 3, "trickled body held the connection: %r" % took
+               0.25, 20)
+assert took is not None and took < 12, "trickled body held the connection: %r" % took
+assert took >= 1.5, "trickled body cut off after %.2f s, before its deadline" % took
 PY
 
 # ---- a normal keep-alive client is not affected: idle 1.5 s between requests on one connection ----
+# (read_timeout_s = 2 gives an idle keep-alive connection 4 s: a busy machine has 2.5 s of margin)
 python3 - "$PORT" <<'PY' || fail "keep-alive client"
 import http.client, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)

@@ -69,6 +69,9 @@ std::string ServeApp::render_metrics() const {
   out.reserve(4096);
   metrics_.render(out);
   append_export_failures(out);
+  metrics::append_header(out, "pxt_store_writes_queued",
+                         "Writes waiting for the store's group commit to take them.", "gauge");
+  out += "pxt_store_writes_queued " + std::to_string(store_.writes_queued()) + "\n";
   metrics::collect(out);
   return out;
 }

@@ -15,6 +15,11 @@ namespace pxt {
 
 std::vector<SqlFunction> image_functions();
 std::vector<SqlFunction> document_functions();
+// Functions for the end-to-end tests, registered only with PXT_TEST_FUNCTIONS=1
+// (store/functions/test_functions.cpp): pxt_sleep_ms(ms), pxt_sleep_ahead_ms(ms) and the gates
+// pxt_gate(path, value), pxt_gate_ahead(path, value), which note their start in PATH.started and
+// return value once PATH exists.
+std::vector<SqlFunction> test_functions();
 
 // The text of a document file: plain text and Markdown as they are, HTML without tags, scripts,
 // styles and comments and with entities decoded, PDF through poppler (pages separated by a form

@@ -1,9 +1,7 @@
 #include "store/functions/registry.hpp"
 
-#include <chrono>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "store/functions/builtins.hpp"
 #include "util/strings.hpp"
@@ -12,23 +10,6 @@ namespace pxt {
 
 namespace {
 
-Result<Value> sleep_ms(const std::vector<Value>& args) {
-  if (args.size() != 1 || !std::holds_alternative<int64_t>(args[0])) {
-    return make_error(Errc::invalid_argument, "pxt_sleep_ms(ms) expects an integer");
-  }
-  int64_t ms = std::get<int64_t>(args[0]);
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return Value(ms);
-}
-
-// pxt_sleep_ahead_ms(ms): the same, computed ahead of the write's transaction like document_text
-// (tests/cli/test_serve_slow_functions.sh shows it no longer holds up other writers).
-SqlFunction sleep_ahead_fn() {
-  SqlFunction f{"pxt_sleep_ahead_ms", 1, ColumnType::Int, true, sleep_ms};
-  f.compute_ahead = true;
-  return f;
-}
-
 struct Registry {
   std::mutex mu;
   std::vector<std::shared_ptr<const SqlFunction>> fns;
@@ -36,9 +17,7 @@ struct Registry {
   Registry() {
     const char* test = std::getenv("PXT_TEST_FUNCTIONS");
     if (test && std::string(test) == "1") {
-      fns.push_back(
-          std::make_shared<SqlFunction>(SqlFunction{"pxt_sleep_ms", 1, ColumnType::Int, false, sleep_ms}));
-      fns.push_back(std::make_shared<SqlFunction>(sleep_ahead_fn()));
+      for (auto& f : test_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     }
     for (auto& f : image_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : document_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));

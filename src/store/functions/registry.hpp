@@ -50,8 +50,9 @@ Result<Value> call_sql_function(const SqlFunction& f, const FunctionContext& ctx
 
 // Adds a function, replacing one with the same name and arity.
 void register_sql_function(SqlFunction f);
-// The registered functions: the built-ins (plus test helpers such as pxt_sleep_ms(ms) when the
-// environment has PXT_TEST_FUNCTIONS=1) and everything registered since.
+// The registered functions: the built-ins (plus the test helpers of store/functions/builtins.hpp,
+// pxt_sleep_ms(ms), pxt_gate(path, value), ..., when the environment has PXT_TEST_FUNCTIONS=1)
+// and everything registered since.
 std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
 // The registered function named `name` (case-insensitive) or nullptr.
 std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);

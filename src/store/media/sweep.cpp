@@ -113,6 +113,18 @@ void for_own_dirs(const fs::path& dir, F&& f) {
   }
 }
 
+// PXT_TEST_MEDIA_SWEEP_GATE (sweep.hpp): notes GATE.waiting, then waits for GATE (or a cancel,
+// or ten minutes, so a forgotten gate cannot hold a server's sweep forever).
+template <class Cancelled>
+void hold_at_test_gate(const std::string& gate, Cancelled&& cancelled) {
+  int fd = ::open((gate + ".waiting").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  std::error_code ec;
+  while (!cancelled() && !fs::exists(gate, ec) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
 }  // namespace
 
 void register_user(const fs::path& media_dir) { (void)user_fd(media_dir); }
@@ -163,14 +175,9 @@ Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& given, const s
   referenced.erase(std::unique(referenced.begin(), referenced.end()), referenced.end());
   r.referenced = static_cast<int64_t>(referenced.size());
   r.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // Tests widen the window between reading the references and walking the folder, the one in
+  // Tests hold the window between reading the references and walking the folder, the one in
   // which a write in flight has a file on disk and no committed row (test_serve_media_sweep.sh).
-  if (const char* pause = std::getenv("PXT_TEST_MEDIA_SWEEP_PAUSE_MS")) {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::strtoll(pause, nullptr, 10));
-    while (!cancelled() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  if (const char* gate = std::getenv("PXT_TEST_MEDIA_SWEEP_GATE")) hold_at_test_gate(gate, cancelled);
   const time_t grace_cutoff =
       std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - kSweepGrace);
   std::string rel;

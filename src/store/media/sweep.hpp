@@ -54,9 +54,10 @@
 // refused one drops the shared lock on Linux), and in that gap a starting process could take the
 // lock exclusively and believe itself alone while this one has writes in flight.
 //
-// PXT_TEST_MEDIA_SWEEP_PAUSE_MS (tests only) pauses the sweep between reading the references and
-// walking the folder, widening the window in which a write in flight has its file on disk and no
-// committed row, so that a test can put uploads in it.
+// PXT_TEST_MEDIA_SWEEP_GATE=PATH (tests only) holds the sweep between reading the references and
+// walking the folder, the window in which a write in flight has its file on disk and no committed
+// row: the sweep creates PATH.waiting, then waits until PATH exists (or the sweep is cancelled), so
+// a test knows when to put uploads in the window and decides when it ends.
 //
 // Upload temp files (.tmp/): the same rules (a temp file being written by this process is newer
 // than the stamp; another process's is younger than the grace). The store's open also removes

@@ -74,6 +74,11 @@ void SqliteStore::run_batch(const std::vector<WriteJob*>& batch) {
   }
 }
 
+int64_t SqliteStore::writes_queued() {
+  std::lock_guard lock(group_mu_);
+  return static_cast<int64_t>(group_queue_.size());
+}
+
 Result<void> SqliteStore::write_grouped(const std::function<Result<void>(Conn&)>& work) {
   // A write from inside insert_stream's RowSource would wait for a leader that waits for us.
   if (holds_writer_lock(writer_mu_)) return nested_write_error();

@@ -155,6 +155,7 @@ class SqliteStore final : public Store {
   Result<void> import_copy(const StoreCopy& copy) override;
 
   Result<void> ping() override;
+  int64_t writes_queued() override;
 
  private:
   SqliteStore() = default;
