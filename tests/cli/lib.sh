@@ -19,7 +19,6 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 TEST_BACKEND=${PXT_TEST_BACKEND:-sqlite}
-[ "$TEST_BACKEND" = postgres ] && source "$PXT_SRC/tests/cli/pg_store.sh"
 pass() { echo "ok: $*"; }
 expect_eq() {  # actual expected what
   [ "$1" == "$2" ] || fail "$3: expected [$2], got [$1]"
@@ -80,6 +79,8 @@ skip() {  # reason
   fi
   exit 77
 }
+# After skip: a PostgreSQL-backed run skips when the machine has no PostgreSQL server.
+if [ "$TEST_BACKEND" = postgres ]; then source "$PXT_SRC/tests/cli/pg_store.sh"; fi
 # Mounts a tmpfs of SIZE (e.g. 8m) on $PXT_HOME, a disk a test can fill; unmounted on exit. Skips
 # the test when it cannot be mounted (it needs root, as CI has).
 small_disk_home() {  # size

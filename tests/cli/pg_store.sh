@@ -1,12 +1,13 @@
 # Sourced by lib.sh when PXT_TEST_BACKEND=postgres: the test's store is a fresh database in the
 # cluster scripts/test started ($PXT_TEST_PG_URL, $PXT_TEST_PG_DIR), else in a private cluster,
 # exported as $PXT_STORE for every pxt the test runs. Dropped (and a private cluster stopped) by
-# lib.sh's cleanup.
+# lib.sh's cleanup. Skips the test (exit 77) when there is no cluster and no server to start one.
 STORE_PG_CLUSTER="$PXT_SRC/scripts/pg-cluster"
 if [ -n "${PXT_TEST_PG_URL:-}" ] && [ -n "${PXT_TEST_PG_DIR:-}" ]; then
   STORE_PG_DIR=$PXT_TEST_PG_DIR
   STORE_PG_BASE=$PXT_TEST_PG_URL
 else
+  why=$("$STORE_PG_CLUSTER" available) || skip "$why"
   line=$("$STORE_PG_CLUSTER" start -c fsync=off) || fail "cannot start PostgreSQL"
   STORE_PG_DIR=${line%% *}
   STORE_PG_BASE=${line#* }
