@@ -100,3 +100,37 @@ TEST_CASE("postgres dialect: orderings put nulls where SQLite does") {
         R"("Score" DESC NULLS LAST, coalesce("n", 0) asc NULLS FIRST)");
   CHECK(order_by_sql("n NULLS LAST", t) == R"("n" NULLS LAST)");
 }
+
+TEST_CASE("postgres dialect: pxt calls on literals and parameters are cut out of named queries") {
+  // width() is pxt's (an image function): evaluated before the statement, bound as a parameter.
+  auto calls =
+      extract_query_calls("SELECT width(:image) AS w, lower(:name) AS n, width('a.png') + 1 AS c").take();
+  REQUIRE(calls.calls.size() == 2);
+  CHECK(calls.calls[0].fn->name == "width");
+  REQUIRE(calls.calls[0].args.size() == 1);
+  CHECK(calls.calls[0].args[0].kind == QueryCallArg::Kind::Param);
+  CHECK(calls.calls[0].args[0].param == "image");
+  CHECK(calls.calls[1].args[0].kind == QueryCallArg::Kind::Literal);
+  CHECK(std::get<std::string>(calls.calls[1].args[0].literal) == "a.png");
+  CHECK(calls.params == std::vector<std::string>{"image"});
+  std::vector<QueryParam> params = {{"name", ColumnType::String}};
+  std::vector<int> slots;
+  std::string sql = render_query_calls(rewrite_query_params(calls.sql, params).sql, calls.calls, 2, slots);
+  CHECK(sql == R"(SELECT ($2::int8) AS w, lower((($1::text COLLATE "C"))) AS n, ($3::int8) + 1 AS c)");
+  CHECK(slots == std::vector<int>{0, 1});
+}
+
+TEST_CASE("postgres dialect: nested pxt calls in a query are evaluated inner first; column arguments stay") {
+  auto nested = extract_query_calls("SELECT width(thumbnail(:img, 8)) AS w").take();
+  REQUIRE(nested.calls.size() == 2);
+  CHECK(nested.calls[0].fn->name == "thumbnail");
+  CHECK(nested.calls[1].args[0].kind == QueryCallArg::Kind::Call);
+  CHECK(nested.calls[1].args[0].call == 0);
+  // A call on a column cannot be evaluated before the statement: it stays (PostgreSQL refuses
+  // it, errors.cpp says why), and so do the calls inside it.
+  std::string_view on_column = "SELECT width(thumbnail(img, 8)) FROM \"d.t\"";
+  auto left = extract_query_calls(on_column).take();
+  CHECK(left.calls.empty());
+  CHECK(left.sql == on_column);
+  CHECK_FALSE(extract_query_calls("SELECT width(:a, :b)").ok());  // wrong number of arguments
+}

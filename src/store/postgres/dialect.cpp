@@ -158,7 +158,11 @@ std::string param(int n, ColumnType t) {
 }
 
 void add_value(Params& p, const Value& v, ColumnType t) {
-  (void)t;
+  // SQLite stores -0.0 as 0 (an integral REAL is stored as an integer): the same here.
+  if (const double* d = std::get_if<double>(&v); d != nullptr && *d == 0 && t == ColumnType::Float) {
+    p.add("0");
+    return;
+  }
   add_untyped(p, v);
 }
 
@@ -517,6 +521,115 @@ std::string order_by_sql(std::string_view order_by, const TableDef& def) {
   }
   finish(start, order_by.size(), first_tok, toks.size());
   return join(items, ", ");
+}
+
+namespace {
+
+// Cuts the extractable calls out of one piece of a named query (extract_query_calls).
+class QueryCallCutter {
+ public:
+  explicit QueryCallCutter(QueryCalls& out) : out_(out) {}
+
+  Result<std::string> cut(std::string_view expr) {
+    std::vector<SqlToken> toks = tokenize_sql(expr);
+    std::string out;
+    size_t copied = 0;
+    for (size_t i = 0; i < toks.size(); ++i) {
+      const SqlToken& t = toks[i];
+      bool call_shape = t.kind == Kind::Ident && i + 1 < toks.size() && toks[i + 1].kind == Kind::LParen &&
+                        !(i > 0 && toks[i - 1].kind == Kind::Dot);
+      if (!call_shape) continue;
+      auto fn = find_sql_function(t.text);
+      if (!fn) continue;
+      size_t close = closing(toks, i + 1);
+      if (close == toks.size()) continue;  // PostgreSQL reports the syntax error
+      PXT_TRY(std::optional<int> slot, call(fn, expr, toks, i, close));
+      if (!slot) continue;  // left in the SQL (its inner tokens are looked at in turn)
+      out.append(expr.substr(copied, t.pos - copied));
+      out += mark(*slot);
+      copied = toks[close].pos + toks[close].len;
+      i = close;
+    }
+    out.append(expr.substr(copied));
+    return out;
+  }
+
+ private:
+  // The call's slot, or nullopt when an argument is neither a literal, a parameter nor a call.
+  Result<std::optional<int>> call(const std::shared_ptr<const SqlFunction>& fn, std::string_view expr,
+                                  const std::vector<SqlToken>& toks, size_t name, size_t close) {
+    size_t calls_before = out_.calls.size(), params_before = out_.params.size();
+    QueryCall qc{fn, {}};
+    bool local = true;
+    size_t nargs = 0;
+    size_t start = name + 2;
+    int depth = 0;
+    for (size_t i = name + 2; i <= close; ++i) {
+      if (i < close && toks[i].kind == Kind::LParen) ++depth;
+      if (i < close && toks[i].kind == Kind::RParen) --depth;
+      if (i != close && !(depth == 0 && toks[i].kind == Kind::Comma)) continue;
+      if (i == start) {
+        if (i != close || nargs > 0)
+          return make_error(Errc::invalid_argument, "an empty argument in a call of " + fn->name + "()");
+      } else {
+        PXT_TRY(std::string arg, cut(expr.substr(toks[start].pos, toks[i].pos - toks[start].pos)));
+        local = classify(trim(arg), qc) && local;
+        ++nargs;
+      }
+      start = i + 1;
+    }
+    if (fn->arity >= 0 && static_cast<int>(nargs) != fn->arity)
+      return make_error(Errc::invalid_argument, "wrong number of arguments to function " + fn->name + "()");
+    if (!local) {
+      out_.calls.resize(calls_before);
+      out_.params.resize(params_before);
+      return std::optional<int>();
+    }
+    out_.calls.push_back(std::move(qc));
+    return std::optional<int>(static_cast<int>(out_.calls.size() - 1));
+  }
+
+  bool classify(std::string_view arg, QueryCall& qc) {
+    QueryCallArg a;
+    if (arg.size() > 2 && arg.front() == kMarkOpen && arg.back() == kMarkClose &&
+        arg.find(kMarkOpen, 1) == std::string_view::npos) {
+      a.kind = QueryCallArg::Kind::Call;
+      a.call = std::atoi(std::string(arg.substr(1, arg.size() - 2)).c_str());
+    } else if (std::vector<SqlToken> toks = tokenize_sql(arg);
+               toks.size() == 1 && toks[0].kind == Kind::Param && toks[0].text.size() > 1 &&
+               toks[0].text[0] == ':' && toks[0].text[1] != ':') {
+      a.kind = QueryCallArg::Kind::Param;
+      a.param = toks[0].text.substr(1);
+      out_.params.push_back(a.param);
+    } else {
+      TableDef none;
+      if (!local_value(arg, none, {}, {}, a.literal)) return false;
+    }
+    qc.args.push_back(std::move(a));
+    return true;
+  }
+
+  QueryCalls& out_;
+};
+
+}  // namespace
+
+Result<QueryCalls> extract_query_calls(std::string_view sql) {
+  QueryCalls out;
+  QueryCallCutter cutter(out);
+  PXT_TRY(out.sql, cutter.cut(sql));
+  return out;
+}
+
+std::string render_query_calls(std::string_view sql, const std::vector<QueryCall>& calls, int first,
+                               std::vector<int>& slots) {
+  slots.clear();
+  return render(sql, [&](int slot) {
+    const auto& rt = calls[static_cast<size_t>(slot)].fn->result_type;
+    slots.push_back(slot);
+    std::string n = "$" + std::to_string(first + static_cast<int>(slots.size()) - 1);
+    return "(" + (rt ? param(first + static_cast<int>(slots.size()) - 1, *rt) : n) + ")";
+  });
 }
 
 QuerySql rewrite_query_params(std::string_view s, const std::vector<QueryParam>& params) {

@@ -87,6 +87,34 @@ std::string quote_columns(std::string_view expr, const TableDef& def);
 // that says NULLS FIRST/LAST itself keeps it.
 std::string order_by_sql(std::string_view order_by, const TableDef& def);
 
+// A named query's calls of pxt's own functions whose every argument is a literal, a :parameter or
+// such a call (`pxt_gate(:gate, 0)`, `width(:image)`): pxt evaluates them before the statement
+// (inner calls first) and binds each result as a parameter, as it does for computed columns. A
+// call with any other argument (a column, an expression) stays in the SQL, where PostgreSQL,
+// which does not have the function, refuses it (errors.cpp says why).
+struct QueryCallArg {
+  enum class Kind { Literal, Param, Call } kind = Kind::Literal;
+  Value literal;
+  std::string param;  // Param: the parameter's name (without ':')
+  int call = -1;      // Call: the index of an earlier call
+};
+struct QueryCall {
+  std::shared_ptr<const SqlFunction> fn;
+  std::vector<QueryCallArg> args;
+};
+struct QueryCalls {
+  std::string sql;                  // the SQL with each outermost call replaced by a mark
+  std::vector<QueryCall> calls;     // in evaluation order: a call's inner calls come first
+  std::vector<std::string> params;  // the :parameters the calls read
+};
+// Error: invalid_argument when a call has the wrong number of arguments or an empty one.
+Result<QueryCalls> extract_query_calls(std::string_view sql);
+// sql (extract_query_calls' sql after rewrite_query_params) with each call mark replaced by the
+// parameter $n (n from `first` on, in order of appearance) cast to the function's result type;
+// `slots` receives the call index bound at each of those parameters.
+std::string render_query_calls(std::string_view sql, const std::vector<QueryCall>& calls, int first,
+                               std::vector<int>& slots);
+
 // A named query's SQL with :name parameters numbered $1.. in order of `names` (each cast to its
 // declared type); `used` receives the names the SQL mentions (in order of first use), `bad` the
 // placeholders that are not :name ("?", "$1").

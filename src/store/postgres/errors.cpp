@@ -141,9 +141,10 @@ Error user_sql_error(const PgError& e, const TableDef* def, const Catalog* cat, 
       return make_error(
           Errc::invalid_argument,
           prefix + "function '" + own->name +
-              "' is pxt's own: on a PostgreSQL store pxt evaluates it in computed columns, but "
-              "where filters, orderings and named queries run inside PostgreSQL, which does not "
-              "have it (store its result in a computed column and use that)");
+              "' is pxt's own: on a PostgreSQL store pxt evaluates it in computed columns and, "
+              "on literals and parameters only, in named queries; where filters, orderings and "
+              "other calls run inside PostgreSQL, which does not have it (store its result in a "
+              "computed column and use that)");
     }
     const auto& builtins = known_function_names();
     if (std::find(builtins.begin(), builtins.end(), to_lower(fn)) != builtins.end()) {

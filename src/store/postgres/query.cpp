@@ -1,10 +1,12 @@
 // Named queries of the PostgreSQL store: read-only SQL with :named parameters, and retrieval
-// queries (a table matched by equality on some columns). A SQL query runs in a READ ONLY
-// transaction sent as one pipeline (BEGIN, the query, COMMIT: one round trip), so whatever the
-// SQL calls, it cannot write.
+// queries (a table matched by equality on some columns). pxt's own functions called on literals
+// and parameters are evaluated by pxt before the statement (dialect.hpp, extract_query_calls). A SQL query
+// runs in a READ ONLY transaction sent as one pipeline (BEGIN, the query, COMMIT: one round trip), so
+// whatever the SQL calls, it cannot write.
 #include <algorithm>
 
 #include "store/expr/computed.hpp"
+#include "store/functions/context.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "util/strings.hpp"
 
@@ -105,6 +107,74 @@ Result<void> check_unique_names(const QueryDef& q, const std::vector<ResultColum
   return {};
 }
 
+// A SQL query as PostgreSQL runs it: its pxt calls cut out (dialect.hpp, extract_query_calls),
+// then its :parameters numbered. The declared parameters the SQL itself reads are bound first
+// ($1..), the calls' results after them (a parameter only a call reads is not bound: PostgreSQL
+// refuses parameters a statement does not use).
+struct SqlQuery {
+  std::string sql;
+  QueryCalls calls;
+  std::vector<size_t> bound;  // q.params indexes of the parameters bound first, in order
+  std::vector<int> slots;     // the call whose result is bound at each later parameter
+};
+
+Result<SqlQuery> sql_query(const QueryDef& q) {
+  PXT_CHECK(check_shape(q));
+  PXT_CHECK(check_internal_refs(q.sql, what(q)));
+  SqlQuery out;
+  auto calls = extract_query_calls(q.sql);
+  if (!calls) return bad(q, calls.error().message);
+  out.calls = std::move(*calls);
+  QuerySql direct = rewrite_query_params(out.calls.sql, q.params);
+  QuerySql all = direct;
+  for (const auto& n : out.calls.params)
+    if (std::find(all.used.begin(), all.used.end(), n) == all.used.end()) all.used.push_back(n);
+  PXT_CHECK(check_params(q, all));
+  std::vector<QueryParam> bound;
+  for (size_t k = 0; k < q.params.size(); ++k) {
+    if (std::find(direct.used.begin(), direct.used.end(), q.params[k].name) == direct.used.end()) continue;
+    bound.push_back(q.params[k]);
+    out.bound.push_back(k);
+  }
+  out.sql = render_query_calls(rewrite_query_params(out.calls.sql, bound).sql, out.calls.calls,
+                               static_cast<int>(bound.size()) + 1, out.slots);
+  return out;
+}
+
+// Evaluates a SQL query's pxt calls with the request's parameter values; returns each call's
+// result (by call index).
+Result<std::vector<Value>> eval_calls(const QueryDef& q, const QueryCalls& calls,
+                                      const std::vector<Value>& params, const std::string& media_dir) {
+  std::vector<Value> results(calls.calls.size());
+  FunctionContext ctx{media_dir, nullptr};  // no write owns a file a query would create: refused
+  for (size_t i = 0; i < calls.calls.size(); ++i) {
+    const QueryCall& call = calls.calls[i];
+    std::vector<Value> args;
+    for (const QueryCallArg& a : call.args) {
+      if (a.kind == QueryCallArg::Kind::Call) {
+        args.push_back(results[static_cast<size_t>(a.call)]);
+      } else if (a.kind == QueryCallArg::Kind::Param) {
+        auto p =
+            std::find_if(q.params.begin(), q.params.end(), [&](const auto& x) { return x.name == a.param; });
+        args.push_back(params[static_cast<size_t>(p - q.params.begin())]);
+      } else {
+        args.push_back(a.literal);
+      }
+      // SQLite hands a Bool to functions as 0 or 1: the same on both.
+      if (const bool* b = std::get_if<bool>(&args.back())) args.back() = int64_t(*b ? 1 : 0);
+    }
+    Result<Value> out = call_sql_function(*call.fn, ctx, args);
+    if (!out) {
+      Errc code = out.error().code;
+      if (code != Errc::no_space && code != Errc::io && code != Errc::unsupported && code != Errc::busy)
+        code = Errc::invalid_argument;
+      return make_error(code, what(q) + " failed: " + call.fn->name + "(): " + out.error().message);
+    }
+    results[i] = std::move(*out);
+  }
+  return results;
+}
+
 Result<std::shared_ptr<const TableInfo>> retrieval_table(const QueryDef& q, const Catalog& cat) {
   PXT_TRY(std::string path, normalize_path(q.table));
   auto it = cat.tables.find(path);
@@ -147,11 +217,8 @@ Result<std::vector<ResultColumn>> PgStore::describe_query(const QueryDef& q) {
     return out;
   }
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
-  PXT_CHECK(check_shape(q));
-  PXT_CHECK(check_internal_refs(q.sql, what(q)));
-  QuerySql rewritten = rewrite_query_params(q.sql, q.params);
-  PXT_CHECK(check_params(q, rewritten));
-  auto r = c->describe(rewritten.sql);
+  PXT_TRY(SqlQuery sq, sql_query(q));
+  auto r = c->describe(sq.sql);
   if (!r) return user_sql_error(c->last_error(), nullptr, cat.get(), what(q));
   std::vector<bool> keep;
   std::vector<ResultColumn> cols = result_columns(*r, *cat, keep);
@@ -168,16 +235,14 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
   PXT_TRY(Lease c, conn());
   PXT_TRY(auto cat, catalog_cached(*c));
   std::shared_ptr<const TableInfo> table;
-  std::string sql;
+  SqlQuery sq;
   if (q.kind == QueryDef::Kind::Retrieval) {
     PXT_TRY(table, retrieval_table(q, *cat));
-    sql = retrieval_sql(*table, q);
+    sq.sql = retrieval_sql(*table, q);
+    for (size_t k = 0; k < params.size(); ++k) sq.bound.push_back(k);
   } else {
-    PXT_CHECK(check_shape(q));
-    PXT_CHECK(check_internal_refs(q.sql, what(q)));
-    sql = rewrite_query_params(q.sql, q.params).sql;
+    PXT_TRY(sq, sql_query(q));
   }
-  Params p(true);
   for (size_t k = 0; k < params.size(); ++k) {
     ColumnDef as_column;
     if (table) {
@@ -188,8 +253,15 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     }
     if (auto ok = check_value(as_column, params[k]); !ok.ok())
       return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
-    add_read_value(p, params[k], as_column.type);
   }
+  Params p(true);
+  for (size_t k : sq.bound)
+    add_read_value(p, params[k], table ? table->def.find(q.match[k])->type : q.params[k].type);
+  if (!sq.slots.empty()) {
+    PXT_TRY(std::vector<Value> results, eval_calls(q, sq.calls, params, media_dir_));
+    for (int slot : sq.slots) add_untyped(p, results[static_cast<size_t>(slot)]);
+  }
+  const std::string& sql = sq.sql;
   PgResult rows;
   if (table) {
     auto r = c->run(sql, p);
