@@ -60,8 +60,13 @@ Result<std::optional<JobRecord>> Store::job_claim(const std::vector<std::string>
   return std::optional<JobRecord>();
 }
 Result<std::vector<std::string>> Store::live_processes() { return std::vector<std::string>(); }
-Result<int64_t> Store::jobs_interrupt_expired(std::string_view, int64_t) { return int64_t(0); }
+Result<int64_t> Store::jobs_interrupt_expired(std::string_view, int64_t, const std::vector<std::string>&) {
+  return int64_t(0);
+}
 void Store::on_job_announced(std::function<void()>) {}
+Result<Store::RateGrant> Store::rate_take(std::string_view, double, double, int64_t) {
+  return make_error(Errc::unsupported, "shared rate limits need a shared store (PostgreSQL)");
+}
 
 // The generic reference scan (a backend with a cheaper one overrides it).
 Result<void> Store::media_names(const std::function<void(std::string_view)>& cb) {

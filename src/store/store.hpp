@@ -188,11 +188,25 @@ class Store {
   // (StoreOptions::lease_ms, by the store's clock: one clock for every machine) until it closes.
   virtual Result<std::vector<std::string>> live_processes();
   // Marks every running job whose runner holds no live lease (it died, or froze past its lease)
-  // error with `message`; returns how many. Its pending jobs stay for others to claim.
-  virtual Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms);
+  // error with `message`; returns how many. Its pending jobs stay for others to claim. Runners
+  // in `dead` (known dead: processes of this machine that no longer exist) count as expired at
+  // once, and their leases end.
+  virtual Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms,
+                                                 const std::vector<std::string>& dead = {});
   // Calls cb (from a thread of the store) when another process announced a job; never for
   // stores that are not shared. Set once, before jobs are queued; cb must be cheap.
   virtual void on_job_announced(std::function<void()> cb);
+
+  // ---- shared rate limits ([service] rate_limit_shared) ----
+  struct RateGrant {
+    int64_t taken = 0;  // tokens taken (0..want)
+    double wait_s = 0;  // when none: seconds until one is available
+  };
+  // Takes up to `want` tokens from the token bucket `key`, which holds at most `burst` tokens and
+  // refills at `per_second` by the store's clock, and which every process of a shared store
+  // shares. Error: unsupported on a store that is not shared; busy/io when the store cannot
+  // answer. Thread-safe.
+  virtual Result<RateGrant> rate_take(std::string_view key, double burst, double per_second, int64_t want);
 
   // Every job (finished or not), with its payload and media, to cb (false stops).
   virtual Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) = 0;

@@ -32,8 +32,17 @@ std::string start_ticks(long pid) {
 const std::string& process_host() {
   static const std::string host = [] {
     char buf[256] = {0};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return std::string("localhost");
-    return std::string(buf);
+    std::string name = ::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0' ? "localhost" : buf;
+    // Containers may share a host name but not their process ids: the PID namespace
+    // ("pid:[4026531836]") tells them apart, so /proc is asked only about processes it can see.
+    char ns[64] = {0};
+    ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    std::string digits;
+    for (ssize_t i = 0; i < n; ++i)
+      if (ns[i] >= '0' && ns[i] <= '9') digits += ns[i];
+    for (char& c : name)
+      if (c == ':') c = '_';  // the tag's fields are ':'-separated
+    return digits.empty() ? name : name + "/" + digits;
   }();
   return host;
 }

@@ -10,7 +10,8 @@ namespace pxt {
 // "host:pid:start-ticks" (start-ticks: field 22 of /proc/self/stat, so a reused pid is another
 // process). Computed once.
 const std::string& process_tag();
-// This machine's host name (gethostname), "localhost" when it has none.
+// This machine's host name (gethostname, "localhost" when it has none) and PID namespace
+// ("web1/4026531836"): the processes /proc can tell about are exactly those with this host.
 const std::string& process_host();
 // The host part of a tag ("" when the tag is malformed).
 std::string_view tag_host(std::string_view tag);

@@ -55,7 +55,22 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->cors_ = Cors(service.cors_origins);
   if (!service.rate_limit.empty()) {
     PXT_TRY(RateSpec rate, parse_rate_limit(service.rate_limit));
-    app->limiter_ = std::make_unique<RateLimiter>(rate);
+    if (service.rate_limit_shared && store.shared()) {
+      // One bucket per client for every process serving this service with this limit.
+      std::string prefix = service.name + "|" + service.rate_limit + "|";
+      app->limiter_ = std::make_unique<RateLimiter>(
+          rate, [&store, prefix, rate](std::string_view client, int64_t want) -> Result<SharedTake> {
+            PXT_TRY(Store::RateGrant g,
+                    store.rate_take(prefix + std::string(client), rate.burst, rate.per_second, want));
+            return SharedTake{g.taken, g.wait_s};
+          });
+    } else {
+      if (service.rate_limit_shared)
+        std::fprintf(stderr,
+                     "pxt: rate_limit_shared: this store is one home's SQLite file, not shared: the rate "
+                     "limit is per process\n");
+      app->limiter_ = std::make_unique<RateLimiter>(rate);
+    }
   }
   // A protected spec needs the token in the browser: the pages then ask for it.
   const bool ask_token = app->auth_.enabled() && !service.docs_public;

@@ -68,6 +68,7 @@ struct ServiceSpec {
   bool docs_public = false;               // /openapi.json readable without a token
   std::vector<std::string> cors_origins;  // empty: no CORS headers
   std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
+  bool rate_limit_shared = false;         // shared stores: one bucket per client for every process
   int64_t read_timeout_s = 10;            // slow-client limit, see serve/http/server.cpp
   std::string durability = "normal";      // "normal": survives a process crash; "full": also power loss
   int64_t write_timeout_ms = 5000;        // a write waiting longer for the store's lock gets 503

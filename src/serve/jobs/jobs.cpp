@@ -325,7 +325,16 @@ void Jobs::finish(JobRecord rec) {
 }
 
 Result<int64_t> Jobs::recover_orphans() {
-  if (shared_) return store_.jobs_interrupt_expired(kJobInterrupted, now_ms());
+  if (shared_) {
+    // A process of this machine that no longer exists is known dead without waiting for its
+    // lease to expire (a restart after kill -9 answers its jobs at once, as on SQLite).
+    std::vector<std::string> dead;
+    if (auto live = store_.live_processes(); live.ok()) {
+      for (const auto& owner : *live)
+        if (tag_host(owner) == process_host() && !process_alive(owner)) dead.push_back(owner);
+    }
+    return store_.jobs_interrupt_expired(kJobInterrupted, now_ms(), dead);
+  }
   PXT_TRY(std::vector<JobRecord> open, store_.jobs_unfinished());
   int64_t n = 0;
   // A backlog holds many jobs of few owners: look each owner up in /proc once.

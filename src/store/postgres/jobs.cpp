@@ -1,8 +1,8 @@
 // The PostgreSQL store's background jobs, pxt.jobs, and the leases of the processes that run them,
-// pxt.processes (doc/catalog.md). Each change is one conditional statement, so a job moves
-// pending -> running once and its outcome is final, however many processes on however many
-// machines race for it: a claim takes the oldest pending job with SELECT ... FOR UPDATE SKIP
-// LOCKED (a row another claim holds is skipped, not waited for).
+// pxt.processes, and the shared rate-limit buckets, pxt.rate_buckets (doc/catalog.md). Each change is one
+// conditional statement, so a job moves pending -> running once and its outcome is final, however many
+// processes on however many machines race for it: a claim takes the oldest pending job with SELECT ... FOR
+// UPDATE SKIP LOCKED (a row another claim holds is skipped, not waited for).
 #include <rapidjson/document.h>
 
 #include "store/postgres/pg_store.hpp"
@@ -198,8 +198,16 @@ Result<std::vector<std::string>> PgStore::live_processes() {
   return out;
 }
 
-Result<int64_t> PgStore::jobs_interrupt_expired(std::string_view message, int64_t finished_ms) {
+Result<int64_t> PgStore::jobs_interrupt_expired(std::string_view message, int64_t finished_ms,
+                                                const std::vector<std::string>& dead) {
   PXT_TRY(Lease c, conn());
+  if (!dead.empty()) {
+    Params d;
+    d.add(json_array(dead));
+    auto ended =
+        c->run("DELETE FROM pxt.processes WHERE owner IN (SELECT jsonb_array_elements_text($1::jsonb))", d);
+    if (!ended) return map_error(c->last_error(), "cannot end the leases of stopped processes");
+  }
   Params p;
   p.add(std::string(message));
   p.add_int(finished_ms);
@@ -217,6 +225,26 @@ Result<int64_t> PgStore::jobs_interrupt_expired(std::string_view message, int64_
 void PgStore::on_job_announced(std::function<void()> cb) {
   std::lock_guard lock(announced_mu_);
   announced_ = std::move(cb);
+}
+
+}  // namespace pxt::pg
+
+namespace pxt::pg {
+
+Result<Store::RateGrant> PgStore::rate_take(std::string_view key, double burst, double per_second,
+                                            int64_t want) {
+  PXT_TRY(Lease c, conn());
+  Params p;
+  p.add(std::string(key));
+  add_untyped(p, burst);
+  add_untyped(p, per_second);
+  p.add_int(want);
+  auto r = c->run("SELECT taken, wait_s FROM pxt.rate_take($1, $2::float8, $3::float8, $4)", p);
+  if (!r) return map_error(c->last_error(), "cannot take from the shared rate limit");
+  RateGrant g;
+  g.taken = std::strtoll(std::string(r->text(0, 0)).c_str(), nullptr, 10);
+  g.wait_s = std::strtod(std::string(r->text(0, 1)).c_str(), nullptr);
+  return g;
 }
 
 }  // namespace pxt::pg

@@ -65,6 +65,31 @@ CREATE TABLE IF NOT EXISTS pxt.processes (
   started_at timestamptz NOT NULL DEFAULT now(),
   lease_until timestamptz NOT NULL
 );
+CREATE UNLOGGED TABLE IF NOT EXISTS pxt.rate_buckets (
+  key text PRIMARY KEY,
+  tokens float8 NOT NULL,
+  at timestamptz NOT NULL,
+  full_at timestamptz NOT NULL
+);
+CREATE OR REPLACE FUNCTION pxt.rate_take(k text, burst float8, rate float8, want bigint,
+                                         OUT taken bigint, OUT wait_s float8)
+LANGUAGE plpgsql AS $$
+DECLARE
+  t float8;
+  ts timestamptz := clock_timestamp();
+BEGIN
+  INSERT INTO pxt.rate_buckets VALUES (k, burst, ts, ts) ON CONFLICT (key) DO NOTHING;
+  SELECT least(burst, b.tokens + greatest(0, extract(epoch FROM ts - b.at)) * rate) INTO t
+    FROM pxt.rate_buckets b WHERE b.key = k FOR UPDATE;
+  taken := least(want, floor(t))::bigint;
+  t := t - taken;
+  wait_s := CASE WHEN taken > 0 THEN 0 ELSE (1 - t) / rate END;
+  UPDATE pxt.rate_buckets SET tokens = t, at = ts, full_at = ts + (burst - t) / rate * interval '1 second'
+    WHERE key = k;
+  IF random() < 0.001 THEN
+    DELETE FROM pxt.rate_buckets WHERE full_at < ts;  -- a full bucket is the same as none
+  END IF;
+END $$;
 CREATE OR REPLACE FUNCTION pxt.table_current(tid bigint, ver bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

@@ -107,8 +107,10 @@ class PgStore final : public Store {
   Result<std::optional<JobRecord>> job_claim(const std::vector<std::string>& routes,
                                              std::string_view runner) override;
   Result<std::vector<std::string>> live_processes() override;
-  Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms) override;
+  Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms,
+                                         const std::vector<std::string>& dead) override;
   void on_job_announced(std::function<void()> cb) override;
+  Result<RateGrant> rate_take(std::string_view key, double burst, double per_second, int64_t want) override;
 
   Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) override;
   Result<void> import_copy(const StoreCopy& copy) override;
@@ -140,7 +142,8 @@ class PgStore final : public Store {
                                        const std::vector<Row>& rows, CreatedFiles& created, bool returning,
                                        int64_t first_row_number);
   Result<std::vector<Row>> insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
-                                            const std::vector<Row>& rows, bool returning, int64_t first_row_number);
+                                            const std::vector<Row>& rows, bool returning,
+                                            int64_t first_row_number);
   Result<std::vector<Value>> resolve_calls(Conn& c, const TableInfo& info, const std::vector<Value>& base,
                                            const std::vector<int>& cols, CreatedFiles& created);
 

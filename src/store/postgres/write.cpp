@@ -267,9 +267,9 @@ Error write_error(Conn& c, const Shape& shape, const std::vector<int>& cols, con
 // (figures in bench/RESULTS.md, "PostgreSQL store").
 constexpr size_t kPipelineBatch = 100;
 
-Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
-                                                   const std::vector<Row>& rows, bool returning,
-                                                   int64_t first_row_number) {
+Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& info,
+                                                   const std::vector<int>& idx, const std::vector<Row>& rows,
+                                                   bool returning, int64_t first_row_number) {
   Shape shape{info, idx};
   std::string sql = shape.insert(returning);
   std::vector<Row> out;
@@ -408,7 +408,8 @@ Result<int64_t> PgStore::insert_stream(const TableDef& t, const std::vector<std:
       row = Row();
     }
     if (batch.size() == kPipelineBatch || (!*more && !batch.empty())) {
-      PXT_CHECK(insert_rows(*c, *info, idx, batch, created, false, n - static_cast<int64_t>(batch.size()) + 1));
+      PXT_CHECK(
+          insert_rows(*c, *info, idx, batch, created, false, n - static_cast<int64_t>(batch.size()) + 1));
       batch.clear();
     }
     if (!*more) break;

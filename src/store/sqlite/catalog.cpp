@@ -122,13 +122,19 @@ Result<void> create_table_storage(Conn& c, TableDef& def) {
   for (size_t i = 0; i < def.columns.size(); ++i) {
     const ColumnDef& col = def.columns[i];
     auto pk = std::find(def.primary_key.begin(), def.primary_key.end(), col.name);
-    Value pk_pos = pk == def.primary_key.end() ? Value() : Value(int64_t(pk - def.primary_key.begin()));
-    PXT_CHECK(exec_bound(
-        c,
-        "INSERT INTO \"pxt$columns\" (table_id, position, name, type, required, computed, "
-        "depends_on, pk_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        {Value(def.id), Value(int64_t(i)), Value(col.name), Value(std::string(type_name(col.type))),
-         Value(int64_t(col.required)), Value(col.computed), Value(deps_json(col.depends_on)), pk_pos}));
+    std::vector<Value> values{Value(def.id),
+                              Value(int64_t(i)),
+                              Value(col.name),
+                              Value(std::string(type_name(col.type))),
+                              Value(int64_t(col.required)),
+                              Value(col.computed),
+                              Value(deps_json(col.depends_on))};
+    values.emplace_back();  // pk_position: null unless the column is in the primary key
+    if (pk != def.primary_key.end()) values.back() = int64_t(pk - def.primary_key.begin());
+    PXT_CHECK(exec_bound(c,
+                         "INSERT INTO \"pxt$columns\" (table_id, position, name, type, required, computed, "
+                         "depends_on, pk_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         values));
   }
   return {};
 }
