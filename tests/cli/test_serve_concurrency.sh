@@ -76,7 +76,7 @@ expect_not_contains "$(cat "$TMP/server.log")" "database is locked" "server log"
 torn=$("$PXT" count d.items --where 'len IS DISTINCT FROM length(payload)')
 expect_eq "$torn" 0 "rows consistent"
 # The HTTP writers' payloads never contain "cli" (load_client.py draws from other letters).
-"$PXT" rows d.items --where "payload IS NOT 'cli'" --columns id --format csv | tail -n +2 | sort >stored.txt
+"$PXT" rows d.items --where "payload IS DISTINCT FROM 'cli'" --columns id --format csv | tail -n +2 | sort >stored.txt
 sort acked.txt >acked.sorted
 [ -s acked.sorted ] || fail "no HTTP write was acknowledged"
 cmp -s acked.sorted stored.txt ||
@@ -90,7 +90,8 @@ start_server c --config service.toml
 before=$("$PXT" count d.items)
 # SQLite: the database's write lock; PostgreSQL: a lock on the table, which writes wait for
 # (write_timeout_ms is the store's lock_timeout there) and reads do not.
-python3 - "$PXT_HOME/pxt.db" "${PXT_STORE:-}" >locker.log 2>&1 <<'PY' &
+# Debian's python3: psycopg2 is its package (python3-psycopg2, scripts/setup).
+/usr/bin/python3 - "$PXT_HOME/pxt.db" "${PXT_STORE:-}" >locker.log 2>&1 <<'PY' &
 import os, sqlite3, sys, time
 if sys.argv[2]:
     import psycopg2
