@@ -98,17 +98,29 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{"name",        "title",
-                                             "prefix",      "host",
-                                             "port",        "modules",
-                                             "max_body_mb", "max_upload_mb",
-                                             "job_workers", "job_queue_max",
-                                             "job_ttl_s",   "job_shutdown_s",
-                                             "job_lease_s", "auth_tokens",
-                                             "docs_public", "cors_origins",
-                                             "rate_limit",  "read_timeout_s",
-                                             "durability",  "write_timeout_ms",
-                                             "routes",      "rate_limit_shared"};
+  static const std::vector<std::string> keys{"name",
+                                             "title",
+                                             "prefix",
+                                             "host",
+                                             "port",
+                                             "modules",
+                                             "max_body_mb",
+                                             "max_upload_mb",
+                                             "job_workers",
+                                             "job_queue_max",
+                                             "job_ttl_s",
+                                             "job_shutdown_s",
+                                             "job_lease_s",
+                                             "auth_tokens",
+                                             "docs_public",
+                                             "cors_origins",
+                                             "rate_limit",
+                                             "rate_limit_shared",
+                                             "read_timeout_s",
+                                             "durability",
+                                             "write_timeout_ms",
+                                             "forwarded_allow_ips",
+                                             "routes"};
   return keys;
 }
 

@@ -184,6 +184,8 @@ std::string describe_routes_text(const ServiceSpec& service, const std::vector<B
   if (!service.rate_limit.empty())
     out << "  Rate limit: " << service.rate_limit << " per client"
         << (service.rate_limit_shared ? ", shared by every process of the store" : "") << "\n";
+  if (!service.forwarded_allow_ips.empty())
+    out << "  Proxies: " << join(service.forwarded_allow_ips, ", ") << " (Host and X-Forwarded-* believed)\n";
   out << "  Config: " << (service.config_file.empty() ? "command line" : service.config_file) << "\n";
   out << "Routes (" << routes.size() << "):\n";
   for (const auto& b : routes) {
@@ -240,6 +242,8 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   w.Bool(service.rate_limit_shared);
   key(w, "read_timeout_s");
   w.Int64(service.read_timeout_s);
+  key(w, "forwarded_allow_ips");
+  str_list(w, service.forwarded_allow_ips);
   key(w, "durability");
   str(w, service.durability);
   key(w, "write_timeout_ms");
