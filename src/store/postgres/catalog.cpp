@@ -20,14 +20,14 @@ Error table_not_found(const Catalog& cat, const std::string& path) {
   if (cat.dirs.count(path))
     return make_error(Errc::invalid_argument, "'" + path + "' is a directory, not a table");
   return make_error(Errc::not_found,
-                    "table '" + path + "' does not exist" + did_you_mean(path, cat.table_paths()));
+                    "table '" + path + "' does not exist" + did_you_mean_path(path, cat.table_paths()));
 }
 
 Error dir_not_found(const Catalog& cat, const std::string& path, std::string_view what = "directory") {
   if (cat.tables.count(path))
     return make_error(Errc::invalid_argument, "'" + path + "' is a table, not a directory");
   return make_error(Errc::not_found, std::string(what) + " '" + path + "' does not exist" +
-                                         did_you_mean(path, cat.dir_paths()));
+                                         did_you_mean_path(path, cat.dir_paths()));
 }
 
 bool is_under(const std::string& path, const std::string& dir) {
@@ -178,9 +178,15 @@ Result<TableDef> PgStore::create_table(TableDef def, IfExists if_exists) {
     // The probe's typed nulls need the inferred types (length(p) is an Int that n + 1 reads);
     // errors are reported in SQLite's order: the expression first, then cycles and inference.
     TableDef typed = def;
-    (void)finish_computed(typed);
+    auto finished = finish_computed(typed);
     PXT_TRY(Lease c, conn());
-    PXT_CHECK(probe_computed(*c, typed));
+    if (auto probed = probe_computed(*c, typed); !probed) {
+      // A declared type the expression cannot give (upper(d) declared Float) is named as on
+      // SQLite, whose untyped probe lets the expression through to that check.
+      if (!finished && finished.error().message.find("' is declared ") != std::string::npos)
+        return finished.error();
+      return probed.error();
+    }
   }
   PXT_CHECK(finish_computed(def));
   std::vector<std::string> media;  // of a replaced table

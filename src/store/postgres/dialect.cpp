@@ -423,6 +423,14 @@ Result<CompiledTable> compile_table(const TableDef& def) {
     auto sql = c.rewrite(col.computed, true);
     if (!sql)
       return make_error(Errc::invalid_argument, "computed column '" + col.name + "': " + sql.error().message);
+    // SQLite's comparisons are integers: a Bool expression in an Int or Float column stores 0/1,
+    // an Int one in a Bool column is a flag (PostgreSQL has no implicit cast either way).
+    if (auto got = infer_computed_type(def, col); got.ok()) {
+      if (*got == ColumnType::Bool && (col.type == ColumnType::Int || col.type == ColumnType::Float))
+        *sql = "((" + *sql + ")::int)";
+      else if (*got == ColumnType::Int && col.type == ColumnType::Bool)
+        *sql = "((" + *sql + ") <> 0)";
+    }
     out.exprs[static_cast<size_t>(i)] = std::move(*sql);
     out.column_calls[static_cast<size_t>(i)] = static_cast<int>(out.calls.size() - before);
   }
