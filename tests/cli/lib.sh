@@ -81,6 +81,14 @@ skip() {  # reason
 }
 # After skip: a PostgreSQL-backed run skips when the machine has no PostgreSQL server.
 if [ "$TEST_BACKEND" = postgres ]; then source "$PXT_SRC/tests/cli/pg_store.sh"; fi
+# Empties the test's store: a fresh home and, on PostgreSQL, a fresh database.
+fresh_store() {
+  rm -rf "$PXT_HOME"
+  if [ "$TEST_BACKEND" = postgres ]; then
+    "$STORE_PG_CLUSTER" psql "$STORE_PG_DIR" -c "DROP DATABASE IF EXISTS $STORE_PG_DB WITH (FORCE)" \
+      -c "CREATE DATABASE $STORE_PG_DB" >/dev/null
+  fi
+}
 # Mounts a tmpfs of SIZE (e.g. 8m) on $PXT_HOME, a disk a test can fill; unmounted on exit. Skips
 # the test when it cannot be mounted (it needs root, as CI has).
 small_disk_home() {  # size
