@@ -6,11 +6,13 @@
 # req/s, the ratios pxt/ceiling and pxt/fastapi, p99 latencies, and the commit rate of the WAL
 # device (pg_test_fsync) that bounds writes across machines.
 #
-# Usage: bench/routes_pg.sh          (about 3 minutes)
+# Usage: bench/routes_pg.sh          (about 5 minutes)
 # Environment: PXT_BUILD_DIR (build), PXT (a pxt binary), BENCH_DURATION seconds per run (3),
 #   BENCH_REPEAT rounds per cell, best kept (2), BENCH_CONNS ("8 64"), BENCH_ROUTES
 #   ("lookup insert"), BENCH_ROWS pre-filled rows (200000), BENCH_PG_OPTS extra server settings
-#   (default none: fsync and synchronous_commit on, as a real deployment), BENCH_NO_NGINX=1.
+#   (default none: fsync and synchronous_commit on, as a real deployment), BENCH_NO_NGINX=1,
+#   BENCH_RATE=0 (leaves out pxt with a rate limit per process and shared), PXT_CEILING (a built
+#   ceiling server; with PXT, nothing is built).
 # Output: the table on stdout, saved with the raw wrk output under bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +35,14 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 WITH_NGINX=1
 { [ "${BENCH_NO_NGINX:-}" != 1 ] && [ -x "$NGINX" ]; } || WITH_NGINX=0
 
-[ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
-cmake --build "$BUILD" --target pxt_bench_ceiling pxt >"$BUILD/bench-pg-build.log" 2>&1 ||
-  die "build failed: see $BUILD/bench-pg-build.log"
-CEILING=$BUILD/pxt_bench_ceiling
+# PXT and PXT_CEILING both given: binaries built elsewhere (e.g. a copy, while the build folder
+# is busy); else both are built here.
+if [ -z "${PXT:-}" ] || [ -z "${PXT_CEILING:-}" ]; then
+  [ -f "$BUILD/CMakeCache.txt" ] || cmake -S . -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+  cmake --build "$BUILD" --target pxt_bench_ceiling pxt >"$BUILD/bench-pg-build.log" 2>&1 ||
+    die "build failed: see $BUILD/bench-pg-build.log"
+fi
+CEILING=$(realpath -m "${PXT_CEILING:-$BUILD/pxt_bench_ceiling}")
 PXT=$(realpath -m "${PXT:-$BUILD/pxt}")
 
 TMP=$(mktemp -d)
@@ -96,6 +102,16 @@ start fastapi "$PY" bench/fastapi_pg_peer.py --dsn "$(url fastapi)"
 start ceiling "$CEILING" --pg "$(url ceiling)" --pool 10
 start pxt "$PXT" serve bench --config bench/service.toml
 SERVERS=(fastapi ceiling pxt)
+if [ "${BENCH_RATE:-1}" = 1 ]; then
+  # The same service with a rate limit that never bites (one client, wrk), per process and
+  # shared through the store (rate_limit_shared): what the shared bucket costs.
+  for shared in false true; do
+    sed "s|^title = .*|&\nrate_limit = \"1000000/s\"\nrate_limit_shared = $shared|" bench/service.toml >"$TMP/rl-$shared.toml"
+  done
+  start pxtrl "$PXT" serve bench --config "$TMP/rl-false.toml"
+  start pxtrls "$PXT" serve bench --config "$TMP/rl-true.toml"
+  SERVERS+=(pxtrl pxtrls)
+fi
 if ((WITH_NGINX)); then
   # Three pxt serve behind nginx, on the same two cores: what scaling out looks like when the
   # machines are in fact one.
@@ -182,6 +198,13 @@ report() {
   for k in "${!BAD[@]}"; do errs=$((errs + BAD[$k])); done
   echo "non-2xx or socket errors in all runs: $errs"
   echo "WAL device: pg_test_fsync fdatasync ${FSYNC:-?} ops/s (one commit each without group commit)"
+  if [ -n "${RPS[lookup/${CONNS[0]}/pxtrl]:-}" ]; then
+    for route in "${ROUTES[@]}"; do
+      for c in "${CONNS[@]}"; do
+        echo "rate limit $route c=$c: none ${RPS[$route/$c/pxt]}, per process ${RPS[$route/$c/pxtrl]}, shared ${RPS[$route/$c/pxtrls]} req/s; shared/per-process $(ratio "${RPS[$route/$c/pxtrls]}" "${RPS[$route/$c/pxtrl]}") (target >= 0.90)"
+      done
+    done
+  fi
   echo
   echo "targets (issue 15): at 8 and 64 connections insert and lookup >= 0.70 of the ceiling and >= 5x fastapi; p99 <= 15 ms at 64"
   for route in "${ROUTES[@]}"; do
