@@ -6,6 +6,7 @@
 
 #include "store/media/media.hpp"
 #include "store/model/time_zone.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -32,8 +33,13 @@ Result<std::unique_ptr<Store>> open_sqlite(const StoreOptions& options) {
   return sqlite::SqliteStore::create(o);
 }
 
+Result<std::unique_ptr<Store>> open_postgres(const StoreOptions& options) {
+  return pg::PgStore::create(options);
+}
+
 // One row per backend, as ccache's storage table lists its remote backends.
-constexpr std::array<Backend, 1> kBackends{{{"sqlite", &open_sqlite}}};
+constexpr std::array<Backend, 3> kBackends{
+    {{"sqlite", &open_sqlite}, {"postgresql", &open_postgres}, {"postgres", &open_postgres}}};
 
 }  // namespace
 
@@ -74,6 +80,19 @@ Result<std::string> Store::get_setting(std::string_view key) {
 Result<void> Store::set_setting(std::string_view key, std::string_view value) {
   PXT_CHECK(check_setting(key, value));
   return make_error(Errc::unsupported, "this store keeps no settings");
+}
+
+// Stores that are not shared have nothing to claim, no leases and no announcements.
+Result<std::optional<JobRecord>> Store::job_claim(const std::vector<std::string>&, std::string_view) {
+  return std::optional<JobRecord>();
+}
+Result<std::vector<std::string>> Store::live_processes() { return std::vector<std::string>(); }
+Result<int64_t> Store::jobs_interrupt_expired(std::string_view, int64_t, const std::vector<std::string>&) {
+  return int64_t(0);
+}
+void Store::on_job_announced(std::function<void()>) {}
+Result<Store::RateGrant> Store::rate_take(std::string_view, double, double, int64_t) {
+  return make_error(Errc::unsupported, "shared rate limits need a shared store (PostgreSQL)");
 }
 
 // The generic reference scan (a backend with a cheaper one overrides it).

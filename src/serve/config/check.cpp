@@ -111,10 +111,12 @@ const std::vector<std::string>& service_keys() {
                                              "job_queue_max",
                                              "job_ttl_s",
                                              "job_shutdown_s",
+                                             "job_lease_s",
                                              "auth_tokens",
                                              "docs_public",
                                              "cors_origins",
                                              "rate_limit",
+                                             "rate_limit_shared",
                                              "read_timeout_s",
                                              "durability",
                                              "write_timeout_ms",
@@ -238,6 +240,7 @@ void check_job_settings(const ServiceSpec& s, Errors& errs) {
   at_least("job_queue_max", s.job_queue_max, 1, "");
   at_least("job_ttl_s", s.job_ttl_s, 1, "");
   at_least("job_shutdown_s", s.job_shutdown_s, 0, "");
+  at_least("job_lease_s", s.job_lease_s, 1, "");
 }
 
 }  // namespace
