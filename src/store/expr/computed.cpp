@@ -48,6 +48,10 @@ size_t skip_comment(std::string_view s, size_t i) {
 
 }  // namespace
 
+bool is_sql_word(const SqlToken& t, std::string_view w) {
+  return t.kind == SqlToken::Kind::Ident && iequals(t.text, w);
+}
+
 std::vector<SqlToken> tokenize_sql(std::string_view s) {
   std::vector<SqlToken> out;
   size_t i = 0;

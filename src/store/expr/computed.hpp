@@ -19,6 +19,9 @@ struct SqlToken {
   size_t len = 0;
 };
 
+// Whether t is the unquoted keyword or name w, in any case ("select", "as", "null").
+bool is_sql_word(const SqlToken& t, std::string_view w);
+
 // Splits a SQL expression into tokens, skipping whitespace and comments. Never fails: anything
 // it does not recognise becomes an Other token (the backend reports real syntax errors).
 std::vector<SqlToken> tokenize_sql(std::string_view sql);

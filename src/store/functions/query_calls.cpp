@@ -12,8 +12,6 @@ namespace {
 
 using Kind = SqlToken::Kind;
 
-bool is_word(const SqlToken& t, std::string_view w) { return t.kind == Kind::Ident && iequals(t.text, w); }
-
 std::shared_ptr<const SqlFunction> ahead_function(const SqlToken& t) {
   if (t.kind != Kind::Ident) return nullptr;
   auto fn = find_sql_function(t.text);
@@ -50,13 +48,15 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
     if (toks[i].kind == Kind::LParen) ++depth;
     if (toks[i].kind == Kind::RParen) --depth;
     if (depth != 0) continue;
-    if (select == toks.size() && is_word(toks[i], "select")) {
+    if (select == toks.size() && is_sql_word(toks[i], "select")) {
       select = i;
     } else if (select != toks.size() && from == toks.size() &&
-               (is_word(toks[i], "from") || is_word(toks[i], "where") || is_word(toks[i], "group") ||
-                is_word(toks[i], "order") || is_word(toks[i], "limit"))) {
+               (is_sql_word(toks[i], "from") || is_sql_word(toks[i], "where") ||
+                is_sql_word(toks[i], "group") || is_sql_word(toks[i], "order") ||
+                is_sql_word(toks[i], "limit"))) {
       from = i;
-    } else if (is_word(toks[i], "union") || is_word(toks[i], "intersect") || is_word(toks[i], "except")) {
+    } else if (is_sql_word(toks[i], "union") || is_sql_word(toks[i], "intersect") ||
+               is_sql_word(toks[i], "except")) {
       compound = true;
     }
   }
@@ -64,7 +64,7 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
       std::any_of(toks.begin(), toks.end(), [](const SqlToken& t) { return ahead_function(t) != nullptr; });
   if (!any_call || select == toks.size()) return std::optional<QueryCallPlan>();
   size_t begin = select + 1;
-  if (begin < from && (is_word(toks[begin], "distinct") || is_word(toks[begin], "all"))) ++begin;
+  if (begin < from && (is_sql_word(toks[begin], "distinct") || is_sql_word(toks[begin], "all"))) ++begin;
   // Split the list at depth-0 commas.
   std::vector<std::pair<size_t, size_t>> items;  // token ranges [a, b)
   depth = 0;
@@ -97,7 +97,7 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
       size_t rest = close + 1;
       if (rest == b) {
         whole = true;
-      } else if (rest < b && is_word(toks[rest], "as") && rest + 2 == b) {
+      } else if (rest < b && is_sql_word(toks[rest], "as") && rest + 2 == b) {
         whole = true;
         alias = toks[rest + 1].text;
       } else if (rest + 1 == b && (toks[rest].kind == Kind::Ident || toks[rest].kind == Kind::QuotedIdent)) {

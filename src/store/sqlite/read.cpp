@@ -1,4 +1,6 @@
 // Reads of the SQLite store (select, count) and the shared filter builder.
+#include "store/model/iso_time.hpp"
+#include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
