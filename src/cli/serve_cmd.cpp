@@ -203,6 +203,8 @@ void run_serve(ServeState& st, CliContext& ctx) {
     ctx.store_options.durability = service.durability;
   if (service.write_timeout_ms >= 1 && service.write_timeout_ms <= 3600000)
     ctx.store_options.busy_timeout_ms = static_cast<int>(service.write_timeout_ms);
+  if (service.job_lease_s >= 1 && service.job_lease_s <= 86400)
+    ctx.store_options.lease_ms = static_cast<int>(service.job_lease_s * 1000);
   Store& store = ctx.store();
   auto routes = bind_routes(store, service).take();
   if (st.dry_run) {

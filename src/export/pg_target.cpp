@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <map>
 
-#include "export/pg_api.hpp"
 #include "export/sql_backend.hpp"
 #include "store/model/values.hpp"
+#include "util/pg_api.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {

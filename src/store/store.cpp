@@ -4,6 +4,7 @@
 #include <array>
 
 #include "store/media/media.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -30,8 +31,13 @@ Result<std::unique_ptr<Store>> open_sqlite(const StoreOptions& options) {
   return sqlite::SqliteStore::create(o);
 }
 
+Result<std::unique_ptr<Store>> open_postgres(const StoreOptions& options) {
+  return pg::PgStore::create(options);
+}
+
 // One row per backend, as ccache's storage table lists its remote backends.
-constexpr std::array<Backend, 1> kBackends{{{"sqlite", &open_sqlite}}};
+constexpr std::array<Backend, 3> kBackends{
+    {{"sqlite", &open_sqlite}, {"postgresql", &open_postgres}, {"postgres", &open_postgres}}};
 
 }  // namespace
 
@@ -47,6 +53,19 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // Only the scheme is quoted: the rest of a URL may hold a password.
   return make_error(Errc::invalid_argument, "unknown store URL scheme '" + scheme + "' (expected " +
                                                 quoted_list(known) + ")" + did_you_mean(scheme, known));
+}
+
+// Stores that are not shared have nothing to claim, no leases and no announcements.
+Result<std::optional<JobRecord>> Store::job_claim(const std::vector<std::string>&, std::string_view) {
+  return std::optional<JobRecord>();
+}
+Result<std::vector<std::string>> Store::live_processes() { return std::vector<std::string>(); }
+Result<int64_t> Store::jobs_interrupt_expired(std::string_view, int64_t, const std::vector<std::string>&) {
+  return int64_t(0);
+}
+void Store::on_job_announced(std::function<void()>) {}
+Result<Store::RateGrant> Store::rate_take(std::string_view, double, double, int64_t) {
+  return make_error(Errc::unsupported, "shared rate limits need a shared store (PostgreSQL)");
 }
 
 // The generic reference scan (a backend with a cheaper one overrides it).

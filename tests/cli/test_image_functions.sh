@@ -60,9 +60,15 @@ expect_eq "$("$PXT" rows img.t --columns rw,tw --format csv | tail -1)" "50,64" 
 expect_eq "$(count_files)" "5" "update replaces, not adds"
 pass "update replaces the derived file"
 
-expect_eq "$("$PXT" count img.t --where 'width(img) = 320 AND height(img) = 200')" "1" "width in a where clause"
-expect_status 1 "$PXT" count img.t --where 'thumbnail(img, 10) IS NOT NULL'
-expect_contains "$ERR" "thumbnail(): creates a media file, so it can only be used in a computed column" "file-creating function in a query"
+if [ "$TEST_BACKEND" = sqlite ]; then
+  expect_eq "$("$PXT" count img.t --where 'width(img) = 320 AND height(img) = 200')" "1" "width in a where clause"
+  expect_status 1 "$PXT" count img.t --where 'thumbnail(img, 10) IS NOT NULL'
+  expect_contains "$ERR" "thumbnail(): creates a media file, so it can only be used in a computed column" "file-creating function in a query"
+else
+  # A where clause runs inside PostgreSQL, which has no pxt functions (doc/catalog.md).
+  expect_status 1 "$PXT" count img.t --where 'width(img) = 320'
+  expect_contains "$ERR" "function 'width' is pxt's own: on a PostgreSQL store pxt evaluates it in computed columns" "pxt function in a where clause"
+fi
 expect_eq "$(count_files)" "5" "a refused query creates nothing"
 pass "functions in queries"
 

@@ -98,13 +98,29 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{
-      "name",           "title",         "prefix",           "host",
-      "port",           "modules",       "max_body_mb",      "max_upload_mb",
-      "job_workers",    "job_queue_max", "job_ttl_s",        "job_shutdown_s",
-      "auth_tokens",    "docs_public",   "cors_origins",     "rate_limit",
-      "read_timeout_s", "durability",    "write_timeout_ms", "forwarded_allow_ips",
-      "routes"};
+  static const std::vector<std::string> keys{"name",
+                                             "title",
+                                             "prefix",
+                                             "host",
+                                             "port",
+                                             "modules",
+                                             "max_body_mb",
+                                             "max_upload_mb",
+                                             "job_workers",
+                                             "job_queue_max",
+                                             "job_ttl_s",
+                                             "job_shutdown_s",
+                                             "job_lease_s",
+                                             "auth_tokens",
+                                             "docs_public",
+                                             "cors_origins",
+                                             "rate_limit",
+                                             "rate_limit_shared",
+                                             "read_timeout_s",
+                                             "durability",
+                                             "write_timeout_ms",
+                                             "forwarded_allow_ips",
+                                             "routes"};
   return keys;
 }
 
@@ -220,6 +236,7 @@ void check_job_settings(const ServiceSpec& s, Errors& errs) {
   at_least("job_queue_max", s.job_queue_max, 1, "");
   at_least("job_ttl_s", s.job_ttl_s, 1, "");
   at_least("job_shutdown_s", s.job_shutdown_s, 0, "");
+  at_least("job_lease_s", s.job_lease_s, 1, "");
 }
 
 }  // namespace

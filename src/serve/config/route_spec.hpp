@@ -62,11 +62,13 @@ struct ServiceSpec {
   int64_t job_queue_max = 10000;  // waiting jobs beyond which a background route answers 503
   int64_t job_ttl_s = 86400;      // finished jobs are kept this long
   int64_t job_shutdown_s = 10;    // how long shutdown waits for running jobs
+  int64_t job_lease_s = 15;       // shared stores: a silent process's running jobs are interrupted after this
   // Security and limits (README "Security and limits"). Tokens are secrets: never print them.
   std::vector<std::string> auth_tokens;   // empty: no auth
   bool docs_public = false;               // /openapi.json readable without a token
   std::vector<std::string> cors_origins;  // empty: no CORS headers
   std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
+  bool rate_limit_shared = false;         // shared stores: one bucket per client for every process
   int64_t read_timeout_s = 10;            // slow-client limit, see serve/http/reactor.hpp
   // Clients whose Host and X-Forwarded-* headers are believed (serve/http/forwarded.hpp); empty:
   // none, URLs are built from the server's own address.

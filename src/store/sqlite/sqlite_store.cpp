@@ -233,17 +233,20 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
                                                   did_you_mean(options.durability, {"normal", "full"}));
   }
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(options.home) / "media", ec);
+  std::string media_dir = options.media_dir.empty() ? options.home + "/media" : options.media_dir;
+  std::filesystem::create_directories(options.home, ec);
+  if (!ec) std::filesystem::create_directories(media_dir, ec);
   if (ec) {
     return make_error(Errc::io, "cannot create the store's home '" + options.home + "': " + ec.message());
   }
-  media::sweep_temp(std::filesystem::path(options.home) / "media");
+  media::sweep_temp(media_dir);
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
+  s->media_dir_ = media_dir;
   s->write_timeout_ms_ = options.busy_timeout_ms;
   ConnSettings settings;
   settings.file = options.home + "/pxt.db";
-  settings.media_dir = options.home + "/media";
+  settings.media_dir = media_dir;
   settings.synchronous_full = options.durability == "full";
   settings.busy_timeout_ms = options.busy_timeout_ms;
   settings.wal_hook = &SqliteStore::on_wal_commit;

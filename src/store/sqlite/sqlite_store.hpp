@@ -19,6 +19,7 @@
 #include "store/functions/context.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/store.hpp"
+#include "store/write_check.hpp"
 
 namespace pxt::sqlite {
 
@@ -115,7 +116,9 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   std::string home() const override { return home_; }
-  std::string media_dir() const override { return home_ + "/media"; }
+  std::string media_dir() const override { return media_dir_; }
+  std::string backend() const override { return "sqlite"; }
+  std::string location() const override { return home_; }
 
   Result<void> create_dir(std::string_view path, IfExists if_exists) override;
   Result<TableDef> create_table(TableDef def, IfExists if_exists) override;
@@ -142,11 +145,14 @@ class SqliteStore final : public Store {
   Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;
 
   Result<void> job_create(const JobRecord& job) override;
-  Result<bool> job_start(std::string_view id) override;
+  Result<bool> job_start(std::string_view id, std::string_view runner) override;
   Result<bool> job_finish(const JobRecord& job) override;
   Result<std::optional<JobRecord>> job_get(std::string_view id) override;
   Result<std::vector<JobRecord>> jobs_unfinished() override;
   Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
+
+  Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) override;
+  Result<void> import_copy(const StoreCopy& copy) override;
 
   Result<void> ping() override;
   int64_t writes_queued() override;
@@ -178,6 +184,8 @@ class SqliteStore final : public Store {
   Result<void> init_catalog(Conn& c);
   // Creates pxt$jobs in a home made before jobs existed (store/sqlite/jobs.cpp).
   Result<void> init_jobs_table(Conn& c);
+  // Inserts copied jobs as they are, inside the caller's write transaction (store/sqlite/jobs.cpp).
+  Result<void> import_jobs(Conn& c, const std::vector<JobRecord>& jobs);
   // Runs work(conn) in a write transaction, possibly together with other threads' concurrent
   // writes (group commit, store/sqlite/group.cpp); returns work's result or the commit's failure. A
   // failed work changes nothing. work must not call the store's write methods.
@@ -194,6 +202,7 @@ class SqliteStore final : public Store {
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
 
   std::string home_;
+  std::string media_dir_;
   std::shared_ptr<ConnPool> pool_;
   std::timed_mutex writer_mu_;
   int write_timeout_ms_ = 5000;  // a queued write gives up (busy) after waiting this long
@@ -211,12 +220,8 @@ class SqliteStore final : public Store {
   std::thread ckpt_thread_;
 };
 
-// Helpers shared by the SQLite store's source files.
-Error stale_error();
-Error unknown_column(const TableDef& def, std::string_view name, std::string_view context = {});
-// Checks v against column c's type (not nullability). Error: invalid_argument
-// "column 'age' expects Int, got String \"abc\"".
-Result<void> check_value(const ColumnDef& c, const Value& v);
+// Helpers shared by the SQLite store's source files (those every backend shares are in
+// store/write_check.hpp).
 // Binds v for a column of type t (an Int bound to a Float column becomes a double).
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v);
 // Reads every result column of s into row using def's column types (table order).
@@ -231,14 +236,16 @@ struct FilterSql {
 Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param);
 void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param);
 
-// Media cleanup (store/sqlite/media.cpp). The media-typed columns of def (among `among`, or all).
-std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among);
-std::vector<int> media_columns(const TableDef& def);
+// Media cleanup (store/sqlite/media.cpp).
 // Appends the non-null values of `cols` in the rows matching `where` (every row when null) to out.
 Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& cols, const FilterSql* where,
                            int first_param, std::vector<std::string>& out);
-// Removes the named media files; call only after the transaction that dropped them committed.
-void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names);
+
+// Catalog helpers (store/sqlite/catalog.cpp): refuses computed expressions SQLite cannot compile;
+// creates table def's SQLite table and catalog rows (setting def.id and def.version) inside the
+// caller's write transaction.
+Result<void> probe_computed(Conn& c, const TableDef& def);
+Result<void> create_table_storage(Conn& c, TableDef& def);
 
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();

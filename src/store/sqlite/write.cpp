@@ -10,59 +10,12 @@
 #include "store/functions/registry.hpp"
 #include "store/model/values.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/write_check.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::sqlite {
 
 namespace {
-
-// Input columns of a write, as table positions aligned with the caller's column list.
-Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,
-                                     bool require_all) {
-  std::vector<int> idx;
-  std::vector<bool> given(def.columns.size(), false);
-  for (const auto& name : columns) {
-    int i = def.index_of(name);
-    if (i < 0) return unknown_column(def, name);
-    const ColumnDef& c = def.columns[static_cast<size_t>(i)];
-    if (c.is_computed()) {
-      return make_error(Errc::invalid_argument,
-                        "'" + c.name + "' is a computed column and cannot be given a value");
-    }
-    if (given[static_cast<size_t>(i)])
-      return make_error(Errc::invalid_argument, "column '" + c.name + "' is given twice");
-    given[static_cast<size_t>(i)] = true;
-    idx.push_back(i);
-  }
-  if (require_all) {
-    for (size_t i = 0; i < def.columns.size(); ++i) {
-      const ColumnDef& c = def.columns[i];
-      if (c.required && !c.is_computed() && !given[i]) {
-        return make_error(Errc::invalid_argument, "missing value for required column '" + c.name + "'");
-      }
-    }
-  }
-  return idx;
-}
-
-Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const Row& row,
-                       bool check_required) {
-  if (row.size() != idx.size()) {
-    return make_error(Errc::invalid_argument, "a row has " + std::to_string(row.size()) + " values for " +
-                                                  std::to_string(idx.size()) + " columns");
-  }
-  for (size_t k = 0; k < idx.size(); ++k) {
-    const ColumnDef& c = def.columns[static_cast<size_t>(idx[k])];
-    if (is_null(row[k])) {
-      if (check_required && c.required) {
-        return make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null");
-      }
-      continue;
-    }
-    PXT_CHECK(check_value(c, row[k]));
-  }
-  return {};
-}
 
 void bind_row(sqlite3_stmt* s, const TableDef& def, const std::vector<int>& idx, const Row& row) {
   for (size_t k = 0; k < idx.size(); ++k) {
@@ -178,10 +131,8 @@ template <class Binder>
 Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& cols, const std::string& base,
                   const Binder& bind, const std::string& pk) {
   std::string msg = sqlite3_errmsg(c.db());
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-    return make_error(Errc::already_exists,
-                      "a row with primary key " + pk + " already exists in table '" + def.path + "'");
-  }
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+    return duplicate_key_error(def, pk);
   if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_DATATYPE) {
     std::string name = after_last_dot(msg);
     const ColumnDef* col = def.find(name);
@@ -202,19 +153,6 @@ Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& 
     return first;
   }
   return map_error(c.db(), rc);
-}
-
-std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
-  std::vector<std::string> parts;
-  for (const auto& k : def.primary_key) {
-    int i = def.index_of(k);
-    auto pos = std::find(idx.begin(), idx.end(), i);
-    Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
-    parts.push_back(k + " = " +
-                    (std::holds_alternative<std::string>(v) ? quote_literal(std::get<std::string>(v))
-                                                            : value_to_text(v, std::nullopt)));
-  }
-  return parts.empty() ? "(none)" : join(parts, ", ");
 }
 
 // SELECT of a row as an update will leave it: set columns from parameters ?1.., the others from the
@@ -266,16 +204,6 @@ Result<std::vector<std::string>> column_files(Conn& c, const TableInfo& t, const
     }
   }
   if (rc != SQLITE_DONE) return map_error(c.db(), rc, "reading the files an update replaces");
-  return out;
-}
-
-std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vector<int>& cols) {
-  std::vector<std::string> out;
-  for (const Row& r : rows) {
-    for (int i : cols) {
-      if (const auto* s = std::get_if<std::string>(&r[static_cast<size_t>(i)])) out.push_back(*s);
-    }
-  }
   return out;
 }
 
