@@ -48,6 +48,8 @@ CLI::App* add_schema_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_models_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_create_index_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_drop_index_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_config_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_store_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_version_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_completion_command(CLI::App& app, CliContext& ctx);
 

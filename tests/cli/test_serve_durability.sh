@@ -66,12 +66,14 @@ for round in "${!rounds[@]}"; do
   missing=$(comm -23 acked.sorted stored | wc -l)
   expect_eq "$missing" 0 "round $round ($mode): acknowledged ids missing after kill -9 (of $acked)"
   torn=$("$PXT" count d.items --where \
-    "len IS NOT length(payload) OR up IS NOT upper(payload) OR twice IS NOT id * 2 OR tag IS NOT 't' || (id % 8)")
+    "len IS DISTINCT FROM length(payload) OR up IS DISTINCT FROM upper(payload) OR twice IS DISTINCT FROM id * 2 OR tag IS DISTINCT FROM 't' || (id % 8)")
   expect_eq "$torn" 0 "round $round ($mode): rows whose computed columns disagree with their inputs"
   stop_server
-  integrity=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' \
-    "$PXT_HOME/pxt.db")
-  expect_eq "$integrity" ok "round $round ($mode): integrity_check"
+  if [ "$TEST_BACKEND" = sqlite ]; then
+    integrity=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' \
+      "$PXT_HOME/pxt.db")
+    expect_eq "$integrity" ok "round $round ($mode): integrity_check"
+  fi
   pass "round $round ($mode): $acked acknowledged writes, none lost, no partial row"
 done
 echo "writes acknowledged: $total_acked, lost: 0, kills: ${#rounds[@]}"

@@ -21,7 +21,7 @@ namespace {
 constexpr size_t kQueryCacheEntries = 1024;
 constexpr size_t kApplyChunk = 4096;
 
-bool is_keyword(std::string_view w) {
+bool index_sql_keyword(std::string_view w) {
   return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0;
 }
 
@@ -184,7 +184,7 @@ Result<std::string> SqliteStore::query_embedding(Conn& c, const TableDef& def, c
   // model that embedded the rows.
   std::vector<std::string> replacement;
   for (const auto& col : def.columns) replacement.push_back(iequals(col.name, idx.column) ? "?1" : "NULL");
-  std::string sql = "SELECT (" + substitute_columns(idx.embedding, def, replacement, is_keyword) + ")";
+  std::string sql = "SELECT (" + substitute_columns(idx.embedding, def, replacement, index_sql_keyword) + ")";
   PXT_TRY(sqlite3_stmt * s, c.cached(sql));
   StmtUse use(s);
   sqlite3_bind_text64(s, 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
@@ -209,17 +209,45 @@ Result<std::string> SqliteStore::query_embedding(Conn& c, const TableDef& def, c
 
 Result<void> SqliteStore::embed_existing_rows(CreatedFiles& created, const TableDef& def,
                                               const IndexDef& idx) {
-  std::string sql = "SELECT (" + idx.embedding + ") FROM " + quote_ident(def.path);
+  PXT_TRY(Lease c, conn());
+  // The column's values are read in a short read transaction and embedded after it ended: a read
+  // transaction held across model calls would pin the WAL (store/sqlite/checkpoint.cpp).
+  std::vector<Value> values;
+  ColumnType type = ColumnType::String;
+  {
+    ReadTxn txn(*c);
+    PXT_CHECK(txn.begin());
+    PXT_TRY(auto info, fresh(*c, def));
+    const ColumnDef* col = info->def.find(idx.column);
+    if (!col) return unknown_column(info->def, idx.column, "to index");
+    type = col->type;
+    PXT_TRY(sqlite3_stmt * s, c->cached("SELECT DISTINCT " + quote_ident(col->name) + " FROM " + info->qname +
+                                        " WHERE " + quote_ident(col->name) + " IS NOT NULL"));
+    StmtUse use(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Value v;
+      read_value(s, 0, type, v);
+      values.push_back(std::move(v));
+    }
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc, "reading the rows to embed");
+  }
+  std::vector<std::string> replacement;
+  for (const auto& col : def.columns) replacement.push_back(iequals(col.name, idx.column) ? "?1" : "NULL");
+  std::string sql = "SELECT (" + substitute_columns(idx.embedding, def, replacement, index_sql_keyword) + ")";
+  auto stmt = c->prepare(sql);
+  if (!stmt.ok()) return user_sql_error(stmt.error(), &def, nullptr, "embedding expression");
+  CreatedFilesScope scope(created);
   auto pass = [&]() -> Result<void> {
-    return in_snapshot(created, def, [&](Conn& c, const TableInfo&) -> Result<void> {
-      auto stmt = c.prepare(sql);
-      if (!stmt.ok()) return user_sql_error(stmt.error(), &def, nullptr, "embedding expression");
+    for (const Value& v : values) {
+      sqlite3_reset(stmt->get());
+      bind_typed(stmt->get(), 1, type, v);
       int rc;
       while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
       }
-      if (rc != SQLITE_DONE) return map_error(c.db(), rc, "embedding the rows");
-      return {};
-    });
+      if (rc != SQLITE_DONE) return map_error(c->db(), rc, "embedding the rows");
+    }
+    return {};
   };
   {
     // Record every row's embed() call, then make them in batches.
@@ -232,6 +260,7 @@ Result<void> SqliteStore::embed_existing_rows(CreatedFiles& created, const Table
   created.set_ahead(true);
   auto r = pass();
   created.set_ahead(false);
+  sqlite3_reset(stmt->get());
   return r;
 }
 

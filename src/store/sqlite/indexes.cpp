@@ -30,18 +30,18 @@ CREATE TABLE IF NOT EXISTS "pxt$indexes" (
 ) STRICT;
 )sql";
 
-bool is_keyword(std::string_view w) {
+bool index_ddl_keyword(std::string_view w) {
   return sqlite3_keyword_check(w.data(), static_cast<int>(w.size())) != 0;
 }
 
-Result<void> exec(Conn& c, const std::string& sql) { return c.exec(sql.c_str()); }
+Result<void> exec_sql(Conn& c, const std::string& sql) { return c.exec(sql.c_str()); }
 
 // The index's expression with its column read from `ref` (e.g. NEW."text").
 std::string expr_over(const TableDef& def, const IndexDef& idx, const std::string& ref) {
   std::vector<std::string> replacement;
   for (const auto& col : def.columns)
     replacement.push_back(iequals(col.name, idx.column) ? ref : quote_ident(col.name));
-  return substitute_columns(idx.embedding, def, replacement, is_keyword);
+  return substitute_columns(idx.embedding, def, replacement, index_ddl_keyword);
 }
 
 // Refuses an embedding of another dimension than the index's first vector's, and a non-Vector.
@@ -174,8 +174,8 @@ Result<void> load_indexes(Conn& c, Catalog& cat) {
 Result<void> drop_index_rows(Conn& c, const IndexDef& idx) {
   std::string name = "pxt$idx_" + std::to_string(idx.id);
   for (const char* suffix : {"_ins", "_upd", "_del"})
-    PXT_CHECK(exec(c, "DROP TRIGGER IF EXISTS " + quote_ident(name + suffix)));
-  PXT_CHECK(exec(c, "DROP TABLE IF EXISTS " + index_table(idx.id)));
+    PXT_CHECK(exec_sql(c, "DROP TRIGGER IF EXISTS " + quote_ident(name + suffix)));
+  PXT_CHECK(exec_sql(c, "DROP TABLE IF EXISTS " + index_table(idx.id)));
   PXT_TRY(sqlite3_stmt * s, c.cached("DELETE FROM \"pxt$indexes\" WHERE id = ?1"));
   StmtUse use(s);
   sqlite3_bind_int64(s, 1, idx.id);
@@ -244,13 +244,13 @@ Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx,
     }
     idx.id = sqlite3_last_insert_rowid(c->db());
     std::string side = index_table(idx.id);
-    PXT_CHECK(exec(
+    PXT_CHECK(exec_sql(
         *c, "CREATE TABLE " + side + " (rid INTEGER PRIMARY KEY, vec BLOB, seq INTEGER NOT NULL) STRICT"));
-    PXT_CHECK(exec(*c, "CREATE INDEX " + quote_ident("pxt$idx_" + std::to_string(idx.id) + "_seq") + " ON " +
-                           side + " (seq)"));
-    auto filled = exec(*c, "INSERT INTO " + side + " (rid, vec, seq) SELECT rowid, (" +
-                               expr_over(def, idx, quote_ident(idx.column)) +
-                               "), row_number() OVER (ORDER BY rowid) FROM " + info.qname);
+    PXT_CHECK(exec_sql(*c, "CREATE INDEX " + quote_ident("pxt$idx_" + std::to_string(idx.id) + "_seq") +
+                               " ON " + side + " (seq)"));
+    auto filled = exec_sql(*c, "INSERT INTO " + side + " (rid, vec, seq) SELECT rowid, (" +
+                                   expr_over(def, idx, quote_ident(idx.column)) +
+                                   "), row_number() OVER (ORDER BY rowid) FROM " + info.qname);
     if (!filled.ok())
       return make_error(filled.error().code, "embedding the rows failed: " + filled.error().message);
     PXT_TRY(int64_t kinds,
@@ -264,9 +264,9 @@ Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx,
       return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding +
                                                     "' gave vectors of different dimensions");
     PXT_TRY(idx.dimension, c->scalar_int("SELECT coalesce(max(length(vec)) / 4, 0) FROM " + side));
-    PXT_CHECK(exec(*c, "UPDATE \"pxt$indexes\" SET dimension = " + std::to_string(idx.dimension) +
-                           " WHERE id = " + std::to_string(idx.id)));
-    for (const auto& ddl : trigger_ddl(info, idx)) PXT_CHECK(exec(*c, ddl));
+    PXT_CHECK(exec_sql(*c, "UPDATE \"pxt$indexes\" SET dimension = " + std::to_string(idx.dimension) +
+                               " WHERE id = " + std::to_string(idx.id)));
+    for (const auto& ddl : trigger_ddl(info, idx)) PXT_CHECK(exec_sql(*c, ddl));
     PXT_CHECK(bump_generation(*c));
     PXT_CHECK(txn.commit());
   }
