@@ -17,7 +17,8 @@ namespace pxt {
 const std::vector<CommandEntry>& command_table() {
   static const std::vector<CommandEntry> table = {
       {"ls", "list the directories and tables in DIR (default: the root)", add_ls_command},
-      {"describe", "show a table's columns, primary key and row count", add_describe_command},
+      {"describe", "show a table's rows, key, indexes, columns, computed columns and routes",
+       add_describe_command},
       {"columns", "list a table's columns with their types", add_columns_command},
       {"count", "count a table's rows, optionally those matching --where", add_count_command},
       {"rows", "print rows as a table, JSON, JSON Lines or CSV", add_rows_command},
@@ -31,6 +32,8 @@ const std::vector<CommandEntry>& command_table() {
       {"mv", "move or rename a table or directory", add_mv_command},
       {"schema", "apply or preview a schema module (update, diff)", add_schema_command},
       {"serve", "serve tables and queries as HTTP endpoints", add_serve_command},
+      {"version", "print the version, git commit, build type and library versions", add_version_command},
+      {"completion", "print a bash, zsh or fish completion script", add_completion_command},
   };
   return table;
 }
@@ -139,10 +142,17 @@ void print_error(std::string_view message) {
 
 namespace {
 
+// The error, then the command's examples (its footer) when it has some: a newcomer who typed
+// `pxt serve insert` alone sees what a whole command looks like, not only what is missing.
 int usage_error(CLI::App& app, const std::string& message) {
   CLI::App* sub = deepest_selected(app);
   std::string help = sub == &app ? "pxt --help" : "pxt " + command_path(sub) + " --help";
-  std::fprintf(stderr, "pxt: error: %s\nrun '%s' for usage\n", message.c_str(), help.c_str());
+  std::string footer = sub == &app ? std::string() : sub->get_footer();
+  size_t example = footer.find("Example");
+  std::string examples = example == std::string::npos ? std::string() : footer.substr(example);
+  while (!examples.empty() && examples.back() == '\n') examples.pop_back();
+  std::fprintf(stderr, "pxt: error: %s\n%s%srun '%s' for usage\n", message.c_str(), examples.c_str(),
+               examples.empty() ? "" : "\n", help.c_str());
   return 2;
 }
 
@@ -151,7 +161,7 @@ int usage_error(CLI::App& app, const std::string& message) {
 int app_main(int argc, char** argv) {
   CliContext ctx;
   CLI::App app{"pxt: tables, computed columns and named queries, served over HTTP", "pxt"};
-  app.set_version_flag("--version", std::string("pxt ") + PXT_VERSION);
+  app.set_version_flag("--version", version_line());
   app.add_option("--home", ctx.home_flag,
                  "home folder holding pxt.db and media/ (default: $PXT_HOME, else ~/.pxt)");
   app.add_flag("--json", ctx.json, "print machine-readable JSON");
@@ -161,9 +171,10 @@ int app_main(int argc, char** argv) {
     CLI::App* sub = entry.add(app, ctx);
     sub->description(entry.help);
   }
+  // Bare `pxt` is a request for help, as in Pixeltable's CLI: usage on stdout, exit 0.
   if (argc <= 1) {
-    std::fputs(app.help().c_str(), stderr);
-    return 2;
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
   }
   try {
     if (auto unknown = find_unknown_command(app, argc, argv)) {

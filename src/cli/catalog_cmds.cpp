@@ -1,4 +1,5 @@
-// Catalog commands: create-dir, create-table, drop, drop-dir, mv, ls, describe, columns.
+// Catalog commands: create-dir, create-table, drop, drop-dir, mv, ls (describe and columns:
+// describe_cmd.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,34 +39,6 @@ void print_confirmation(CliContext& ctx, std::string_view action, std::string_vi
   }
   std::printf("%.*s %.*s '%s'\n", static_cast<int>(action.size()), action.data(),
               static_cast<int>(kind.size()), kind.data(), path.c_str());
-}
-
-void write_columns_json(JsonWriter& w, const TableDef& t) {
-  w.StartArray();
-  for (const auto& c : t.columns) {
-    start_column_object(w, c.name, type_name(c.type));
-    write_key(w, "required");
-    w.Bool(c.required);
-    write_key(w, "computed");
-    if (c.is_computed()) {
-      write_string(w, c.computed);
-    } else {
-      w.Null();
-    }
-    write_key(w, "primary_key");
-    w.Bool(t.is_pk(c.name));
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-std::string columns_text(const TableDef& t) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& c : t.columns) {
-    rows.push_back({c.name, std::string(type_name(c.type)), c.required ? "yes" : "",
-                    t.is_pk(c.name) ? "yes" : "", c.computed});
-  }
-  return render_table({"column", "type", "required", "primary key", "computed"}, rows, 80);
 }
 
 IfExists parse_if_exists(const std::string& s) {
@@ -113,19 +86,31 @@ void run_ls(CliContext& ctx, const LsOpts& o) {
   auto entries = ctx.store().list(dir, o.recursive).take();
   std::sort(entries.begin(), entries.end(),
             [](const CatalogEntry& a, const CatalogEntry& b) { return a.path < b.path; });
+  // -l: a table's column and row counts, a directory's number of entries; a column that is
+  // empty for every entry listed (no tables, or no directories) is left out.
   struct Detail {
     size_t columns = 0;
     int64_t rows = 0;
+    size_t entries = 0;
   };
   std::vector<Detail> details(entries.size());
+  auto is_dir = [](const CatalogEntry& e) { return e.kind == CatalogEntry::Kind::Dir; };
   if (o.long_form) {
+    std::vector<CatalogEntry> all;
+    if (std::any_of(entries.begin(), entries.end(), is_dir)) all = ctx.store().list("", true).take();
     for (size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].kind != CatalogEntry::Kind::Table) continue;
+      if (is_dir(entries[i])) {
+        details[i].entries =
+            static_cast<size_t>(std::count_if(all.begin(), all.end(), [&](const CatalogEntry& e) {
+              return parent_path(e.path) == entries[i].path;
+            }));
+        continue;
+      }
       TableDef t = ctx.store().get_table(entries[i].path).take();
-      details[i] = {t.columns.size(), ctx.store().count(t, Filter{}).take()};
+      details[i].columns = t.columns.size();
+      details[i].rows = ctx.store().count(t, Filter{}).take();
     }
   }
-  auto is_dir = [](const CatalogEntry& e) { return e.kind == CatalogEntry::Kind::Dir; };
   if (ctx.json) {
     print_json([&](JsonWriter& w) {
       w.StartArray();
@@ -135,7 +120,10 @@ void run_ls(CliContext& ctx, const LsOpts& o) {
         write_string(w, is_dir(entries[i]) ? "dir" : "table");
         write_key(w, "path");
         write_string(w, entries[i].path);
-        if (o.long_form && !is_dir(entries[i])) {
+        if (o.long_form && is_dir(entries[i])) {
+          write_key(w, "entries");
+          w.Uint64(details[i].entries);
+        } else if (o.long_form) {
           write_key(w, "columns");
           w.Uint64(details[i].columns);
           write_key(w, "rows");
@@ -149,13 +137,23 @@ void run_ls(CliContext& ctx, const LsOpts& o) {
   }
   Out out;
   if (o.long_form) {
+    bool any_dir = std::any_of(entries.begin(), entries.end(), is_dir);
+    bool any_table = !std::all_of(entries.begin(), entries.end(), is_dir);
+    std::vector<std::string> header = {"kind", "path"};
+    if (any_dir) header.push_back("entries");
+    if (any_table) header.insert(header.end(), {"columns", "rows"});
     std::vector<std::vector<std::string>> rows;
     for (size_t i = 0; i < entries.size(); ++i) {
       bool d = is_dir(entries[i]);
-      rows.push_back({d ? "dir" : "table", entries[i].path, d ? "" : std::to_string(details[i].columns),
-                      d ? "" : std::to_string(details[i].rows)});
+      std::vector<std::string> row = {d ? "dir" : "table", entries[i].path};
+      if (any_dir) row.push_back(d ? std::to_string(details[i].entries) : "");
+      if (any_table) {
+        row.push_back(d ? "" : std::to_string(details[i].columns));
+        row.push_back(d ? "" : std::to_string(details[i].rows));
+      }
+      rows.push_back(std::move(row));
     }
-    out.write(render_table({"kind", "path", "columns", "rows"}, rows, 80));
+    out.write(render_table(header, rows, 80));
     return;
   }
   // Names relative to DIR, directories marked with a trailing '/', as `ls -F` does.
@@ -165,41 +163,6 @@ void run_ls(CliContext& ctx, const LsOpts& o) {
     if (is_dir(e)) out.put('/');
     out.put('\n');
   }
-}
-
-void run_describe(CliContext& ctx, const std::string& path, bool columns_only) {
-  TableDef t = require_table(ctx, path);
-  if (columns_only) {
-    if (ctx.json) {
-      print_json([&](JsonWriter& w) { write_columns_json(w, t); });
-    } else {
-      std::fputs(columns_text(t).c_str(), stdout);
-    }
-    return;
-  }
-  int64_t rows = ctx.store().count(t, Filter{}).take();
-  if (ctx.json) {
-    print_json([&](JsonWriter& w) {
-      w.StartObject();
-      write_key(w, "path");
-      write_string(w, t.path);
-      write_key(w, "version");
-      w.Int64(t.version);
-      write_key(w, "primary_key");
-      w.StartArray();
-      for (const auto& k : t.primary_key) write_string(w, k);
-      w.EndArray();
-      write_key(w, "rows");
-      w.Int64(rows);
-      write_key(w, "columns");
-      write_columns_json(w, t);
-      w.EndObject();
-    });
-    return;
-  }
-  std::string pk = t.primary_key.empty() ? "(none)" : join(t.primary_key, ", ");
-  std::printf("table '%s'\nprimary key: %s\nrows: %lld\n\n%s", t.path.c_str(), pk.c_str(),
-              static_cast<long long>(rows), columns_text(t).c_str());
 }
 
 }  // namespace
@@ -225,7 +188,8 @@ CLI::App* add_create_table_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--computed", o->computed,
                   "computed column 'NAME[:TYPE]=EXPR' (type inferred when omitted), repeatable");
   cmd->add_option("--primary-key", o->primary_key, "primary key columns, e.g. id or a,b");
-  cmd->add_option("--if-exists", o->if_exists, "error (default), ignore or replace");
+  cmd->add_option("--if-exists", o->if_exists, "error (default), ignore or replace")
+      ->type_name("{error,ignore,replace}");
   cmd->footer("Types: " + join(all_type_names(), ", ") +
               "\nExample: pxt create-table demo.prompts --column id:Int! --column prompt:String "
               "--computed 'shout=upper(prompt)' --primary-key id\n");
@@ -290,22 +254,6 @@ CLI::App* add_ls_command(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("-l,--long", o->long_form, "show each entry's kind, column count and row count");
   cmd->add_flag("-r,--recursive", o->recursive, "include the contents of subdirectories");
   cmd->callback([&ctx, o] { run_ls(ctx, *o); });
-  return cmd;
-}
-
-CLI::App* add_describe_command(CLI::App& app, CliContext& ctx) {
-  auto* cmd = app.add_subcommand("describe");
-  auto path = std::make_shared<std::string>();
-  cmd->add_option("PATH", *path, "table path")->required();
-  cmd->callback([&ctx, path] { run_describe(ctx, *path, false); });
-  return cmd;
-}
-
-CLI::App* add_columns_command(CLI::App& app, CliContext& ctx) {
-  auto* cmd = app.add_subcommand("columns");
-  auto path = std::make_shared<std::string>();
-  cmd->add_option("PATH", *path, "table path")->required();
-  cmd->callback([&ctx, path] { run_describe(ctx, *path, true); });
   return cmd;
 }
 

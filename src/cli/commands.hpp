@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/common.hpp"
+#include "util/json.hpp"
 
 namespace pxt {
 
@@ -44,6 +45,11 @@ CLI::App* add_rows_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_update_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_delete_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_schema_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_version_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_completion_command(CLI::App& app, CliContext& ctx);
+
+// "pxt 0.1.0 (commit abc123def456, RelWithDebInfo)": what `pxt --version` prints.
+std::string version_line();
 
 // Shared by the commands: the table at `path` (not_found with "did you mean" -> Failure).
 TableDef require_table(CliContext& ctx, std::string_view path);
@@ -67,6 +73,9 @@ Filter where_filter(std::string where_sql);
 void print_stored_rows(CliContext& ctx, const TableDef& t, const std::vector<Row>& rows);
 // Prints a number of rows: {"<json_key>": n} with --json, else `text`.
 void print_count(CliContext& ctx, const char* json_key, int64_t n, const std::string& text);
+// The column table `columns` and `create-table` print, and its JSON array (--json).
+std::string columns_text(const TableDef& t);
+void write_columns_json(JsonWriter& w, const TableDef& t);
 // "1 row", "2 rows".
 std::string rows_word(int64_t n);
 

@@ -108,7 +108,8 @@ CLI::App* add_rows_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--columns", o->columns, "columns to print, e.g. id,name (default: all)");
   cmd->add_option("--order-by", o->order_by, "sort order, e.g. \"id DESC\" (default: insertion order)");
   cmd->add_option("-n,--limit", o->limit, "print at most N rows");
-  cmd->add_option("-f,--format", o->format, "table (default), json, jsonl or csv; --json means json");
+  cmd->add_option("-f,--format", o->format, "table (default), json, jsonl or csv; --json means json")
+      ->type_name("{table,json,jsonl,csv}");
   cmd->callback([&ctx, o] { run_rows(ctx, *o); });
   return cmd;
 }

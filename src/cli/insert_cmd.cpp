@@ -18,8 +18,9 @@ namespace pxt {
 
 namespace {
 
-// Media inputs given as data: URIs become files under media/ before the insert; unless keep()
-// is called (the insert committed), the destructor removes them again.
+// Media inputs become files under media/ before the insert: a data: URI is decoded, a local file
+// ("@photo.jpg", or a plain path) is copied, each checked against the column type as an upload
+// is. Unless keep() is called (the insert committed), the destructor removes them again.
 class MediaInputs {
  public:
   MediaInputs(CliContext& ctx, const TableDef& t, const std::vector<std::string>& columns)
@@ -39,7 +40,9 @@ class MediaInputs {
     for (const auto& [i, col] : media_) {
       auto* s = std::get_if<std::string>(&row[i]);
       if (s == nullptr) continue;
-      auto rel = media::adopt_data_uri(dir_, col->type, *s);
+      auto rel = s->starts_with("data:")
+                     ? media::adopt_data_uri(dir_, col->type, *s)
+                     : media::adopt_local_file(dir_, col->type, s->starts_with("@") ? s->substr(1) : *s);
       if (!rel) {
         return make_error(rel.error().code, fmt::format("column '{}' ({}): {}", col->name,
                                                         type_name(col->type), rel.error().message));

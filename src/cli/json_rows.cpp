@@ -82,6 +82,12 @@ Result<void> JsonRowConverter::convert(const rapidjson::Value& obj, Row& row) {
       out = v.GetInt64();
       continue;
     }
+    // A media value is a data: URI or, from the command line, a local file's path ("@photo.jpg"
+    // or "photo.jpg"): kept as text here, made into a file under media/ by `pxt insert`.
+    if (is_media(c.type) && v.IsString()) {
+      out = std::string(v.GetString(), v.GetStringLength());
+      continue;
+    }
     Converted conv = value_from_json(v, c.type);
     if (auto* err = std::get_if<ValueError>(&conv)) {
       return make_error(Errc::invalid_argument, value_error_message(c, err->msg, json_excerpt(v)));

@@ -8,17 +8,45 @@
 #include "cli/commands.hpp"
 #include "store/modules/modules.hpp"
 #include "util/json.hpp"
+#include "util/strings.hpp"
 
 namespace pxt {
 
 namespace {
 
-ModuleDef load_module(const std::string& arg) {
+// "no such file 'demo/schema.tml', did you mean 'demo/schema.toml'?": the nearest file in the
+// folder the argument names (spelled as the user wrote the folder).
+Error no_such_file(const std::string& arg) {
+  namespace fs = std::filesystem;
+  fs::path p(arg);
+  fs::path dir = p.parent_path();
+  std::vector<std::string> near;
   std::error_code ec;
-  bool is_file = arg.ends_with(".toml") || std::filesystem::exists(arg, ec);
-  if (is_file) return parse_module(arg, "").take();
-  std::string file = find_module_file(arg, module_search_path({})).take();
-  return parse_module(file, arg).take();
+  for (fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) near.push_back((dir / it->path().filename()).string());
+  }
+  return make_error(Errc::not_found, "no such file '" + arg + "'" + did_you_mean(arg, near));
+}
+
+// A file when it names one or looks like one (a '/' or an extension that is not a module
+// part); else a module name, resolved like a service's `modules` entry.
+ModuleDef load_module(const std::string& arg) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(arg, ec)) return parse_module(arg, "").take();
+  bool module_name = true;
+  for (const auto& part : split(arg, '.')) module_name = module_name && is_identifier(part);
+  if (!module_name || arg.ends_with(".toml")) throw Failure(no_such_file(arg));
+  auto file = find_module_file(arg, module_search_path({}));
+  if (!file) {
+    // "schema.tml" is a valid module name too: when no module has it but a file is near, the
+    // user meant the file.
+    Error e = no_such_file(arg);
+    if (e.message.find("did you mean") != std::string::npos) throw Failure(e);
+    throw Failure(file.error());
+  }
+  return parse_module(*file, arg).take();
 }
 
 void print_lines(CliContext& ctx, const char* key, const std::vector<std::string>& lines,

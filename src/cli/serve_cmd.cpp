@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <initializer_list>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -66,9 +67,11 @@ void add_export_sql_flags(CLI::App* cmd, ServeState& st) {
 }
 
 void add_route_command(CLI::App* serve, ServeState& st, RouteType type, const char* help,
-                       const char* example) {
+                       std::initializer_list<const char*> examples) {
   CLI::App* cmd = serve->add_subcommand(std::string(route_type_name(type)), help);
-  cmd->footer(std::string("Example:\n  ") + example);
+  std::string footer = examples.size() == 1 ? "Example:" : "Examples:";
+  for (const char* e : examples) footer += std::string("\n  ") + e;
+  cmd->footer(footer);
   st.route_commands.emplace_back(type, cmd);
   if (type == RouteType::Query)
     cmd->add_option("--query", st.query, "query to serve: module.name or module:name")->required();
@@ -263,15 +266,20 @@ CLI::App* add_serve_command(CLI::App& app, CliContext& ctx) {
   add_service_flags(serve, *st);
   add_route_command(
       serve, *st, RouteType::Insert, "serve one insert endpoint",
-      "pxt serve insert --table my_dir.my_table --path /generate --inputs prompt --outputs prompt result");
+      {"pxt serve insert --table demo.prompts --path /generate --inputs id prompt --outputs id shout",
+       "pxt serve insert --table demo.images --path /resize --uploadfile-inputs image "
+       "--inputs width height --outputs resized --return-fileresponse",
+       "pxt serve insert --table demo.prompts --path /generate --background --port 8001"});
   add_route_command(serve, *st, RouteType::Update, "serve one update endpoint (by primary key)",
-                    "pxt serve update --table my_dir.my_table --path /update --inputs prompt");
+                    {"pxt serve update --table demo.prompts --path /update --inputs prompt"});
   add_route_command(serve, *st, RouteType::Delete, "serve one delete endpoint",
-                    "pxt serve delete --table my_dir.my_table --path /delete");
+                    {"pxt serve delete --table demo.prompts --path /delete",
+                     "pxt serve delete --table demo.prompts --path /delete-by-tag --match-columns tag"});
   add_route_command(serve, *st, RouteType::Query, "serve one query endpoint",
-                    "pxt serve query --query myapp.queries.search_docs --path /search");
+                    {"pxt serve query --query schema.search --path /search --method get --modules schema",
+                     "pxt serve query --query myapp.queries.search_docs --path /search"});
   add_route_command(serve, *st, RouteType::Compute, "serve one compute endpoint (evaluates, stores nothing)",
-                    "pxt serve compute --table my_dir.my_table --path /preview --inputs prompt");
+                    {"pxt serve compute --table demo.prompts --path /preview --inputs prompt"});
   serve->callback([st, &ctx] {
     if (!ctx.json) return run_serve(*st, ctx);
     // With --json, scripts get errors as JSON on stderr too (Pixeltable's record).

@@ -14,6 +14,7 @@ Result<const PgApi*> load() {
   static PgApi api;
   const char* missing = nullptr;
 #define PXT_PQ_RESOLVE(name) PXT_DYNLIB_RESOLVE(api, lib, name, missing)
+  PXT_PQ_RESOLVE(PQlibVersion);
   PXT_PQ_RESOLVE(PQconnectdbParams);
   PXT_PQ_RESOLVE(PQstatus);
   PXT_PQ_RESOLVE(PQtransactionStatus);
@@ -47,5 +48,11 @@ Result<const PgApi*> load() {
 // Never destroyed (loaded_once): connections held by other statics (the export pools) close
 // themselves through this table during exit.
 Result<const PgApi*> pg_api() { return dynlib::loaded_once<PgApi, load>(); }
+
+Result<std::string> libpq_version() {
+  PXT_TRY(const PgApi* api, pg_api());
+  int v = api->PQlibVersion();  // 150018 -> "15.18"
+  return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+}
 
 }  // namespace pxt

@@ -13,6 +13,7 @@ namespace pxt {
 #define PXT_PQ_FN(name) decltype(&::name) name = nullptr
 
 struct PgApi {
+  PXT_PQ_FN(PQlibVersion);
   PXT_PQ_FN(PQconnectdbParams);
   PXT_PQ_FN(PQstatus);
   PXT_PQ_FN(PQtransactionStatus);

@@ -56,6 +56,37 @@ Result<void> check_primary_key(TableDef& def) {
   return {};
 }
 
+// Whether a computed value of type `got` is a sound value for a column declared `declared`:
+// the same type, or one the declared type holds without changing its meaning (an Int in a Float
+// column, a number as text, a text form of a timestamp or a media path).
+bool holds(ColumnType declared, ColumnType got) {
+  if (declared == got) return true;
+  switch (declared) {
+    case ColumnType::Int:
+      return got == ColumnType::Bool;
+    case ColumnType::Bool:
+      return got == ColumnType::Int;  // SQL flags and comparisons are integers
+    case ColumnType::Float:
+      return got == ColumnType::Int || got == ColumnType::Bool;
+    case ColumnType::String:
+    case ColumnType::Json:
+      return true;
+    default:
+      return got == ColumnType::String;
+  }
+}
+
+// A declared type the expression cannot produce would fail every insert: refuse it now, naming
+// both types. Expressions whose type cannot be inferred are left to the declaration.
+Result<void> check_declared_type(const TableDef& def, const ColumnDef& c) {
+  auto got = infer_computed_type(def, c);
+  if (!got || holds(c.type, *got)) return {};
+  return bad("computed column '" + c.name + "' is declared " + std::string(type_name(c.type)) +
+             ", but its expression '" + c.computed + "' gives a " + std::string(type_name(*got)) +
+             ": declare it as " + std::string(type_name(*got)) +
+             ", or leave the type out to have it inferred");
+}
+
 }  // namespace
 
 Result<void> check_columns(TableDef& def) {
@@ -78,7 +109,11 @@ Result<void> finish_computed(TableDef& def) {
   PXT_TRY(std::vector<int> order, computed_order(def));
   for (int i : order) {
     ColumnDef& c = def.columns[static_cast<size_t>(i)];
-    if (!c.infer_type) continue;
+    if (!c.is_computed()) continue;
+    if (!c.infer_type) {
+      PXT_CHECK(check_declared_type(def, c));
+      continue;
+    }
     PXT_TRY(c.type, infer_computed_type(def, c));
     c.infer_type = false;
   }

@@ -6,6 +6,7 @@
 //
 // Thread-safety: every function may be called from any thread.
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -15,6 +16,19 @@ namespace pxt::dynlib {
 // Errors: Errc::unsupported "<what> need <soname>, which cannot be loaded (<dlerror>): apt-get
 // install <package>".
 Result<void*> open(const char* soname, const char* what, const char* package);
+
+// A library open() has loaded: its soname, the Debian package that ships it, and the file the
+// dynamic loader mapped for it (symlinks resolved; "" when unknown).
+struct Opened {
+  std::string soname, package, file;
+};
+// Every library open() has loaded so far, in load order (`pxt version` and scripts/package read
+// it to list what pxt loads besides what it links).
+std::vector<Opened> opened();
+
+// The file of the loaded library that holds `symbol` (symlinks resolved), "" when unknown: for
+// linked libraries, which open() never sees.
+std::string file_of(const void* symbol);
 
 // dlsym(lib, name), or nullptr.
 void* resolve_symbol(void* lib, const char* name);

@@ -45,6 +45,25 @@ std::string did_you_mean(std::string_view bad, const std::vector<std::string>& c
   return m.empty() ? std::string() : ", did you mean '" + m + "'?";
 }
 
+std::string did_you_mean_path(std::string_view bad, const std::vector<std::string>& paths) {
+  if (std::string m = closest_match(bad, paths); !m.empty()) return ", did you mean '" + m + "'?";
+  auto leaf = [](std::string_view p) {
+    return p.substr(p.rfind('.') == std::string_view::npos ? 0 : p.rfind('.') + 1);
+  };
+  std::string_view bad_leaf = leaf(bad);
+  size_t limit = std::max<size_t>(1, bad_leaf.size() / 3);
+  size_t best = limit + 1;
+  std::string winner;
+  for (const auto& p : paths) {
+    size_t d = edit_distance(bad_leaf, leaf(p));
+    if (d < best) {
+      best = d;
+      winner = p;
+    }
+  }
+  return winner.empty() ? std::string() : ", did you mean '" + winner + "'?";
+}
+
 bool is_identifier(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(),

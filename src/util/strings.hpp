@@ -13,6 +13,9 @@ namespace pxt {
 std::string closest_match(std::string_view bad, const std::vector<std::string>& candidates);
 // ", did you mean 'x'?" or "" — append to an "unknown ..." message.
 std::string did_you_mean(std::string_view bad, const std::vector<std::string>& candidates);
+// The same for catalog paths ("a.b.t"): a whole-path match first, else one whose last part is
+// near `bad`'s last part, so `promts` (the directory left out) suggests 'demo.prompts'.
+std::string did_you_mean_path(std::string_view bad, const std::vector<std::string>& paths);
 
 // True for [A-Za-z_][A-Za-z0-9_]*.
 bool is_identifier(std::string_view s);

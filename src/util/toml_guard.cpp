@@ -1,12 +1,16 @@
 #include "util/toml_guard.hpp"
 
+#include <toml.hpp>
+
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 namespace pxt {
 
@@ -154,6 +158,60 @@ Result<std::string> read_text_file(const std::string& file) {
   ss << in.rdbuf();
   if (in.bad()) return make_error(Errc::io, "cannot read '" + file + "': read failed");
   return ss.str();
+}
+
+namespace {
+
+// toml11's what(): "[error] toml::parse_x: what\n --> file\n ...\n 3 | text\n   |  ^--- hint".
+// Returns the message part of the first line, the hint after the caret ("" when none) and the
+// caret's offset in the quoted line (npos when there is none).
+struct TomlMessage {
+  std::string what, hint;
+  size_t caret = std::string::npos;
+};
+
+TomlMessage split_toml_message(const std::string& what) {
+  std::string first = what.substr(0, what.find('\n'));
+  if (first.starts_with("[error] ")) first = first.substr(8);
+  if (first.starts_with("toml::") && first.find(": ") != std::string::npos)
+    first = first.substr(first.find(": ") + 2);
+  TomlMessage m{first, "", std::string::npos};
+  for (const auto& line : split(what, '\n')) {
+    size_t mark = line.find_first_of("^~");
+    size_t bar = line.find(" | ");
+    if (mark == std::string::npos || bar == std::string::npos || mark < bar + 3) continue;
+    // toml11 aligns its caret line's bar with the quoted line's: the offset is the column.
+    m.caret = mark - (bar + 3);
+    size_t text = line.find_first_not_of("^~-", mark);
+    m.hint = text == std::string::npos ? std::string() : std::string(trim(line.substr(text)));
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string toml_syntax_error(const std::string& file, const toml::exception& e) {
+  const toml::source_location& loc = e.location();
+  auto [what, hint, caret] = split_toml_message(e.what());
+  std::string num = std::to_string(loc.line());
+  std::string msg = file + ":" + num + ": TOML syntax error: " + what;
+  const std::string& text = loc.line_str();
+  if (text.empty() || text.size() > 500) return hint.empty() ? msg : msg + " (" + hint + ")";
+  if (caret == std::string::npos) caret = loc.column() > 0 ? loc.column() - 1 : 0;
+  // The caret goes under the column's character: pad with the line's own tabs, one space per
+  // other character (UTF-8 continuation bytes take no column).
+  std::string pad;
+  size_t upto = std::min(caret, text.size());
+  for (size_t i = 0; i < upto; ++i) {
+    if (text[i] == '\t') {
+      pad += '\t';
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      pad += ' ';
+    }
+  }
+  std::string gutter(num.size(), ' ');
+  return msg + "\n  " + num + " | " + text + "\n  " + gutter + " | " + pad + "^" +
+         (hint.empty() ? "" : " " + hint);
 }
 
 }  // namespace pxt

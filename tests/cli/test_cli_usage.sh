@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 
 out=$("$PXT" --help)
-for cmd in ls describe columns count rows insert update delete create-dir create-table drop drop-dir mv schema serve; do
+for cmd in ls describe columns count rows insert update delete create-dir create-table drop drop-dir mv schema serve version completion; do
   expect_contains "$out" "$cmd" "pxt --help lists $cmd"
 done
 expect_contains "$out" "--home" "pxt --help shows --home"
@@ -18,11 +18,40 @@ expect_contains "$("$PXT" create-table --help)" "--computed" "create-table help"
 expect_contains "$("$PXT" schema update --help)" "MODULE" "schema update help"
 pass "pxt CMD --help"
 
-expect_eq "$("$PXT" --version)" "pxt 0.1.0" "--version"
-pass "--version"
+version=$("$PXT" --version)
+[[ $version =~ ^pxt\ 0\.1\.0\ \(commit\ ([0-9a-f]{12}(-dirty)?|unknown),\ [A-Za-z]+(\+asan\+ubsan)?\)$ ]] ||
+  fail "--version: version, commit, build type: [$version]"
+if git -C "$PXT_SRC" rev-parse HEAD >/dev/null 2>&1; then
+  expect_contains "$version" "commit $(git -C "$PXT_SRC" rev-parse --short=12 HEAD)" "--version names the commit built"
+fi
+text=$("$PXT" version)
+expect_eq "$(head -1 <<<"$text")" "$version" "pxt version starts with --version's line"
+for lib in SQLite libvips poppler libturbojpeg libpq; do expect_contains "$text" "$lib" "pxt version lists $lib"; done
+json=$("$PXT" --json version)
+expect_eq "$(jq -r '[.version, .build_type != "", (.commit | length > 0)] | join(" ")' <<<"$json")" "0.1.0 true true" "version --json"
+expect_eq "$(jq -r '[.libraries[].name] | join(",")' <<<"$json")" "SQLite,libvips,poppler,libturbojpeg,libpq" "libraries listed"
+expect_eq "$(jq -r '.libraries[] | select(.name == "SQLite") | .version' <<<"$json")" "$(sqlite3 --version | cut -d' ' -f1)" "SQLite's version"
+expect_eq "$(jq -r '.libraries[] | select(.name == "libvips") | .version' <<<"$json")" "$(pkg-config --modversion vips)" "libvips's version"
+expect_eq "$(jq -r '.libraries[] | select(.name == "poppler") | .version' <<<"$json")" "$(pkg-config --modversion poppler-glib)" "poppler's version"
+expect_eq "$(jq -r '.libraries[] | select(.name == "libpq") | .version' <<<"$json")" "$(pkg-config --modversion libpq)" "libpq's version"
+expect_eq "$(jq -r '[.libraries[] | select(.loading == "dlopen") | .soname] | join(",")' <<<"$json")" \
+  "libvips.so.42,libpoppler-glib.so.8,libturbojpeg.so.0,libpq.so.5" "the libraries loaded on first use"
+expect_eq "$(jq -r '[.libraries[] | select(.loading == "dlopen") | (.file | startswith("/"))] | all' <<<"$json")" "true" "their files"
+pass "--version and version"
 
-expect_status 2 "$PXT"
-expect_contains "$ERR" "Usage" "no command prints usage"
+# Bare `pxt` asks for help, as Pixeltable's CLI: usage on stdout, exit 0.
+out=$("$PXT") || fail "bare pxt exited $?"
+expect_contains "$out" "Usage" "bare pxt prints usage on stdout"
+expect_contains "$out" "create-table" "with the commands"
+# A route form with nothing else shows what a whole command looks like.
+expect_status 2 "$PXT" serve insert
+expect_contains "$ERR" "pxt: error: --table is required" "serve insert alone: what is missing"
+expect_contains "$ERR" "Examples:" "serve insert alone: its examples"
+expect_contains "$ERR" "pxt serve insert --table demo.prompts --path /generate --inputs id prompt --outputs id shout" "an example"
+expect_contains "$ERR" "run 'pxt serve insert --help' for usage" "and where the help is"
+expect_status 2 "$PXT" insert
+expect_contains "$ERR" "Example: pxt insert demo.prompts" "insert alone: its example"
+pass "bare pxt, commands without arguments"
 
 expect_status 2 "$PXT" lss
 expect_eq "$(head -1 <<<"$ERR")" "pxt: error: unknown command 'lss', did you mean 'ls'?" "unknown command"

@@ -3,9 +3,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 
-expect_eq "$("$PXT" schema diff "$PXT_SRC/demo/schema.toml")" $'+ dir demo\n+ table demo.prompts (5 columns)' "diff of a new module"
+expect_eq "$("$PXT" schema diff "$PXT_SRC/demo/schema.toml")" $'+ dir demo\n+ table demo.prompts (5 columns)\n+ table demo.images (5 columns)' "diff of a new module"
 expect_eq "$("$PXT" ls)" "" "diff changes nothing"
-expect_eq "$("$PXT" schema update "$PXT_SRC/demo/schema.toml")" $'created dir demo\ncreated table demo.prompts (5 columns)' "update"
+expect_eq "$("$PXT" schema update "$PXT_SRC/demo/schema.toml")" $'created dir demo\ncreated table demo.prompts (5 columns)\ncreated table demo.images (5 columns)' "update"
 expect_eq "$("$PXT" --json describe demo.prompts | jq -c '[.columns[] | .type]')" '["Int","String","String","String","Int"]' "inferred types"
 "$PXT" insert demo.prompts '{"id": 1, "prompt": "a sunset over the ocean"}' >/dev/null
 expect_eq "$("$PXT" rows demo.prompts --columns shout,words --format jsonl)" '{"shout":"A SUNSET OVER THE OCEAN","words":5}' "computed columns work"
@@ -63,7 +63,7 @@ printf 'dirs = ["x"]\n[[tables]\n' >syntax.toml
 expect_status 1 "$PXT" schema diff syntax.toml
 expect_contains "$ERR" "pxt: error: syntax.toml:2: " "TOML syntax errors carry file:line"
 expect_status 1 "$PXT" schema update missing.toml
-expect_contains "$ERR" "module file 'missing.toml' not found" "missing file"
+expect_eq "$ERR" "pxt: error: no such file 'missing.toml'" "missing file"
 printf '[[queries]]\nname = "q"\nsql = %s\n' "'SELECT * FROM \"nowhere.t\"'" >q.toml
 expect_status 1 "$PXT" schema update q.toml
 expect_contains "$ERR" "q.toml:1: query 'q': " "query errors carry file:line"

@@ -75,6 +75,7 @@ pass "banner, healthz, access log"
 # ---- port in use: exit 1 with a clear message ----
 expect_status 1 "$PXT" serve notes --config service.toml --host 127.0.0.1 --port "$PORT"
 expect_contains "$ERR" "pxt: error: port $PORT is already in use" "port in use"
+expect_contains "$ERR" "choose another with --port $((PORT + 1))" "port in use suggests --port"
 pass "port in use"
 
 # ---- the listen backlog is raised (httplib's default is 5) ----

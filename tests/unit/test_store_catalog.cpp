@@ -101,6 +101,32 @@ TEST_CASE_FIXTURE(StoreFixture, "get_table suggests existing paths") {
   CHECK(e.error().code == Errc::not_found);
   CHECK(e.error().message == "table 'app.usres' does not exist, did you mean 'app.users'?");
   CHECK(s().get_table("app").error().message == "'app' is a directory, not a table");
+  // The directory left out: the suggestion comes from the last part of the path.
+  CHECK(s().get_table("usres").error().message == "table 'usres' does not exist, did you mean 'app.users'?");
+  CHECK(s().get_table("zzz").error().message == "table 'zzz' does not exist");
+}
+
+TEST_CASE_FIXTURE(StoreFixture, "a computed column's declared type must be one its expression gives") {
+  auto err = [&](std::vector<ColumnDef> cols) {
+    TableDef d;
+    d.path = "typed";
+    d.columns = std::move(cols);
+    auto r = s().create_table(d, IfExists::error);
+    return r.ok() ? std::string() : r.error().message;
+  };
+  CHECK(err({col("s", ColumnType::String), computed("u", "upper(s)", ColumnType::Int)}) ==
+        "computed column 'u' is declared Int, but its expression 'upper(s)' gives a String: declare it as "
+        "String, or leave the type out to have it inferred");
+  CHECK(err({col("n", ColumnType::Int), computed("f", "n * 1.5", ColumnType::Float),
+             computed("b", "n > 2", ColumnType::Timestamp)})
+            .find("computed column 'b' is declared Timestamp, but its expression 'n > 2' gives a Bool") == 0);
+  CHECK(s().list("", false).take().empty());
+  // Sound declarations: a number in a Float, a comparison in an Int, anything as text, and
+  // expressions whose type cannot be inferred.
+  CHECK(err({col("s", ColumnType::String), computed("n", "length(s)", ColumnType::Float),
+             computed("c", "s > 'a'", ColumnType::Int), computed("t", "length(s)", ColumnType::String),
+             computed("j", "upper(s)", ColumnType::Json), computed("a", "length(s) * 2", ColumnType::Int)}) ==
+        "");
 }
 
 TEST_CASE_FIXTURE(StoreFixture, "list shows a level or everything below") {

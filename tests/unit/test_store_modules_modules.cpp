@@ -207,7 +207,8 @@ TEST_CASE("every module mistake is refused") {
        "m.toml:7: query 'q': unknown column 'idd' in table 't', did you mean 'id'?"},
       {"[[queries]]\nname = \"q\"\nsql = \"SELECT 1\"\n[[queries]]\nname = \"q\"\nsql = \"SELECT 2\"",
        "query 'q' is declared twice"},
-      {"dirs = [\"a\"]\nfoo bar", "m.toml:2: missing key-value separator `=`"},
+      {"dirs = [\"a\"]\nfoo bar",
+       "m.toml:2: TOML syntax error: missing key-value separator `=`\n  2 | foo bar\n    |    ^"},
       {"dirs = [\"a\"]\ndirs = [\"b\"]", "m.toml:2: "},
   };
   for (const auto& c : cases) {

@@ -14,6 +14,16 @@ TEST_CASE("did_you_mean suggests close names, including swapped letters") {
   CHECK(closest_match("x", {}).empty());
 }
 
+TEST_CASE("did_you_mean_path matches whole paths, else their last part") {
+  std::vector<std::string> paths{"demo.prompts", "demo.images", "other.t"};
+  CHECK(did_you_mean_path("demo.promts", paths) == ", did you mean 'demo.prompts'?");
+  CHECK(did_you_mean_path("promts", paths) == ", did you mean 'demo.prompts'?");
+  CHECK(did_you_mean_path("images", paths) == ", did you mean 'demo.images'?");
+  CHECK(did_you_mean_path("x.imagse", paths) == ", did you mean 'demo.images'?");
+  CHECK(did_you_mean_path("zzzzzz", paths).empty());
+  CHECK(did_you_mean_path("t", {}).empty());
+}
+
 TEST_CASE("identifiers, splitting and quoting") {
   CHECK(is_identifier("a_1"));
   CHECK(is_identifier("_x"));

@@ -2,6 +2,10 @@
 // alarms on ordinary files (strings, comments, floats, dates, headers).
 #include <doctest/doctest.h>
 
+#include <toml.hpp>
+
+#include <sstream>
+
 #include "util/toml_guard.hpp"
 
 using namespace pxt;
@@ -49,4 +53,28 @@ TEST_CASE("text that is not UTF-8 is refused with the line of the first bad byte
   CHECK(problem("k = \"\xed\xa0\x80\"") == "f.toml:1: the file is not valid UTF-8 (byte 237)");  // surrogate
   CHECK(problem("k = \"\xc0\xaf\"") == "f.toml:1: the file is not valid UTF-8 (byte 192)");      // overlong
   CHECK(problem("k = \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"") == "");
+}
+
+namespace {
+std::string syntax_error(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    (void)toml::parse(in, "f.toml");
+  } catch (const toml::exception& e) {
+    return toml_syntax_error("f.toml", e);
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("toml_syntax_error shows file:line, the line and a caret under the place") {
+  CHECK(syntax_error("a = 1\nname = \"x\n") ==
+        "f.toml:2: TOML syntax error: the next token is not a valid string\n  2 | name = \"x\n    |        ^ "
+        "here");
+  CHECK(syntax_error("a = 1\nname = \n") ==
+        "f.toml:2: TOML syntax error: missing value after key-value separator '='\n  2 | name = \n"
+        "    |        ^ expected value, but got nothing");
+  // Multi-byte characters take one column each; tabs are kept so the caret stays aligned.
+  std::string m = syntax_error("a = [1,\n\t\"\xc3\xa9\", = 2]\n");
+  CHECK(m.find("\n  2 | \t\"\xc3\xa9\", = 2]\n    | \t     ^") != std::string::npos);
 }

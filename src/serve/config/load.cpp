@@ -28,22 +28,6 @@ using TValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
 std::string describe_type(const TValue& v) { return std::string(toml_kind_name(v.type())); }
 
-// toml11's message: "[error] toml::parse_x: what\n --> file\n ...\n 3 | text\n   |  ^--- hint".
-std::string syntax_message(const std::string& what) {
-  std::string first = what.substr(0, what.find('\n'));
-  if (first.rfind("[error] ", 0) == 0) first = first.substr(8);
-  if (first.rfind("toml::", 0) == 0 && first.find(": ") != std::string::npos)
-    first = first.substr(first.find(": ") + 2);
-  std::string hint;
-  for (const auto& line : split(what, '\n')) {
-    size_t mark = line.find_first_of("^~");
-    if (mark == std::string::npos || line.find(" | ") == std::string::npos) continue;
-    size_t text = line.find_first_not_of("^~-", mark);
-    if (text != std::string::npos) hint = std::string(trim(line.substr(text)));
-  }
-  return "TOML syntax error: " + first + (hint.empty() ? "" : " (" + hint + ")");
-}
-
 enum class Flavor { Standalone, Pyproject, PixeltableConfig };
 
 class Loader {
@@ -378,11 +362,10 @@ Result<std::vector<ServiceSpec>> load_services_text(const std::string& text, con
     std::istringstream in(text);
     doc = toml::parse<toml::discard_comments, std::map, std::vector>(in, file);
   } catch (const toml::exception& e) {
-    return make_error(Errc::invalid_argument,
-                      file + ":" + std::to_string(e.location().line()) + ": " + syntax_message(e.what()));
+    return make_error(Errc::invalid_argument, toml_syntax_error(file, e));
   } catch (const std::exception& e) {
     // toml11 reports some bad values (e.g. an integer past 64 bits) with other exceptions.
-    return make_error(Errc::invalid_argument, file + ": TOML error: " + syntax_message(e.what()));
+    return make_error(Errc::invalid_argument, file + ": TOML error: " + e.what());
   }
   const std::string base = fs::path(file).filename().string();
   Loader loader(file);

@@ -328,7 +328,9 @@ void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) 
 std::string bind_error(const std::string& host, int port, int err) {
   switch (err) {
     case EADDRINUSE:
-      return "port " + std::to_string(port) + " is already in use";
+      return "port " + std::to_string(port) +
+             " is already in use; stop what listens there or choose another with --port " +
+             std::to_string(port == 65535 ? port - 1 : port + 1);
     case EACCES:
       return "permission denied to listen on port " + std::to_string(port) +
              " (ports below 1024 need privileges)";

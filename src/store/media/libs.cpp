@@ -1,6 +1,7 @@
 // dlopen of the media libraries (see store/media/libs.hpp for why they are not linked).
 #include "store/media/libs.hpp"
 
+#include "store/media/lib_versions.hpp"
 #include "util/dynlib.hpp"
 
 #include <string>
@@ -13,6 +14,7 @@ Result<const Vips*> load_vips() {
   PXT_TRY(void* lib, dynlib::open("libvips.so.42", "image functions", "libvips42"));
   static Vips v;
   const char* missing = nullptr;
+  PXT_DYNLIB_RESOLVE(v, lib, vips_version_string, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_error_buffer, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_error_clear, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_foreign_find_load, missing);
@@ -67,6 +69,7 @@ Result<const Poppler*> load_poppler() {
   PXT_TRY(void* lib, dynlib::open("libpoppler-glib.so.8", "PDF documents", "libpoppler-glib8"));
   static Poppler p;
   const char* missing = nullptr;
+  PXT_DYNLIB_RESOLVE(p, lib, poppler_get_version, missing);
   PXT_DYNLIB_RESOLVE(p, lib, poppler_document_new_from_file, missing);
   PXT_DYNLIB_RESOLVE(p, lib, poppler_document_get_n_pages, missing);
   PXT_DYNLIB_RESOLVE(p, lib, poppler_document_get_page, missing);
@@ -111,5 +114,21 @@ std::mutex& poppler_mutex() {
 }
 
 Result<const TurboJpeg*> turbojpeg() { return dynlib::loaded_once<TurboJpeg, load_turbojpeg>(); }
+
+Result<std::string> vips_version() {
+  PXT_TRY(const Vips* v, vips());
+  return std::string(v->vips_version_string());
+}
+
+Result<std::string> poppler_version() {
+  PXT_TRY(const Poppler* p, poppler());
+  return std::string(p->poppler_get_version());
+}
+
+Result<std::string> turbojpeg_version() {
+  PXT_TRY(const TurboJpeg* t, turbojpeg());
+  (void)t;
+  return std::string();
+}
 
 }  // namespace pxt::medialib

@@ -24,6 +24,7 @@ namespace pxt::medialib {
 
 // libvips 8.x (Debian libvips42) and the GLib calls pxt needs next to it.
 struct Vips {
+  PXT_MEDIA_FN(vips_version_string);
   PXT_MEDIA_FN(vips_error_buffer);
   PXT_MEDIA_FN(vips_error_clear);
   PXT_MEDIA_FN(vips_foreign_find_load);
@@ -49,6 +50,7 @@ struct Vips {
 
 // poppler's GLib API (Debian libpoppler-glib8): PDF validation and text extraction.
 struct Poppler {
+  PXT_MEDIA_FN(poppler_get_version);
   PXT_MEDIA_FN(poppler_document_new_from_file);
   PXT_MEDIA_FN(poppler_document_get_n_pages);
   PXT_MEDIA_FN(poppler_document_get_page);

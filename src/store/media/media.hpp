@@ -59,6 +59,13 @@ Result<void> validate(ColumnType t, const std::filesystem::path& file);
 Result<std::string> adopt_data_uri(const std::filesystem::path& media_dir, ColumnType t,
                                    std::string_view uri);
 
+// A local file (`pxt insert`'s "@photo.jpg" or "photo.jpg") copied into a new temp file,
+// validated for type t and adopted, as an upload is; the original is left alone. Returns the
+// relative name; not_found "no such file 'x'", invalid_argument when it is not a file or not
+// valid for t, io/no_space when the copy fails (nothing is left behind).
+Result<std::string> adopt_local_file(const std::filesystem::path& media_dir, ColumnType t,
+                                     const std::filesystem::path& file);
+
 // Moves tmp (a file under media_dir) to a fresh name with the extension of its content type and
 // returns the relative name. On failure tmp is removed.
 Result<std::string> adopt(const std::filesystem::path& media_dir, const std::filesystem::path& tmp);

@@ -255,4 +255,26 @@ Result<std::string> adopt_data_uri(const fs::path& media_dir, ColumnType t, std:
   return adopt(media_dir, tmp);
 }
 
+Result<std::string> adopt_local_file(const fs::path& media_dir, ColumnType t, const fs::path& file) {
+  std::error_code ec;
+  auto status = fs::status(file, ec);
+  if (ec || !fs::exists(status)) return make_error(Errc::not_found, "no such file '" + file.string() + "'");
+  if (!fs::is_regular_file(status))
+    return make_error(Errc::invalid_argument, "'" + file.string() + "' is not a file");
+  // Text documents keep the kind their name says (content cannot tell Markdown from text).
+  std::string ext = to_lower(file.extension().string());
+  PXT_TRY(fs::path tmp, temp_file(media_dir, ext == ".md" || ext == ".txt" ? ext : ""));
+  fs::copy_file(file, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return make_error(io_errc(ec.value()),
+                      "cannot copy '" + file.string() + "' into the media folder: " + ec.message());
+  }
+  if (auto ok = validate(t, tmp); !ok) {
+    fs::remove(tmp, ec);
+    return make_error(ok.error().code, "'" + file.string() + "': " + ok.error().message);
+  }
+  return adopt(media_dir, tmp);
+}
+
 }  // namespace pxt::media

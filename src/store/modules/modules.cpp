@@ -293,21 +293,6 @@ std::optional<ColumnDef> ModuleParser::column(const toml::value& v, std::string_
 }
 }  // namespace detail
 
-namespace {
-
-// "[error] toml::parse_key_value_pair: missing key-value separator `=`" -> the message part.
-std::string syntax_message(const std::string& what) {
-  std::string first = what.substr(0, what.find('\n'));
-  if (first.starts_with("[error] ")) first = first.substr(8);
-  if (first.starts_with("toml::")) {
-    size_t colon = first.find(": ");
-    if (colon != std::string::npos) first = first.substr(colon + 2);
-  }
-  return first;
-}
-
-}  // namespace
-
 Result<ModuleDef> parse_module(const std::string& file, std::string_view module_name) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
@@ -326,12 +311,10 @@ Result<ModuleDef> parse_module_text(const std::string& text, const std::string& 
     std::istringstream in(text);
     root = toml::parse(in, file);
   } catch (const toml::exception& e) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("{}:{}: {}", file, e.location().line(), syntax_message(e.what())));
+    return make_error(Errc::invalid_argument, toml_syntax_error(file, e));
   } catch (const std::exception& e) {
     // toml11 reports some bad values (e.g. an integer past 64 bits) with other exceptions.
-    return make_error(Errc::invalid_argument,
-                      fmt::format("{}: TOML error: {}", file, syntax_message(e.what())));
+    return make_error(Errc::invalid_argument, fmt::format("{}: TOML error: {}", file, e.what()));
   }
   ModuleDef m;
   m.name = std::string(module_name);

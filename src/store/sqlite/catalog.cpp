@@ -17,14 +17,14 @@ Error table_not_found(const Catalog& cat, const std::string& path) {
     return make_error(Errc::invalid_argument, "'" + path + "' is a directory, not a table");
   }
   return make_error(ErrorCode::table_not_found,
-                    "table '" + path + "' does not exist" + did_you_mean(path, cat.table_paths()));
+                    "table '" + path + "' does not exist" + did_you_mean_path(path, cat.table_paths()));
 }
 
 Error dir_not_found(const Catalog& cat, const std::string& path, std::string_view what = "directory") {
   if (cat.tables.count(path))
     return make_error(Errc::invalid_argument, "'" + path + "' is a table, not a directory");
   return make_error(ErrorCode::directory_not_found, std::string(what) + " '" + path + "' does not exist" +
-                                                        did_you_mean(path, cat.dir_paths()));
+                                                        did_you_mean_path(path, cat.dir_paths()));
 }
 
 bool is_under(const std::string& path, const std::string& dir) {
