@@ -1,7 +1,7 @@
 // The benchmark ceiling: a raw cpp-httplib + SQLite server doing the same work as the bench
 // service's routes (insert with result = upper(prompt), update by id, delete by id, GET lookup by
 // id) with no validation, no logging and no catalog. It carries every tuning from
-// doc/ARCHITECTURE.md "cpp-httplib settings", so pxt's figures are measured against the best this stack can
+// doc/ARCHITECTURE.md "The connection layer", so pxt's figures are measured against the best this stack can
 // do on this machine, not against a strawman.
 //
 // Usage: pxt_bench_ceiling --db FILE [--host 127.0.0.1] [--port 0] [--threads 72]

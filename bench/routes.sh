@@ -9,7 +9,9 @@
 #   BENCH_DURATION seconds per run (3), BENCH_REPEAT rounds per cell, best kept (2),
 #   BENCH_CONNS ("1 8 64"), BENCH_ROUTES
 #   ("lookup update insert delete"), BENCH_ROWS pre-filled rows (1000000), BENCH_SKIP_PXT=1,
-#   BENCH_NO_BUILD=1 (use the pxt binary as it is).
+#   BENCH_NO_BUILD=1 (use the pxt binary as it is), PXT_BEFORE (another pxt binary, e.g. the build of
+#   an older commit, measured in the same run as server "before" on a copy of pxt's pre-filled
+#   home; the report then adds a before/after table).
 # Output: the table on stdout, also saved with the raw wrk output under bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +97,12 @@ if [ "$WITH_PXT" = 1 ]; then
   rm -f "$TMP/prefill.jsonl"
 fi
 ((WITH_PXT)) || SERVERS=(fastapi ceiling)
+BEFORE=${PXT_BEFORE:+$(realpath -m "$PXT_BEFORE")}
+if [ -n "$BEFORE" ] && ((WITH_PXT)); then
+  [ -x "$BEFORE" ] || die "no pxt binary at PXT_BEFORE=$BEFORE"
+  cp -r "$PXT_HOME" "$TMP/before-home"  # the same rows, its own store
+  SERVERS+=(before)
+fi
 
 # ---- servers ----
 server_cmd() {  # name port -> the command line, one word per line
@@ -102,6 +110,8 @@ server_cmd() {  # name port -> the command line, one word per line
     fastapi) printf '%s\n' "$PY" bench/fastapi_peer.py --db "$TMP/fastapi.db" --host 127.0.0.1 --port "$2" ;;
     ceiling) printf '%s\n' "$CEILING" --db "$TMP/ceiling.db" --host 127.0.0.1 --port "$2" ;;
     pxt) printf '%s\n' "$PXT" serve bench --config bench/service.toml --host 127.0.0.1 --port "$2" ;;
+    before) printf '%s\n' env "PXT_HOME=$TMP/before-home" "$BEFORE" serve bench --config bench/service.toml \
+      --host 127.0.0.1 --port "$2" ;;
   esac
 }
 start() {  # name: starts it and waits until GET /lookup?id=1 answers 200 (30 s at most)
@@ -126,6 +136,11 @@ stop() {  # name
 }
 start fastapi || die "the FastAPI peer did not start"
 start ceiling || die "the ceiling did not start"
+if [[ " ${SERVERS[*]} " == *" before "* ]] && ! start before; then
+  note "the PXT_BEFORE server did not start: measuring without it"
+  stop before
+  SERVERS=(fastapi ceiling pxt)
+fi
 if ((WITH_PXT)) && ! start pxt; then
   note "pxt serve did not start: measuring the peers only"
   stop pxt
@@ -213,7 +228,7 @@ done
 
 # ---- start-up time and idle RSS ----
 # Every store starts from the same state: WAL checkpointed into the database file.
-for db in "$TMP/fastapi.db" "$TMP/ceiling.db" "$PXT_HOME/pxt.db"; do
+for db in "$TMP/fastapi.db" "$TMP/ceiling.db" "$PXT_HOME/pxt.db" "$TMP/before-home/pxt.db"; do
   [ -f "$db" ] && sqlite3 "$db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 done
 declare -A START RSS
@@ -267,6 +282,17 @@ report() {
     echo "  p99 at 64 connections <= 10 ms: worst ${p99max} ms ($p99_at) $(verdict "$p99max" 10 '<=')"
   echo "  idle RSS <= 15 MB: ${RSS[pxt]} MB $(verdict "${RSS[pxt]}" 15 '<=')"
   echo "  start to first answered request <= 50 ms: ${START[pxt]} ms $(verdict "${START[pxt]}" 50 '<=')"
+  [[ " ${SERVERS[*]} " == *" before "* ]] || return 0
+  echo
+  echo "before/after (PXT_BEFORE=$BEFORE): req/s, p99 ms, and the ratios after/before"
+  printf '%-7s %5s %9s %9s %9s %11s %11s %9s\n' route conns before pxt pxt/before p99ms:before p99ms:pxt p99ratio
+  for route in "${ROUTES[@]}"; do
+    for c in "${CONNS[@]}"; do
+      printf '%-7s %5s %9s %9s %9s %11s %11s %9s\n' "$route" "$c" "${RPS[$route/$c/before]}" "${RPS[$route/$c/pxt]}" \
+        "$(ratio "${RPS[$route/$c/pxt]}" "${RPS[$route/$c/before]}")" "${P99[$route/$c/before]}" \
+        "${P99[$route/$c/pxt]}" "$(ratio "${P99[$route/$c/pxt]}" "${P99[$route/$c/before]}")"
+    done
+  done
 }
 report | tee "$OUT/routes-$STAMP.txt"
 echo "(raw wrk output: $RAW)"

@@ -23,7 +23,7 @@ struct ServeState {
   // service
   std::string name, config, host, prefix, title, log_format = "text";
   int port = 0;
-  std::vector<std::string> modules, auth_tokens;
+  std::vector<std::string> modules, auth_tokens, forwarded_allow_ips;
   bool dry_run = false;
   CLI::App* serve = nullptr;
   CLI::App* chosen = nullptr;  // the single-endpoint form used, if any
@@ -52,6 +52,12 @@ void add_service_flags(CLI::App* cmd, ServeState& st) {
   cmd->add_option("--auth-token", st.auth_tokens,
                   "require 'Authorization: Bearer TOKEN' on every route but /healthz (repeatable; adds to "
                   "the file's auth_tokens); pass it from the environment, e.g. --auth-token \"$API_TOKEN\"")
+      ->allow_extra_args(false);
+  cmd->add_option("--forwarded-allow-ips", st.forwarded_allow_ips,
+                  "proxy addresses or networks whose Host and X-Forwarded-Proto/-Host are believed when "
+                  "building URLs (comma-separated, e.g. 127.0.0.1,10.0.0.0/8, or '*'; replaces the file's "
+                  "forwarded_allow_ips; default: none)")
+      ->delimiter(',')
       ->allow_extra_args(false);
   cmd->add_flag("--dry-run", st.dry_run, "validate and print the routes, then exit without serving");
   cmd->add_option("--log-format", st.log_format, "access log format")->check(CLI::IsMember({"text", "json"}));
@@ -146,6 +152,10 @@ void apply_overrides(const ServeState& st, ServiceSpec& s) {
   for (const auto& t : st.auth_tokens) {
     s.auth_tokens.push_back(t);
     s.key_locations["auth_tokens"] = "command line";
+  }
+  if (st.given("--forwarded-allow-ips")) {
+    s.forwarded_allow_ips = st.forwarded_allow_ips;
+    s.key_locations["forwarded_allow_ips"] = "command line";
   }
   for (const auto& m : st.modules) {
     if (std::find(s.modules.begin(), s.modules.end(), m) != s.modules.end()) continue;

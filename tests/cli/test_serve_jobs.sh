@@ -107,11 +107,21 @@ expect_eq "$BODY" "{\"status\":\"done\",\"result\":{\"id\":1,\"ms\":7,\"gate\":\
   "done with the row"
 pass "pending then done"
 
-BEHIND=$(curl -s -H 'Host: api.example.com:8443' -H 'X-Forwarded-Proto: https' -H 'Content-Type: application/json' \
-  -d '{"id": 2}' "http://127.0.0.1:$PORT/v1/slow")
-expect_eq "$(jq -r .job_url <<<"$BEHIND")" "https://api.example.com:8443/v1/jobs/$(jq -r .id <<<"$BEHIND")" \
-  "job_url behind a proxy"
-pass "job_url follows Host and X-Forwarded-Proto"
+# Host and X-Forwarded-Proto come from the client: believed only from forwarded_allow_ips.
+SPOOF=(-H 'Host: evil.example:8443' -H 'X-Forwarded-Proto: https' -H 'Content-Type: application/json')
+BEHIND=$(curl -s "${SPOOF[@]}" -d '{"id": 2}' "http://127.0.0.1:$PORT/v1/slow")
+expect_eq "$(jq -r .job_url <<<"$BEHIND")" "http://127.0.0.1:$PORT/v1/jobs/$(jq -r .id <<<"$BEHIND")" \
+  "job_url ignores Host and X-Forwarded-Proto from a client that is not a trusted proxy"
+PROXIED_PORT=$(free_port)
+"$PXT" serve api --config service.toml --host 127.0.0.1 --port "$PROXIED_PORT" --forwarded-allow-ips 10.0.0.0/8,127.0.0.1 \
+  >"$TMP/proxied.log" 2>&1 &
+SERVER_PIDS+=($!)
+wait_healthz "${SERVER_PIDS[-1]}" "$PROXIED_PORT" "$TMP/proxied.log"
+BEHIND=$(curl -s "${SPOOF[@]}" -d '{"id": 5000}' "http://127.0.0.1:$PROXIED_PORT/v1/slow")
+expect_eq "$(jq -r .job_url <<<"$BEHIND")" "https://evil.example:8443/v1/jobs/$(jq -r .id <<<"$BEHIND")" \
+  "job_url behind a trusted proxy (--forwarded-allow-ips)"
+kill "${SERVER_PIDS[-1]}"
+pass "job_url: Host and X-Forwarded-Proto believed only from forwarded_allow_ips"
 
 # ---- the result is exactly the synchronous answer, for every route kind ----
 http POST /v1/slow-sync '{"id": 3, "ms": 1}'

@@ -97,3 +97,15 @@ TEST_CASE("ServeApp: preflights pass before auth; 401s and normal answers carry 
   app->handle(req, ok);
   CHECK(ok.get_header_value("Access-Control-Allow-Origin") == "https://a.example");
 }
+
+TEST_CASE("decorate: Origin is added beside a Vary the handler set, once") {
+  Cors cors({"https://a.example"});
+  httplib::Request req;
+  req.headers.emplace("Origin", "https://a.example");
+  httplib::Response res;
+  res.headers.emplace("Vary", "Accept-Encoding");
+  cors.decorate(req, res);
+  cors.decorate(req, res);
+  CHECK(res.get_header_value_count("Vary") == 2);
+  CHECK(res.get_header_value("Vary", 1) == "Origin");
+}

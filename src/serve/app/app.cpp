@@ -53,6 +53,7 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->auth_ = BearerAuth(service.auth_tokens);
   app->docs_public_ = service.docs_public;
   app->cors_ = Cors(service.cors_origins);
+  PXT_TRY(app->proxies_, TrustedProxies::parse(service.forwarded_allow_ips));
   if (!service.rate_limit.empty()) {
     PXT_TRY(RateSpec rate, parse_rate_limit(service.rate_limit));
     app->limiter_ = std::make_unique<RateLimiter>(rate);
@@ -138,7 +139,9 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
   switch (target.kind) {
     case Endpoint::Route: {
       const RouteRuntime& rt = runtimes_[target.route];
-      if (rt.route->spec.background) return handle_background(rt, store_, *jobs_, prefix_, req, res, uploads);
+      if (rt.route->spec.background)
+        return handle_background(rt, store_, *jobs_, public_base_url(req, prefix_, proxies_), req, res,
+                                 uploads);
       return handle_route(rt, store_, req, res, uploads);
     }
     case Endpoint::OpenApi:

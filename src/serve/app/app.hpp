@@ -11,6 +11,7 @@
 
 #include "serve/app/handlers.hpp"
 #include "serve/config/route_spec.hpp"
+#include "serve/http/forwarded.hpp"
 #include "serve/http/metrics.hpp"
 #include "serve/http/router.hpp"
 #include "serve/jobs/jobs.hpp"
@@ -37,11 +38,15 @@ class ServeApp {
   // auth. False when `res` already holds the answer (429, preflight, 401). /healthz always
   // passes. Never throws. Thread-safe.
   bool admit(const httplib::Request& req, httplib::Response& res) const noexcept;
+  // Whether the request goes to an API route, the only endpoints that read a body. Anything else
+  // (/healthz, the docs, /media, /jobs, a 404 or 405) is answered without reading one, so a body
+  // sent there costs the server nothing. Thread-safe.
+  bool reads_body(const httplib::Request& req) const;
   // Counts the answered request in /metrics (route slot, status, latency). Lock-free.
   void record(const httplib::Request& req, int status, double seconds) const {
     metrics_.record(metrics_slot(req), status, seconds);
   }
-  // CORS headers for a response produced outside handle() (e.g. httplib's own 413).
+  // CORS headers for a response produced outside handle() (e.g. the connection layer's 413).
   void decorate(const httplib::Request& req, httplib::Response& res) const { cors_.decorate(req, res); }
   // The same for a request whose file parts the server streamed to temp files.
   void handle(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const noexcept;
@@ -86,6 +91,7 @@ class ServeApp {
   BearerAuth auth_;
   bool docs_public_ = false;
   Cors cors_;
+  TrustedProxies proxies_;                // forwarded_allow_ips
   std::unique_ptr<RateLimiter> limiter_;  // null: no rate limit (RateLimiter locks internally)
   RequestMetrics metrics_;                // slots: one per route, one per Endpoint kind, "unmatched"
   std::string prefix_;

@@ -22,6 +22,11 @@ bool ServeApp::is_public(const httplib::Request& req) const {
   }
 }
 
+bool ServeApp::reads_body(const httplib::Request& req) const {
+  RouteMatch m = router_.match(req.method, req.path);
+  return m.kind == RouteMatch::Kind::Found && m.target->kind == Endpoint::Route;
+}
+
 bool ServeApp::admit(const httplib::Request& req, httplib::Response& res) const noexcept {
   try {
     // Load balancers probe /healthz often and without credentials.

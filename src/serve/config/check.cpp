@@ -103,7 +103,8 @@ const std::vector<std::string>& service_keys() {
       "port",           "modules",       "max_body_mb",      "max_upload_mb",
       "job_workers",    "job_queue_max", "job_ttl_s",        "job_shutdown_s",
       "auth_tokens",    "docs_public",   "cors_origins",     "rate_limit",
-      "read_timeout_s", "durability",    "write_timeout_ms", "routes"};
+      "read_timeout_s", "durability",    "write_timeout_ms", "forwarded_allow_ips",
+      "routes"};
   return keys;
 }
 

@@ -182,6 +182,8 @@ std::string describe_routes_text(const ServiceSpec& service, const std::vector<B
         << (service.auth_tokens.size() == 1 ? " token)\n" : " tokens)\n");
   if (!service.cors_origins.empty()) out << "  CORS:   " << join(service.cors_origins, ", ") << "\n";
   if (!service.rate_limit.empty()) out << "  Rate limit: " << service.rate_limit << " per client\n";
+  if (!service.forwarded_allow_ips.empty())
+    out << "  Proxies: " << join(service.forwarded_allow_ips, ", ") << " (Host and X-Forwarded-* believed)\n";
   out << "  Config: " << (service.config_file.empty() ? "command line" : service.config_file) << "\n";
   out << "Routes (" << routes.size() << "):\n";
   for (const auto& b : routes) {
@@ -235,6 +237,8 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
     str(w, service.rate_limit);
   key(w, "read_timeout_s");
   w.Int64(service.read_timeout_s);
+  key(w, "forwarded_allow_ips");
+  str_list(w, service.forwarded_allow_ips);
   key(w, "durability");
   str(w, service.durability);
   key(w, "write_timeout_ms");

@@ -198,9 +198,12 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
     if (b) s.docs_public = *b;
     return b.has_value();
   }
-  if (k == "auth_tokens" || k == "cors_origins") {
+  if (k == "auth_tokens" || k == "cors_origins" || k == "forwarded_allow_ips") {
     auto l = str_list(v, k);
-    if (l) (k == "auth_tokens" ? s.auth_tokens : s.cors_origins) = std::move(*l);
+    if (l)
+      (k == "auth_tokens"    ? s.auth_tokens
+       : k == "cors_origins" ? s.cors_origins
+                             : s.forwarded_allow_ips) = std::move(*l);
     return l.has_value();
   }
   if (k == "durability") return str_field(s.durability);

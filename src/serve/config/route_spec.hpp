@@ -68,9 +68,12 @@ struct ServiceSpec {
   bool docs_public = false;               // /openapi.json readable without a token
   std::vector<std::string> cors_origins;  // empty: no CORS headers
   std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
-  int64_t read_timeout_s = 10;            // slow-client limit, see serve/http/server.cpp
-  std::string durability = "normal";      // "normal": survives a process crash; "full": also power loss
-  int64_t write_timeout_ms = 5000;        // a write waiting longer for the store's lock gets 503
+  int64_t read_timeout_s = 10;            // slow-client limit, see serve/http/reactor.hpp
+  // Clients whose Host and X-Forwarded-* headers are believed (serve/http/forwarded.hpp); empty:
+  // none, URLs are built from the server's own address.
+  std::vector<std::string> forwarded_allow_ips;
+  std::string durability = "normal";  // "normal": survives a process crash; "full": also power loss
+  int64_t write_timeout_ms = 5000;    // a write waiting longer for the store's lock gets 503
 };
 
 // A field of a request (JSON key, form field or query parameter).

@@ -1,6 +1,7 @@
 // Validation of the [service] security and limit keys: auth_tokens, cors_origins, rate_limit,
-// read_timeout_s.
+// read_timeout_s, forwarded_allow_ips.
 #include "serve/config/detail.hpp"
+#include "serve/http/forwarded.hpp"
 #include "serve/security/auth.hpp"
 #include "serve/security/cors.hpp"
 #include "serve/security/rate_limit.hpp"
@@ -30,6 +31,11 @@ void check_security_keys(const ServiceSpec& s, Errors& errs) {
   if (!s.rate_limit.empty()) {
     auto r = parse_rate_limit(s.rate_limit);
     if (!r) errs.add(location_of(s, "rate_limit"), "rate_limit", r.error().message);
+  }
+  for (const auto& ip : s.forwarded_allow_ips) {
+    std::string problem = TrustedProxies::problem(ip);
+    if (!problem.empty())
+      errs.add(location_of(s, "forwarded_allow_ips"), "forwarded_allow_ips", "'" + ip + "' " + problem);
   }
   if (s.read_timeout_s < 1 || s.read_timeout_s > kMaxReadTimeoutS)
     errs.add(location_of(s, "read_timeout_s"), "read_timeout_s",

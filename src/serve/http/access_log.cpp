@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "util/json.hpp"
+#include "util/strings.hpp"
 
 namespace pxt {
 
@@ -58,6 +59,29 @@ void append_escaped(std::string& out, std::string_view s, size_t limit, bool quo
 
 std::string_view clip(std::string_view s, size_t limit) { return s.size() > limit ? s.substr(0, limit) : s; }
 
+// JSON strings must be UTF-8: a byte that is not part of a valid sequence (a raw byte in a path,
+// or a sequence cut by clip()) is written as the text \xNN, as the text format does.
+void write_json_text(JsonWriter& w, std::string_view s) {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  while (i < s.size() && p[i] < 0x80) ++i;
+  if (i == s.size()) return write_string(w, s);
+  std::string out(s.substr(0, i));
+  while (i < s.size()) {
+    size_t n = p[i] < 0x80 ? 1 : utf8_sequence_length(p + i, s.size() - i);
+    if (n == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", p[i]);
+      out.append(buf);
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  write_string(w, out);
+}
+
 }  // namespace
 
 LogFormat parse_log_format(std::string_view name) {
@@ -73,11 +97,6 @@ void log_request_start() {
 void log_note_error(std::string_view detail) { t_request.error.assign(detail); }
 
 const std::string& current_error_note() { return t_request.error; }
-
-double request_elapsed_seconds() {
-  if (!t_request.started) return 0;
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request.start).count();
-}
 
 std::string redact_secrets(std::string_view s) {
   std::string out;
@@ -133,18 +152,18 @@ std::string format_access_line(LogFormat format, const AccessRecord& r) {
     write_key(w, "time");
     write_string(w, time);
     write_key(w, "remote");
-    write_string(w, r.remote_addr);
+    write_json_text(w, r.remote_addr);
     write_key(w, "method");
-    write_string(w, r.method);
+    write_json_text(w, r.method);
     write_key(w, "path");
-    write_string(w, clip(r.path, kMaxPathChars));
+    write_json_text(w, clip(r.path, kMaxPathChars));
     write_key(w, "status");
     w.Int(r.status);
     write_key(w, "duration_ms");
     w.Double(std::round(r.duration_ms * 1000.0) / 1000.0);
     if (!error.empty()) {
       write_key(w, "error");
-      write_string(w, error);
+      write_json_text(w, error);
     }
     w.EndObject();
     out.assign(buf.GetString(), buf.GetSize());
@@ -170,23 +189,9 @@ std::string format_access_line(LogFormat format, const AccessRecord& r) {
   return out;
 }
 
-void write_access_log(LogFormat format, std::string_view remote_addr, std::string_view method,
-                      std::string_view path, int status) {
-  AccessRecord r;
-  // A request httplib could not parse (400, 414) has no method or path.
-  r.remote_addr = remote_addr;
-  r.method = method.empty() ? "-" : method;
-  r.path = path.empty() ? "-" : path;
-  r.status = status;
-  r.time = std::chrono::system_clock::now();
-  if (t_request.started) {
-    r.duration_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
-  }
-  r.error = t_request.error;
-  std::string line = format_access_line(format, r);
-  t_request.started = false;
-  t_request.error.clear();
+void write_access_record(LogFormat format, const AccessRecord& record) {
+  if (format == LogFormat::Off) return;
+  std::string line = format_access_line(format, record);
   // One write per line: atomic for pipes up to PIPE_BUF and for O_APPEND files; a failed log
   // write must never fail the request, so the result is deliberately ignored.
   size_t off = 0;

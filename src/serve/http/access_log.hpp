@@ -3,15 +3,16 @@
 // failures, which never reach the HTTP response. Secrets never reach it either: request headers
 // and query strings are not logged, and messages pass through redact_secrets().
 //
-// httplib runs a request from routing to logging on one thread, so the per-request state (start
-// time, error note) lives in a thread_local; see log_request_start().
+// A handler runs on one thread, so the note it attaches to its request lives in a thread_local
+// (see log_request_start()); the connection layer collects it after the handler returns.
 #include <chrono>
 #include <string>
 #include <string_view>
 
 namespace pxt {
 
-enum class LogFormat { Text, Json };
+// Off writes nothing (the fuzz targets); the CLI offers text and json.
+enum class LogFormat { Text, Json, Off };
 
 // "text" | "json"; anything else is treated as text.
 LogFormat parse_log_format(std::string_view name);
@@ -21,8 +22,6 @@ void log_request_start();
 // Attaches a detail to this thread's current request (e.g. an internal error message); it is
 // written with the request's access line. Later notes replace earlier ones.
 void log_note_error(std::string_view detail);
-// Seconds since log_request_start() on this thread; 0 when no request was started.
-double request_elapsed_seconds();
 // The note attached so far on this thread ("" when none); for tests.
 const std::string& current_error_note();
 
@@ -40,10 +39,9 @@ struct AccessRecord {
 // the error note redacted. Pure; thread-safe.
 std::string format_access_line(LogFormat format, const AccessRecord& record);
 
-// Formats the current request's line (duration since log_request_start) and writes it to stderr
-// with a single write(2), so lines from concurrent requests never interleave.
-void write_access_log(LogFormat format, std::string_view remote_addr, std::string_view method,
-                      std::string_view path, int status);
+// Formats the record and writes it to stderr with a single write(2), so lines from concurrent
+// requests never interleave. Thread-safe.
+void write_access_record(LogFormat format, const AccessRecord& record);
 
 // Replaces the password of every "scheme://user:password@host" in s with "***", and the value
 // of bearer/basic credentials with "***". Pure; thread-safe.

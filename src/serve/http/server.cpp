@@ -1,329 +1,33 @@
 #include "serve/http/server.hpp"
 
-#include <httplib.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
 #include "serve/app/app.hpp"
 #include "serve/http/access_log.hpp"
 #include "serve/http/banner.hpp"
-#include "serve/http/response.hpp"
-#include "serve/http/setup.hpp"
-#include "serve/http/slow_clients.hpp"
-#include "serve/http/uploads.hpp"
-#include "store/media/media.hpp"
-#include "util/strings.hpp"
+#include "serve/http/reactor.hpp"
+#include "serve/http/session.hpp"
 
 namespace pxt {
 
 namespace {
 
-// cpp-httplib parks one pool thread per keep-alive connection, so the pool must be larger than the
-// number of concurrent clients we promise to serve (64).
+// Threads that run requests. Idle and slow connections cost none (serve/http/reactor.hpp), so
+// this bounds the requests handled at once: enough for 64 concurrent clients whose requests
+// wait on the store (group commit) or compute slow functions.
 constexpr size_t kWorkerThreads = 80;
-// Bounded so that clients beyond the pool size still get a turn (a busy connection gives its
-// thread back every kKeepAliveMaxCount requests), yet high enough that reconnects cost nothing.
-constexpr size_t kKeepAliveMaxCount = 1000;
-// An idle keep-alive connection holds a thread and delays shutdown by up to this long.
-constexpr time_t kKeepAliveTimeoutSec = 2;
 constexpr int kListenBacklog = 4096;
-// Each file part becomes a temp file; a route has a handful of upload inputs.
-constexpr size_t kMaxFileParts = 64;
-
-bool expects_body(const httplib::Request& req) {
-  auto cl = req.headers.find("Content-Length");
-  if (cl != req.headers.end() && cl->second != "0") return true;
-  return req.headers.find("Transfer-Encoding") != req.headers.end();
-}
-
-// Methods whose body httplib reads before calling a handler.
-bool httplib_reads_body(const std::string& method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-// Brotli at httplib's fixed quality 11 costs milliseconds per response; gzip stays available.
-// Range requests make no sense for API answers. The request object httplib passes is its own
-// non-const local, so adjusting it here is well-defined.
-void normalize_request(const httplib::Request& creq) {
-  auto& req = const_cast<httplib::Request&>(creq);
-  req.ranges.clear();
-  auto ae = req.headers.find("Accept-Encoding");
-  if (ae != req.headers.end() && ae->second.find("br") != std::string::npos) {
-    bool gzip = ae->second.find("gzip") != std::string::npos;
-    req.headers.erase(ae);
-    if (gzip) req.headers.emplace("Accept-Encoding", "gzip");
-  }
-}
-
-std::string too_large_detail(size_t limit) {
-  return "request body too large: the limit is " + std::to_string(limit >> 20) + " MB";
-}
-
-// The body limit for a request: max_upload_mb for routes with uploads, else max_body_mb.
-size_t body_limit(const ServeApp& app, const httplib::Request& req) {
-  return app.upload_route(req) != nullptr ? app.max_upload_bytes() : app.max_body_bytes();
-}
-
-size_t declared_length(const httplib::Request& req) {
-  auto cl = req.headers.find("Content-Length");
-  return cl == req.headers.end() ? 0 : std::strtoull(cl->second.c_str(), nullptr, 10);
-}
-
-// Streams the file parts of a multipart body to temp files under media/.tmp (an upload never
-// sits in memory), keeping only the text fields in req.files. `total` counts every byte. A failed
-// write sets io_error to its errno (ENOSPC: the disk is full).
-bool read_multipart_to_disk(const ServeApp& app, httplib::Request& req, const httplib::ContentReader& reader,
-                            Uploads& uploads, size_t limit, bool& too_large, int& io_error, bool& too_many) {
-  size_t total = 0, text_total = 0;
-  std::FILE* out = nullptr;
-  std::string* text = nullptr;
-  std::vector<char> buffer(256 * 1024);
-  auto close_out = [&] {
-    if (out != nullptr && std::fclose(out) != 0) io_error = errno ? errno : EIO;
-    out = nullptr;
-  };
-  bool ok = reader(
-      [&](const httplib::MultipartFormData& part) {
-        close_out();
-        text = nullptr;
-        if (part.filename.empty()) {
-          text = &req.files.emplace(part.name, part)->second.content;
-          return true;
-        }
-        if (uploads.parts.size() >= kMaxFileParts) {
-          too_many = true;
-          return false;
-        }
-        // Only a text document's extension is kept (it tells Markdown from plain text).
-        std::string ext = to_lower(std::filesystem::path(part.filename).extension().string());
-        if (ext != ".md" && ext != ".markdown" && ext != ".txt" && ext != ".html" && ext != ".htm")
-          ext.clear();
-        auto tmp = media::temp_file(app.media_dir(), ext);
-        if (!tmp) {
-          io_error = tmp.error().code == Errc::no_space ? ENOSPC : EIO;
-          return false;
-        }
-        uploads.parts.push_back(UploadPart{part.name, part.filename, *tmp, 0});
-        out = std::fopen(tmp->c_str(), "wb");
-        if (out == nullptr) {
-          io_error = errno ? errno : EIO;
-          return false;
-        }
-        std::setvbuf(out, buffer.data(), _IOFBF, buffer.size());
-        return true;
-      },
-      [&](const char* data, size_t n) {
-        total += n;
-        SlowClientPool::on_body_bytes(n);
-        if (total > limit) {
-          too_large = true;
-          return false;
-        }
-        if (out != nullptr) {
-          uploads.parts.back().size += n;
-          if (std::fwrite(data, 1, n, out) != n) {
-            io_error = errno ? errno : EIO;
-            return false;
-          }
-        } else if (text != nullptr) {
-          // Form fields stay in memory: they get the JSON body limit, not the upload one.
-          text_total += n;
-          if (text_total > app.max_body_bytes()) {
-            too_large = true;
-            return false;
-          }
-          text->append(data, n);
-        }
-        return true;
-      });
-  close_out();
-  return ok && io_error == 0 && !too_large && !too_many;
-}
-
-// Reads the body with the service's limit enforced while reading: httplib checks a declared
-// Content-Length, but would buffer a chunked body of any size.
-void read_body_and_handle(const ServeApp& app, const httplib::Request& creq, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
-  auto& req = const_cast<httplib::Request&>(creq);  // httplib's own non-const request
-  const bool uploads_here = app.upload_route(req) != nullptr;
-  const size_t limit = uploads_here ? app.max_upload_bytes() : app.max_body_bytes();
-  if (declared_length(req) > limit) {
-    // Refused unread (httplib's own check uses the larger of the two limits).
-    reply_detail(res, 413, too_large_detail(limit));
-    put_header(res, "Connection", "close");
-    return;
-  }
-  SlowClientPool::on_body_start();
-  if (uploads_here && req.is_multipart_form_data()) {
-    Uploads uploads;
-    bool too_large = false, too_many = false;
-    int io_error = 0;
-    bool ok = read_multipart_to_disk(app, req, reader, uploads, limit, too_large, io_error, too_many);
-    SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
-    if (!ok) {
-      if (too_large) {
-        reply_detail(res, 413, too_large_detail(limit));
-      } else if (too_many) {
-        reply_detail(res, 400, "too many files in one request: at most " + std::to_string(kMaxFileParts));
-      } else if (media::is_no_space(io_error)) {
-        reply_no_space(res,
-                       std::string("cannot write an upload to the media folder: ") + std::strerror(io_error));
-      } else if (io_error != 0) {
-        reply_internal(res, "cannot write an upload to the media folder");
-      } else {
-        reply_detail(res, 400, "There was an error parsing the body");
-      }
-      put_header(res, "Connection", "close");
-      SlowClientPool::close_after_response();
-      return;
-    }
-    app.handle(req, res, &uploads);
-    return;
-  }
-  size_t total = 0;
-  bool too_large = false;
-  // Reading stops at the first chunk past the limit (a chunked body declares no length); the
-  // answer is a 413 and the connection is closed after it (close_after_response).
-  auto fits = [&](size_t n) {
-    total += n;
-    SlowClientPool::on_body_bytes(n);
-    if (total > limit) too_large = true;
-    return !too_large;
-  };
-  auto keep_reading = [&]() { return !too_large; };
-  bool ok = false;
-  if (req.is_multipart_form_data()) {
-    httplib::MultipartFormDataMap::iterator cur;
-    ok = reader(
-        [&](const httplib::MultipartFormData& file) {
-          cur = req.files.emplace(file.name, file);
-          return true;
-        },
-        [&](const char* data, size_t n) {
-          if (fits(n)) cur->second.content.append(data, n);
-          return keep_reading();
-        });
-  } else {
-    ok = reader([&](const char* data, size_t n) {
-      if (fits(n)) req.body.append(data, n);
-      return keep_reading();
-    });
-  }
-  SlowClientPool::on_headers_read();  // the body is in: no read deadline while handling
-  if (too_large || res.status == 413 || !ok) {
-    if (too_large || res.status == 413) {
-      reply_detail(res, 413, too_large_detail(limit));
-    } else {
-      reply_detail(res, 400, "There was an error parsing the body");
-    }
-    // Part of the body may be unread: tell the client not to reuse the connection.
-    if (!ok) {
-      put_header(res, "Connection", "close");
-      SlowClientPool::close_after_response();
-    }
-    return;
-  }
-  app.handle(req, res);
-}
-
-void configure(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {
-  svr.set_tcp_nodelay(true);
-  svr.set_keep_alive_max_count(kKeepAliveMaxCount);
-  svr.set_keep_alive_timeout(kKeepAliveTimeoutSec);
-  // httplib's own check, before any handler: the larger limit; each route's is applied later.
-  svr.set_payload_max_length(std::max(app.max_body_bytes(), app.max_upload_bytes()));
-  svr.set_read_timeout(app.read_timeout());
-
-  // Requests without a body are answered here, before httplib's regex dispatch. (httplib would
-  // also wait for a body that a POST without Content-Length never sends.)
-  svr.set_pre_routing_handler([&app](const httplib::Request& req, httplib::Response& res) {
-    SlowClientPool::on_headers_read();
-    log_request_start();
-    normalize_request(req);
-    bool body = expects_body(req);
-    // Rate limit, CORS preflight and auth are decided before any body byte is read.
-    if (!app.admit(req, res)) {
-      if (body) put_header(res, "Connection", "close");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // A declared length over the limit is refused before any of the body is read (httplib
-    // would read and discard all of it first).
-    if (body && declared_length(req) > body_limit(app, req)) {
-      reply_detail(res, 413, too_large_detail(body_limit(app, req)));
-      app.decorate(req, res);
-      put_header(res, "Connection", "close");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (body && httplib_reads_body(req.method)) return httplib::Server::HandlerResponse::Unhandled;
-    app.handle(req, res);
-    // An unread body would be parsed as the next request: end the connection instead.
-    if (body) put_header(res, "Connection", "close");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  auto with_body = [&app](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
-    read_body_and_handle(app, req, res, reader);
-  };
-  svr.Post(".*", with_body);
-  svr.Put(".*", with_body);
-  svr.Patch(".*", with_body);
-  svr.Delete(".*", with_body);
-
-  // Refuse an oversized body before the client sends it (curl asks first for bodies over 1 MB).
-  svr.set_expect_100_continue_handler([&app](const httplib::Request& req, httplib::Response& res) {
-    SlowClientPool::on_headers_read();
-    log_request_start();
-    const size_t limit = body_limit(app, req);
-    if (declared_length(req) > limit) {
-      reply_detail(res, 413, too_large_detail(limit));
-      put_header(res, "Connection", "close");
-      return 413;
-    }
-    return 100;
-  });
-  // Statuses httplib produces itself (400, 413, 414, ...) get a FastAPI-shaped body. Returning
-  // Handled also makes httplib set Content-Length on those non-routed responses.
-  svr.set_error_handler(
-      httplib::Server::HandlerWithResponse([&app](const httplib::Request& req, httplib::Response& res) {
-        if (res.body.empty()) {
-          reply_detail(res, res.status,
-                       res.status == 413
-                           ? too_large_detail(std::max(app.max_body_bytes(), app.max_upload_bytes()))
-                           : std::string(status_phrase(res.status)));
-        }
-        app.decorate(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  // ServeApp::handle never throws; this is the last line of defence for httplib's own code.
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string why = "unhandled exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      why += std::string(": ") + e.what();
-    } catch (...) {
-    }
-    res.headers.clear();
-    reply_internal(res, why);
-  });
-  svr.set_logger([&app, log_format](const httplib::Request& req, const httplib::Response& res) {
-    app.record(req, res.status, request_elapsed_seconds());
-    write_access_log(log_format, req.remote_addr, req.method, req.path, res.status);
-    SlowClientPool::on_response_written();
-  });
-}
 
 std::string bind_error(const std::string& host, int port, int err) {
   switch (err) {
@@ -341,19 +45,9 @@ std::string bind_error(const std::string& host, int port, int err) {
   }
 }
 
-bool resolves(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), "0", &hints, &result) != 0) return false;
-  freeaddrinfo(result);
-  return true;
-}
-
 // SIGINT/SIGTERM: the handler only records the signal and writes a byte to a pipe (both
 // async-signal-safe); a waiter thread wakes on the pipe and stops the server. The signals are also
-// blocked in every thread the server creates, so httplib's workers are never interrupted. Unlike a
+// blocked in every thread the server creates, so the connection threads are never interrupted. Unlike a
 // bare sigwait, this stays correct when a thread started earlier (e.g. by the store) does not
 // block them and the kernel delivers the signal there.
 volatile sig_atomic_t g_signal = 0;
@@ -373,7 +67,7 @@ extern "C" void on_stop_signal(int sig) {
 
 class SignalWaiter {
  public:
-  explicit SignalWaiter(httplib::Server& svr) : svr_(svr) {}
+  explicit SignalWaiter(Reactor& reactor) : reactor_(reactor) {}
   ~SignalWaiter() { finish(); }
 
   // Creates the wake-up pipe, installs the handlers and starts the waiter thread. False (with
@@ -422,12 +116,10 @@ class SignalWaiter {
     if (done_ || g_signal == 0) return;
     std::fprintf(stderr, "pxt: %s received, finishing in-flight requests\n",
                  g_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    // stop() is a no-op until listen_after_bind() has started; retry until it has.
-    while (!done_ && !svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    svr_.stop();
+    reactor_.stop();
   }
 
-  httplib::Server& svr_;
+  Reactor& reactor_;
   int pipe_[2] = {-1, -1};
   bool installed_ = false;
   struct sigaction old_int_ {};
@@ -436,46 +128,71 @@ class SignalWaiter {
   std::thread thread_;
 };
 
-Result<int> serve(httplib::Server& svr, const ServiceSpec& service, const ServeApp& app,
-                  const ServerOptions& options, const sigset_t& signals, int& bind_errno) {
-  int listen_fd = -1;
-  // Replaces httplib's default (SO_REUSEPORT, which would let a second server share the port).
-  svr.set_socket_options([&listen_fd](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd = sock;
-  });
-  if (!resolves(service.host))
-    return make_error(Errc::invalid_argument, "cannot resolve host '" + service.host + "'");
-  errno = 0;
-  int port = service.port;
-  bool bound =
-      port == 0 ? (port = svr.bind_to_any_port(service.host)) > 0 : svr.bind_to_port(service.host, port);
-  if (!bound) {
-    bind_errno = errno;
-    return make_error(Errc::io, bind_error(service.host, service.port, bind_errno));
+// A socket bound to host:port (0: any free port, written back) and listening. Like uvicorn:
+// SO_REUSEADDR but not SO_REUSEPORT (a second server must not share the port), and an IPv6
+// address accepts IPv4 clients too. On failure bind_errno is the errno of the last attempt (for
+// the --json record's code).
+Result<int> bind_listener(const std::string& host, int& port, int& bind_errno) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  std::string service = std::to_string(port);
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &result) != 0)
+    return make_error(Errc::invalid_argument, "cannot resolve host '" + host + "'");
+  int err = EADDRNOTAVAIL;
+  int fd = -1;
+  for (addrinfo* a = result; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    int yes = 1, no = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (a->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, kListenBacklog) != 0) {
+      err = errno;
+      ::close(fd);
+      fd = -1;
+    }
   }
-  // httplib listens with a backlog of 5: bursts of connections would wait for SYN retransmits.
-  if (listen_fd >= 0) ::listen(listen_fd, kListenBacklog);
-  // cpp-httplib parks one pool thread per keep-alive connection; the pool also guards against
-  // slow clients (serve/http/slow_clients.hpp), which needs the bound port.
-  svr.new_task_queue = [&svr, &app, port] {
-    return new SlowClientPool(kWorkerThreads, &svr, port, app.read_timeout());
-  };
+  freeaddrinfo(result);
+  if (fd < 0) {
+    bind_errno = err;
+    return make_error(Errc::io, bind_error(host, port, err));
+  }
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    if (addr.ss_family == AF_INET) port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  }
+  return fd;
+}
 
-  SignalWaiter waiter(svr);
+Result<int> serve(const ServiceSpec& service, const ServeApp& app, const ServerOptions& options,
+                  const sigset_t& signals, int& bind_errno) {
+  int port = service.port;
+  PXT_TRY(int listen_fd, bind_listener(service.host, port, bind_errno));
+  SessionShared shared(app, parse_log_format(options.log_format));
+  Reactor reactor(shared, listen_fd, kWorkerThreads);
+  SignalWaiter waiter(reactor);
   if (!waiter.start(signals)) {
     return make_error(Errc::internal, std::string("cannot set up signal handling: ") + std::strerror(errno));
+  }
+  if (!reactor.start()) {
+    return make_error(Errc::internal,
+                      std::string("cannot start the server threads: ") + std::strerror(errno));
   }
   if (std::string warning = exposure_warning(service); !warning.empty())
     std::fwrite(warning.data(), 1, warning.size(), stderr);
   print_banner(service, port, app.route_count(), options.json_banner);
   if (options.on_listening) options.on_listening();
-  bool ok = svr.listen_after_bind();
+  reactor.wait();
   waiter.finish();
   if (waiter.signal() == SIGINT) return 130;
-  if (waiter.signal() == SIGTERM) return 0;
-  if (!ok) return make_error(Errc::io, "the server stopped accepting connections");
   return 0;
 }
 
@@ -486,6 +203,8 @@ ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vec
   auto created = ServeApp::create(store, service, routes);
   if (!created) return {created.error()};
   auto& app = *created;
+  tune_allocator();
+  raise_open_files_limit();
   // Block the signals before the server's threads start, so they inherit the mask (see
   // SignalWaiter). SIGPIPE is ignored so a closed log pipe cannot kill the server.
   sigset_t signals, previous;
@@ -494,13 +213,8 @@ ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vec
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   ::signal(SIGPIPE, SIG_IGN);
-  Result<int> status = 1;
   int bind_errno = 0;
-  {
-    httplib::Server svr;
-    configure(svr, *app, parse_log_format(options.log_format));
-    status = serve(svr, service, *app, options, signals, bind_errno);
-  }
+  Result<int> status = serve(service, *app, options, signals, bind_errno);
   // The HTTP server is down, so no job can be submitted. A job still running after the wait
   // cannot be stopped, and the store cannot be closed under it: exit now (its row is already
   // marked interrupted; SQLite rolls back its unfinished write).
@@ -509,10 +223,6 @@ ServeOutcome run_server(Store& store, const ServiceSpec& service, const std::vec
   outcome.exit_now = !app->jobs().shutdown();
   if (!outcome.exit_now) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return outcome;
-}
-
-void configure_server(httplib::Server& svr, const ServeApp& app, LogFormat log_format) {
-  configure(svr, app, log_format);
 }
 
 }  // namespace pxt

@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP server: cpp-httplib tuned per doc/ARCHITECTURE.md ("cpp-httplib settings"), one router for
+// The HTTP server: the event-driven connection layer (serve/http/reactor.hpp; doc/ARCHITECTURE.md
+// "The connection layer"), one router for
 // every route kind plus /openapi.json, /docs, /redoc, /healthz, /media and /jobs.
 #include <functional>
 #include <string>

@@ -1,16 +1,17 @@
 #pragma once
-// The request handling pxt serve installs on a cpp-httplib server (tuning, body limits, error
-// bodies, access log), without binding a socket: run_server uses it, and so does the HTTP fuzz
-// target (tests/fuzz), which feeds raw request bytes through the same code.
-#include <httplib.h>
+// Raw request bytes through the connection protocol pxt serve uses (serve/http/session.hpp),
+// without sockets: for the HTTP fuzz target (tests/fuzz) and the unit tests.
+#include <string>
+#include <string_view>
 
 #include "serve/app/app.hpp"
 #include "serve/http/access_log.hpp"
 
 namespace pxt {
 
-// Installs every handler for `app` on `svr`. `app` must outlive `svr`. Not thread-safe (call
-// before serving).
-void configure_server(httplib::Server& svr, const ServeApp& app, LogFormat log_format);
+// Feeds `bytes` to a fresh session of `app`, `chunk` bytes at a time (0: all at once), then
+// closes the client's side, and returns every byte the server wrote back. Thread-safe.
+std::string serve_bytes(const ServeApp& app, std::string_view bytes, size_t chunk = 0,
+                        LogFormat log_format = LogFormat::Text);
 
 }  // namespace pxt

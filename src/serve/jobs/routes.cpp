@@ -20,24 +20,9 @@ bool plausible_job_id(std::string_view id) {
   return true;
 }
 
-std::string header(const httplib::Request& req, const char* name) {
-  auto it = req.headers.find(name);
-  return it == req.headers.end() ? std::string() : it->second;
-}
-
 }  // namespace
 
-std::string request_base_url(const httplib::Request& req, std::string_view prefix) {
-  std::string scheme = header(req, "X-Forwarded-Proto") == "https" ? "https" : "http";
-  std::string host = header(req, "Host");
-  if (host.empty()) {
-    bool v6 = req.local_addr.find(':') != std::string::npos;
-    host = (v6 ? "[" + req.local_addr + "]" : req.local_addr) + ":" + std::to_string(req.local_port);
-  }
-  return scheme + "://" + host + std::string(prefix);
-}
-
-void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view prefix,
+void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view base_url,
                        const httplib::Request& req, httplib::Response& res, const Uploads* uploads) {
   // Shared: a JobWork must be copyable, and the adopted media are not.
   auto in = std::make_shared<DecodedRequest>();
@@ -56,7 +41,7 @@ void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::st
   write_key(w, "id");
   write_string(w, *id);
   write_key(w, "job_url");
-  write_string(w, request_base_url(req, prefix) + "/jobs/" + *id);
+  write_string(w, std::string(base_url) + "/jobs/" + *id);
   w.EndObject();
   set_json(res, 200, buf);
 }

@@ -12,16 +12,11 @@
 
 namespace pxt {
 
-// "http://HOST<prefix>" from the request: its Host header (the port included, as the client
-// used it, so the URL works behind a proxy) and X-Forwarded-Proto "https"; without a Host
-// header, the address the request arrived on. Thread-safe.
-std::string request_base_url(const httplib::Request& req, std::string_view prefix);
-
 // Answers a background route: the request's 422, a 503 with Retry-After when the job queue is
-// full, or 200 {"id": ..., "job_url": ...}. Uploads are adopted into media/ before the job is
-// queued (and removed if it never stores them). The job runs run_decoded (the synchronous
-// route's work). `rt` and `store` must outlive `jobs`. Thread-safe.
-void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view prefix,
+// full, or 200 {"id": ..., "job_url": base_url + "/jobs/" + id} (base_url: public_base_url()). Uploads are
+// adopted into media/ before the job is queued (and removed if it never stores them). The job runs
+// run_decoded (the synchronous route's work). `rt` and `store` must outlive `jobs`. Thread-safe.
+void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view base_url,
                        const httplib::Request& req, httplib::Response& res, const Uploads* uploads = nullptr);
 
 // GET <prefix>/jobs/{id}: 200 {"status": "pending"|"done"|"error", "result": ..., "error": ...}

@@ -1,6 +1,8 @@
 #include "serve/security/cors.hpp"
 
+#include <strings.h>
 #include <algorithm>
+
 #include <cctype>
 
 #include "serve/http/response.hpp"
@@ -27,6 +29,16 @@ bool is_header_list(std::string_view s) {
   for (unsigned char c : s)
     if (!std::isalnum(c) && c != '-' && c != '_' && c != ',' && c != ' ') return false;
   return true;
+}
+
+bool varies_on_origin(const httplib::Response& res) {
+  auto range = res.headers.equal_range("Vary");
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view v = it->second;
+    for (size_t i = 0; i + 6 <= v.size(); ++i)
+      if (strncasecmp(v.data() + i, "origin", 6) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -82,11 +94,12 @@ void Cors::answer_preflight(const httplib::Request& req, httplib::Response& res)
 
 void Cors::decorate(const httplib::Request& req, httplib::Response& res) const {
   if (!enabled()) return;
-  // On the hot path: no temporary key strings, and an answer decorated twice (httplib's error
-  // handler runs after handle()) keeps a single copy of each header.
+  // On the hot path: no temporary key strings, and an answer decorated twice keeps a single copy
+  // of each header. Another Vary a handler set stays: the connection layer sends one Vary header
+  // listing them all (serve/http/writer.cpp).
   static const std::string kVary = "Vary", kOrigin = "Origin", kAllowOrigin = "Access-Control-Allow-Origin",
                            kExpose = "Access-Control-Expose-Headers", kStar = "*";
-  if (!res.has_header(kVary)) res.headers.emplace(kVary, kOrigin);
+  if (!varies_on_origin(res)) res.headers.emplace(kVary, kOrigin);
   auto origin = req.headers.find(kOrigin);
   if (origin == req.headers.end() || !allows(origin->second) || res.has_header(kAllowOrigin)) return;
   res.headers.emplace(kAllowOrigin, any_ ? kStar : origin->second);
