@@ -184,7 +184,7 @@ a, closed = get(b"/healthz", version=b"HTTP/1.0")
 assert a[0] == 200 and a[1].get("connection") == "close" and "keep-alive" not in a[1] and closed, a[2]
 # 413 on a declared length: Connection: close only, and closed.
 c = rawhttp.Conn(port, timeout=5)
-c.send(b"POST /t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n")
+c.send(b"POST /t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n")  # over the default 32 MB
 a = c.answer()
 assert a[0] == 413 and a[1].get("connection") == "close" and "keep-alive" not in a[1], a[2]
 assert c.closed()

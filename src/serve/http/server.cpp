@@ -130,8 +130,8 @@ class SignalWaiter {
 
 // A socket bound to host:port (0: any free port, written back) and listening. Like uvicorn:
 // SO_REUSEADDR but not SO_REUSEPORT (a second server must not share the port), and an IPv6
-// address accepts IPv4 clients too.
-// On failure, bind_errno gets the errno (the CLI names it: EADDRINUSE -> "port in use").
+// address accepts IPv4 clients too. On failure bind_errno is the errno of the last attempt (for
+// the --json record's code).
 Result<int> bind_listener(const std::string& host, int& port, int& bind_errno) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
