@@ -7,8 +7,8 @@
 
 #include "store/expr/computed.hpp"
 #include "store/functions/registry.hpp"
+#include "store/index/index_def.hpp"
 #include "store/index/vector_index.hpp"
-#include "store/models/uses.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -80,50 +80,6 @@ std::vector<std::string> trigger_ddl(const TableInfo& t, const IndexDef& idx) {
   return {ins, upd, del};
 }
 
-// Checks an index declaration against its table; fills the defaults.
-Result<void> check_index(const TableDef& def, IndexDef& idx) {
-  const ColumnDef* col = def.find(idx.column);
-  if (!col) return unknown_column(def, idx.column, "to index");
-  idx.column = col->name;
-  if (idx.name.empty()) idx.name = col->name + "_idx";
-  if (!is_identifier(idx.name))
-    return make_error(Errc::invalid_argument, "index name '" + idx.name + "' is not an identifier");
-  PXT_TRY(Metric m, parse_metric(idx.metric));
-  idx.metric = std::string(metric_name(m));
-  if (idx.ef_search < 1 || idx.ef_search > 10000)
-    return make_error(Errc::invalid_argument,
-                      "ef_search must be between 1 and 10000, got " + std::to_string(idx.ef_search));
-  if (trim(idx.embedding).empty())
-    return make_error(Errc::invalid_argument,
-                      "the index needs an embedding expression, e.g. --embedding \"embed(" + col->name +
-                          ", 'openai/text-embedding-3-small')\"");
-  auto refs = referenced_columns(idx.embedding, def.column_names());
-  if (refs.size() != 1 || !iequals(refs[0], col->name)) {
-    return make_error(Errc::invalid_argument,
-                      "the embedding expression '" + idx.embedding + "' must read column '" + col->name +
-                          "' and no other (it reads " +
-                          (refs.empty() ? std::string("none") : quoted_list(refs)) + ")");
-  }
-  ColumnDef probe;
-  probe.name = "embedding";
-  probe.computed = idx.embedding;
-  auto type = infer_computed_type(def, probe);
-  if (type.ok() && *type != ColumnType::Vector) {
-    return make_error(Errc::invalid_argument, "the embedding expression '" + idx.embedding + "' gives " +
-                                                  std::string(type_name(*type)) +
-                                                  ", not a Vector (use embed(" + col->name +
-                                                  ", 'provider/model'))");
-  }
-  auto problems = models::check_model_uses(models::model_uses_in(idx.embedding, "index '" + idx.name + "'"));
-  if (!problems.empty()) return make_error(Errc::invalid_argument, problems.front());
-  return {};
-}
-
-bool same_index(const IndexDef& a, const IndexDef& b) {
-  return a.column == b.column && a.embedding == b.embedding && a.metric == b.metric &&
-         a.ef_search == b.ef_search;
-}
-
 }  // namespace
 
 std::string index_table(int64_t id) { return quote_ident("pxt$idx_" + std::to_string(id)); }
@@ -186,18 +142,14 @@ Result<void> drop_index_rows(Conn& c, const IndexDef& idx) {
 
 Result<IndexDef> SqliteStore::create_index(std::string_view table, IndexDef idx, IfExists if_exists) {
   PXT_TRY(TableDef def, get_table(table));
-  PXT_CHECK(check_index(def, idx));
+  PXT_CHECK(check_index_def(def, idx));
   if (const IndexDef* existing = def.find_index(idx.name)) {
     if (if_exists == IfExists::error)
       return make_error(Errc::already_exists,
                         "table '" + def.path + "' already has an index named '" + idx.name + "'");
     if (if_exists == IfExists::ignore) {
-      if (same_index(*existing, idx)) return *existing;
-      return make_error(Errc::invalid_argument,
-                        "index '" + idx.name + "' of table '" + def.path + "' exists with column '" +
-                            existing->column + "', embedding '" + existing->embedding + "', metric " +
-                            existing->metric + ", ef_search " + std::to_string(existing->ef_search) +
-                            "; drop it first (pxt drop-index) to change it");
+      if (same_index_def(*existing, idx)) return *existing;
+      return index_differs_error(def, *existing);
     }
   }
   {

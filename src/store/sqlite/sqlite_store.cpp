@@ -336,6 +336,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   media::sweep_temp(media_dir);
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
+  s->graphs_ = std::make_unique<GraphCache>(options.home + "/indexes");
   s->media_dir_ = media_dir;
   s->write_timeout_ms_ = options.busy_timeout_ms;
   if (options.wal_restart_bytes > 0) {
@@ -365,7 +366,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
 }
 
 SqliteStore::~SqliteStore() {
-  save_indexes();
+  if (graphs_) graphs_->save_all();
   {
     std::lock_guard lock(ckpt_mu_);
     ckpt_stop_ = true;

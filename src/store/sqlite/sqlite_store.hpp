@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "store/functions/context.hpp"
+#include "store/index/graph_cache.hpp"
 #include "store/index/similarity_sql.hpp"
 #include "store/index/vector_index.hpp"
 #include "store/sqlite/db.hpp"
@@ -168,16 +169,11 @@ class SqliteStore final : public Store {
 
  private:
   // ---- embedding indexes (indexes.cpp, index_runtime.cpp, similarity.cpp) ----
-  struct IndexRuntime;
   Result<void> init_index_catalog(Conn& c);
   // Computes ahead the embeddings of every row of def for idx (batched), into created's memo.
   Result<void> embed_existing_rows(CreatedFiles& created, const TableDef& def, const IndexDef& idx);
-  std::string index_dir() const;
-  std::shared_ptr<IndexRuntime> runtime(int64_t id);
   // Drops the graph of a dropped index and its files.
-  void forget_index(int64_t id);
-  // Saves the graphs changed since they were last saved (at close).
-  void save_indexes();
+  void forget_index(int64_t id) { graphs_->forget(id); }
   // The graph of idx, caught up with c's snapshot (loaded from disk or rebuilt the first time).
   Result<std::shared_ptr<VectorIndex>> synced_index(Conn& c, const IndexDef& idx);
   // The embedding of a query text with idx's expression (cached per index).
@@ -186,8 +182,7 @@ class SqliteStore final : public Store {
   // run_query for SQL that calls similarity() on indexed columns.
   Result<void> run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
                               const std::vector<Value>& params, const RowCallback& cb);
-  std::mutex index_mu_;
-  std::map<int64_t, std::shared_ptr<IndexRuntime>> indexes_;
+  std::unique_ptr<GraphCache> graphs_;  // the home's indexes/ folder
 
   SqliteStore() = default;
   Result<Lease> conn();
