@@ -122,6 +122,11 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
   }
 }
 
+Result<void> check_param_value(const ColumnDef& c, const Value& v) {
+  if (c.type == ColumnType::Float && std::holds_alternative<double>(v)) return {};
+  return check_value(c, v);
+}
+
 Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,
                                      bool require_all) {
   std::vector<int> idx;

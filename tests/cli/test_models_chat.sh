@@ -42,6 +42,10 @@ columns = [
   { name = "full", computed = "chat_completion(json_array(json_object('role', 'user', 'content', prompt)), 'stub/m2')" },
 ]
 EOF
+# Function names are the engine's (doc/catalog.md): SQLite's json_object is PostgreSQL's json_build_object.
+if [ "$TEST_BACKEND" = postgres ]; then
+  sed -i 's/json_object(/json_build_object(/g; s/json_array(/json_build_array(/g' "$TMP/schema.toml"
+fi
 "$PXT" schema update "$TMP/schema.toml" >/dev/null
 out=$("$PXT" --json insert app.gen '{"id": 1, "prompt": "hello there"}')
 expect_contains "$out" '"result":"[stub-chat] hello there"' "chat answer"

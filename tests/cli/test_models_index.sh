@@ -160,7 +160,8 @@ pass "maintained on insert, update and delete"
 
 # ---- saved, caught up after kill -9, rebuilt when damaged ----
 stop_server
-idx_file=$(ls "$PXT_HOME"/indexes/*.hnsw)
+# (a PostgreSQL store's graphs are in a folder of their own under indexes/)
+idx_file=$(find "$PXT_HOME/indexes" -name '*.hnsw' | head -n 1)
 [ -s "$idx_file" ] || fail "the graph was not saved"
 start_server --config "$TMP/service.toml"
 http POST /add '{"id": 101, "text": "quantum physics lecture notes", "tag": "t1"}'
@@ -191,7 +192,8 @@ pass "saved, caught up after kill -9, rebuilt when damaged"
 expect_status 1 "$PXT" drop-index app.docs text_ixd
 expect_contains "$ERR" "did you mean 'text_idx'?" "drop-index did you mean"
 "$PXT" drop-index app.docs text_idx >/dev/null
-[ -z "$(ls "$PXT_HOME"/indexes/ 2>/dev/null)" ] || fail "the graph files stay after drop-index: $(ls "$PXT_HOME"/indexes/)"
+left=$(find "$PXT_HOME/indexes" -type f 2>/dev/null)
+[ -z "$left" ] || fail "the graph files stay after drop-index: $left"
 expect_status 1 "$PXT" serve --config "$TMP/service.toml" --dry-run
 expect_contains "$ERR" "give the column an embedding index" "similarity() on a column without an index"
 cat >>"$TMP/schema.toml" <<'EOF'

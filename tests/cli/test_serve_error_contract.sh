@@ -17,7 +17,7 @@ primary_key = ["id"]
 columns = [
   { name = "id", type = "Int", required = true },
   { name = "raw", type = "String" },
-  { name = "a", type = "String", computed = "json_extract(raw, '$.a')" },
+  { name = "a", type = "String", computed = "@JSON_A@" },
 ]
 
 [[tables]]
@@ -40,6 +40,10 @@ columns = [
   { name = "resized", type = "Image", computed = "resize(image, w, w)" },
 ]
 TOML
+# Function names are the engine's (doc/catalog.md): SQLite's json_extract is PostgreSQL's ->>.
+json_a="json_extract(raw, '\$.a')"
+[ "$TEST_BACKEND" = postgres ] && json_a="CAST(raw AS jsonb)->>'a'"
+sed -i "s/@JSON_A@/$json_a/" schema.toml
 
 cat >service.toml <<'TOML'
 [[service]]

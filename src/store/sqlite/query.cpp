@@ -17,13 +17,6 @@ Error bad(const QueryDef& q, const std::string& msg) {
   return make_error(Errc::invalid_argument, what(q) + ": " + msg);
 }
 
-// A Float parameter may be NaN or infinite, as pydantic's float allows; only a stored Float must
-// be finite (SQLite binds NaN as NULL, so it matches nothing).
-Result<void> check_query_param(const ColumnDef& as_column, const Value& v) {
-  if (as_column.type == ColumnType::Float && std::holds_alternative<double>(v)) return {};
-  return check_value(as_column, v);
-}
-
 std::vector<std::string> param_names(const QueryDef& q) {
   std::vector<std::string> out;
   for (const auto& p : q.params) out.push_back(p.name);
@@ -193,7 +186,7 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
         ColumnDef as_column;
         as_column.name = q.params[k].name;
         as_column.type = q.params[k].type;
-        if (auto ok = check_query_param(as_column, params[k]); !ok.ok())
+        if (auto ok = check_param_value(as_column, params[k]); !ok.ok())
           return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
       }
       return run_similarity(*c, *cat, q, *similar, params, cb);
@@ -229,7 +222,7 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
         as_column.name = q.params[k].name;
         as_column.type = q.params[k].type;
       }
-      if (auto ok = check_query_param(as_column, params[k]); !ok.ok()) {
+      if (auto ok = check_param_value(as_column, params[k]); !ok.ok()) {
         return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
       }
       int i =
