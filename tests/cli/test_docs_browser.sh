@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: sqlite (the document and the docs pages are the same on every store)
 # /docs and /redoc render in Debian's headless Chromium (driven by puppeteer-core): every
 # operation shown, no failed request, nothing fetched from another host, no script error, and
 # the big bundles received compressed. See tests/js/docs_browser.mjs.

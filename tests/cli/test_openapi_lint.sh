@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: sqlite (the document and the docs pages are the same on every store)
 # /openapi.json of the test services passes Redocly's recommended ruleset and Spectral's
 # spectral:oas with no error. Warnings are allowed only where a rule fights the reference's
 # behaviour, each listed here:

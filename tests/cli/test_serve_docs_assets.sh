@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: sqlite (the document and the docs pages are the same on every store)
 # The docs pages' assets: stored compressed in the binary (gzip and brotli, made at build time)
 # and sent compressed to clients that accept it (q-values honoured), identity otherwise, with
 # Vary and a year-long Cache-Control on the versioned URLs the pages use; and /docs and /redoc
