@@ -83,7 +83,7 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/assets_table.cpp CONTENT
 ${decls}
 namespace pxt {
 namespace {
-std::string_view span(const char* begin, const char* end) {
+std::string_view asset_span(const char* begin, const char* end) {
   return begin == nullptr ? std::string_view() : std::string_view(begin, static_cast<size_t>(end - begin));
 }
 }  // namespace
@@ -98,8 +98,8 @@ std::optional<Asset> find_asset(std::string_view name) {
 ${entries}  };
   for (const auto& e : entries) {
     if (name != e.name) continue;
-    return Asset{e.mime, e.version, span(e.identity_begin, e.identity_end), span(e.gzip_begin, e.gzip_end),
-                 span(e.brotli_begin, e.brotli_end)};
+    return Asset{e.mime, e.version, asset_span(e.identity_begin, e.identity_end), asset_span(e.gzip_begin, e.gzip_end),
+                 asset_span(e.brotli_begin, e.brotli_end)};
   }
   return std::nullopt;
 }

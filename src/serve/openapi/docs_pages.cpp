@@ -1,12 +1,12 @@
 #include "serve/openapi/docs_pages.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <optional>
 
 #include "serve/http/response.hpp"
 #include "serve/openapi/assets.hpp"
+#include "util/strings.hpp"
 
 #ifndef PXT_VERSION
 #define PXT_VERSION "0.0.0"
@@ -49,23 +49,9 @@ std::string asset_url(std::string_view name) {
   return "docs/assets/" + std::string(name) + "?v=" + std::string(asset ? asset->version : PXT_VERSION);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string_view client_accept_encoding(const httplib::Request& req) {
   auto it = req.headers.find("Accept-Encoding");
   return it == req.headers.end() ? std::string_view() : std::string_view(it->second);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 // The q-value of one Accept-Encoding element's parameters (";q=0.5"); 1 when absent, 0 when

@@ -22,8 +22,6 @@ constexpr char kMarkClose = '\x02';
 
 std::string mark(int slot) { return std::string(1, kMarkOpen) + std::to_string(slot) + kMarkClose; }
 
-bool is_word(const SqlToken& t, const char* w) { return t.kind == Kind::Ident && iequals(t.text, w); }
-
 // The index just past the parenthesis closing the one at toks[open], or toks.size().
 size_t closing(const std::vector<SqlToken>& toks, size_t open) {
   int depth = 0;
@@ -50,7 +48,7 @@ class Compiler {
       bool next_paren = i + 1 < toks.size() && toks[i + 1].kind == Kind::LParen;
       bool next_dot = i + 1 < toks.size() && toks[i + 1].kind == Kind::Dot;
       bool after_dot = i > 0 && toks[i - 1].kind == Kind::Dot;
-      bool after_as = i > 0 && is_word(toks[i - 1], "as");
+      bool after_as = i > 0 && is_sql_word(toks[i - 1], "as");
       std::string replacement;
       size_t end = t.pos + t.len;
       if (t.kind == Kind::Ident && next_paren && !after_dot && calls) {
@@ -480,7 +478,7 @@ bool local_value(std::string_view arg, const TableDef& def, const std::vector<Va
     out = t.text;
     return true;
   }
-  if (is_word(t, "null")) {
+  if (is_sql_word(t, "null")) {
     out = std::monostate{};
     return true;
   }
@@ -511,8 +509,8 @@ std::string order_by_sql(std::string_view order_by, const TableDef& def) {
     std::string item(trim(order_by.substr(from, to - from)));
     if (item.empty()) return;
     bool nulls = false, desc = false;
-    for (size_t i = first_tok; i < end_tok; ++i) nulls |= is_word(toks[i], "nulls");
-    if (end_tok > first_tok) desc = is_word(toks[end_tok - 1], "desc");
+    for (size_t i = first_tok; i < end_tok; ++i) nulls |= is_sql_word(toks[i], "nulls");
+    if (end_tok > first_tok) desc = is_sql_word(toks[end_tok - 1], "desc");
     item = quote_columns(item, def);
     if (!nulls) item += desc ? " NULLS LAST" : " NULLS FIRST";
     items.push_back(std::move(item));
