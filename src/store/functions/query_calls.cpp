@@ -12,10 +12,10 @@ namespace {
 
 using Kind = SqlToken::Kind;
 
-std::shared_ptr<const SqlFunction> ahead_function(const SqlToken& t) {
+std::shared_ptr<const SqlFunction> ahead_function(const SqlToken& t, bool every = false) {
   if (t.kind != Kind::Ident) return nullptr;
   auto fn = find_sql_function(t.text);
-  return fn && fn->computed_ahead() ? fn : nullptr;
+  return fn && (every || fn->computed_ahead()) ? fn : nullptr;
 }
 
 Error misplaced(const std::string& fn) {
@@ -38,7 +38,7 @@ size_t closing(const std::vector<SqlToken>& toks, size_t open) {
 
 }  // namespace
 
-Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
+Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql, bool every_function) {
   std::vector<SqlToken> toks = tokenize_sql(sql);
   // The outermost SELECT's result list: from the first SELECT at depth 0 to its FROM (or the end).
   int depth = 0;
@@ -60,8 +60,9 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
       compound = true;
     }
   }
-  bool any_call =
-      std::any_of(toks.begin(), toks.end(), [](const SqlToken& t) { return ahead_function(t) != nullptr; });
+  bool any_call = std::any_of(toks.begin(), toks.end(), [&](const SqlToken& t) {
+    return ahead_function(t, every_function) != nullptr;
+  });
   if (!any_call || select == toks.size()) return std::optional<QueryCallPlan>();
   size_t begin = select + 1;
   if (begin < from && (is_sql_word(toks[begin], "distinct") || is_sql_word(toks[begin], "all"))) ++begin;
@@ -88,7 +89,8 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
     auto [a, b] = items[k];
     if (k > 0) out += ", ";
     std::string text = a < b ? sql.substr(toks[a].pos, toks[b - 1].pos + toks[b - 1].len - toks[a].pos) : "";
-    auto fn = a + 1 < b && toks[a + 1].kind == Kind::LParen ? ahead_function(toks[a]) : nullptr;
+    auto fn =
+        a + 1 < b && toks[a + 1].kind == Kind::LParen ? ahead_function(toks[a], every_function) : nullptr;
     size_t close = fn ? closing(toks, a + 1) : 0;
     // The call must be the whole item, optionally followed by [AS] alias.
     std::string alias;
@@ -161,12 +163,13 @@ Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql) {
   return std::optional<QueryCallPlan>(std::move(plan));
 }
 
-const Result<std::optional<QueryCallPlan>>& cached_query_plan(const std::string& sql) {
-  thread_local std::unordered_map<std::string, Result<std::optional<QueryCallPlan>>> plans;
-  auto it = plans.find(sql);
-  if (it == plans.end()) {
-    if (plans.size() > 1000) plans.clear();  // bounded, should queries come from anywhere
-    it = plans.emplace(sql, plan_query_calls(sql)).first;
+const Result<std::optional<QueryCallPlan>>& cached_query_plan(const std::string& sql, bool every_function) {
+  thread_local std::unordered_map<std::string, Result<std::optional<QueryCallPlan>>> plans[2];
+  auto& cache = plans[every_function ? 1 : 0];
+  auto it = cache.find(sql);
+  if (it == cache.end()) {
+    if (cache.size() > 1000) cache.clear();  // bounded, should queries come from anywhere
+    it = cache.emplace(sql, plan_query_calls(sql, every_function)).first;
   }
   return it->second;
 }

@@ -37,11 +37,14 @@ struct QueryCallPlan {
 // runs as written). Error: invalid_argument when a file-creating function is called anywhere else
 // ("resize() creates a media file: in a query it can only be a whole result column, as in
 // SELECT resize(image, 16, 16) AS thumb FROM ...").
-Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql);
+// every_function: plan every pxt function called as a whole result column, not only those
+// computed ahead (PostgreSQL has none of pxt's functions: SELECT width(image) AS w is made by pxt).
+Result<std::optional<QueryCallPlan>> plan_query_calls(const std::string& sql, bool every_function = false);
 
 // plan_query_calls(sql), remembered per thread: a named query's SQL is fixed, and planning it
 // tokenizes it and looks up every word among the functions.
-const Result<std::optional<QueryCallPlan>>& cached_query_plan(const std::string& sql);
+const Result<std::optional<QueryCallPlan>>& cached_query_plan(const std::string& sql,
+                                                              bool every_function = false);
 
 // The result columns of the original query from those of the rewritten one: a call's column has
 // the function's result type (nullable).

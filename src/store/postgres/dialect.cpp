@@ -104,10 +104,12 @@ class Compiler {
         start = i + 1;
       }
     }
-    if (fn->arity >= 0 && static_cast<int>(args.size()) != fn->arity)
+    // Overloads differ by arity (rotate(img, 90) and rotate(img, 90, true)).
+    auto chosen = find_sql_function(fn->name, static_cast<int>(args.size()));
+    if (!chosen)
       return make_error(Errc::invalid_argument, "wrong number of arguments to function " + fn->name + "()");
     int slot = static_cast<int>(out_.calls.size());
-    out_.calls.push_back(CallSite{fn, std::move(args), column_});
+    out_.calls.push_back(CallSite{std::move(chosen), std::move(args), column_});
     return mark(slot);
   }
 
@@ -419,8 +421,14 @@ Result<CompiledTable> compile_table(const TableDef& def) {
     size_t before = out.calls.size();
     Compiler c(def, out, i);
     auto sql = c.rewrite(col.computed, true);
-    if (!sql)
-      return make_error(Errc::invalid_argument, "computed column '" + col.name + "': " + sql.error().message);
+    if (!sql) {
+      // Malformed SQL is named as on SQLite: "invalid expression '...': why".
+      bool malformed = sql.error().message.rfind("unbalanced", 0) == 0;
+      return make_error(Errc::invalid_argument,
+                        "computed column '" + col.name + "': " +
+                            (malformed ? "invalid expression '" + col.computed + "': " : std::string()) +
+                            sql.error().message);
+    }
     // SQLite's comparisons are integers: a Bool expression in an Int or Float column stores 0/1,
     // an Int one in a Bool column is a flag (PostgreSQL has no implicit cast either way).
     if (auto got = infer_computed_type(def, col); got.ok()) {
@@ -584,7 +592,8 @@ class QueryCallCutter {
       }
       start = i + 1;
     }
-    if (fn->arity >= 0 && static_cast<int>(nargs) != fn->arity)
+    qc.fn = find_sql_function(fn->name, static_cast<int>(nargs));  // overloads differ by arity
+    if (!qc.fn)
       return make_error(Errc::invalid_argument, "wrong number of arguments to function " + fn->name + "()");
     if (!local) {
       out_.calls.resize(calls_before);
