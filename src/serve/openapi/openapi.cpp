@@ -292,7 +292,7 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
         if (deletes) write_delete_response(o);
         write_job_components(o, background);
         auto is_used = [&](const char* c) { return std::find(used.begin(), used.end(), c) != used.end(); };
-        write_error_components(w, is_used(kValidationError));
+        write_error_components(w, is_used(kValidationError), is_used(kPixeltableError));
       });
       if (!service.auth_tokens.empty()) {
         // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.

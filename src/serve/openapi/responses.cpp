@@ -41,6 +41,23 @@ class Errors {
 
 bool writes(const BoundRoute& r) { return r.spec.type != RouteType::Query; }
 
+// The statuses of the error contract (serve/http/response.cpp, reply_error) a route can meet: the
+// store's and the catalog's coded errors, and its model providers'.
+void coded(Errors& e, const BoundRoute& r) {
+  e.add(400, "a value or a computed column fails (GENERIC_USER_ERROR, UNSUPPORTED_OPERATION)",
+        kPixeltableError);
+  if (writes(r) && r.spec.type != RouteType::Compute)
+    e.add(422, "the row breaks a constraint: a duplicate key, a missing or mistyped value", kPixeltableError);
+  e.add(503, "the store is busy or unavailable (STORE_UNAVAILABLE)", kPixeltableError, true);
+  if (r.model_uses.empty()) return;
+  e.add(400, "the model provider refused the request (PROVIDER_BAD_REQUEST)", kPixeltableError);
+  e.add(401, "the model provider refused the server's key (PROVIDER_AUTH_ERROR)", kPixeltableError);
+  e.add(429, "the model provider's rate limit held after the retries (RATE_LIMITED)", kPixeltableError, true);
+  e.add(502, "the model provider failed or answered malformed JSON (PROVIDER_ERROR)", kPixeltableError);
+  e.add(503, "the model provider is overloaded (PROVIDER_OVERLOADED)", kPixeltableError, true);
+  e.add(504, "the model provider did not answer in time (PROVIDER_TIMEOUT)", kPixeltableError);
+}
+
 }  // namespace
 
 std::vector<ResponseDoc> route_errors(const BoundRoute& r, const ServiceDoc& service) {
@@ -48,11 +65,12 @@ std::vector<ResponseDoc> route_errors(const BoundRoute& r, const ServiceDoc& ser
   e.gate(service);
   if (!r.fields.empty() || !r.uploads.empty()) e.add(422, "a field is missing or invalid", kValidationError);
   if (!r.uploads.empty() || writes(r))
-    e.add(507, "the server's disk is full; nothing was stored", kHttpError);
+    e.add(507, "the server's disk is full; nothing was stored (FILE_CACHE_FULL)", kPixeltableError);
   if (r.spec.background) {
     e.add(503, "the job queue is full", kHttpError, true);
     return e.sorted();
   }
+  coded(e, r);
   if (r.spec.type != RouteType::Query)
     e.add(409, "the table's schema changed since the service started", kHttpError);
   if (r.spec.type == RouteType::Update) e.add(404, "no row has the primary key given", kHttpError);
@@ -60,7 +78,6 @@ std::vector<ResponseDoc> route_errors(const BoundRoute& r, const ServiceDoc& ser
     e.add(404, "the query returned no row", kHttpError);
     e.add(409, "the query returned more than one row", kHttpError);
   }
-  if (writes(r)) e.add(503, "the store is busy", kHttpError, true);
   return e.sorted();
 }
 
@@ -68,6 +85,7 @@ std::vector<ResponseDoc> job_status_errors(const ServiceDoc& service) {
   Errors e;
   e.gate(service);
   e.add(404, "no job has this id (or it expired)", kHttpError);
+  e.add(503, "the store is busy or unavailable (STORE_UNAVAILABLE)", kPixeltableError, true);
   return e.sorted();
 }
 

@@ -14,6 +14,9 @@ namespace pxt::openapi {
 inline constexpr const char* kHttpError = "HTTPError";                  // {"detail": "text"}
 inline constexpr const char* kValidationError = "HTTPValidationError";  // FastAPI's 422 list
 inline constexpr const char* kValidationItem = "ValidationError";
+// Pixeltable's error body (util/error_code.hpp): {"detail": {"error_code", "message", "retryable",
+// "cause"?, "retry_after"?, "provider"?, "provider_http_status_code"?}}.
+inline constexpr const char* kPixeltableError = "PixeltableError";
 
 struct ResponseDoc {
   int status = 0;

@@ -176,7 +176,58 @@ void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, c
   w.EndObject();
 }
 
-void write_error_components(JsonWriter& w, bool validation) {
+namespace {
+
+// Pixeltable's error body: what reply_error writes (serve/http/response.cpp).
+void write_pixeltable_error(JsonWriter& w) {
+  auto prop = [&](const char* name, const char* type) {
+    write_key(w, name);
+    w.StartObject();
+    write_key(w, "type");
+    write_string(w, type);
+    w.EndObject();
+  };
+  write_key(w, "PixeltableError");
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  write_key(w, "detail");
+  w.StartObject();
+  write_key(w, "properties");
+  w.StartObject();
+  prop("error_code", "string");
+  prop("message", "string");
+  prop("retryable", "boolean");
+  prop("cause", "string");
+  prop("retry_after", "number");
+  prop("provider", "string");
+  prop("provider_http_status_code", "integer");
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  write_key(w, "required");
+  w.StartArray();
+  for (const char* r : {"error_code", "message", "retryable"}) write_string(w, r);
+  w.EndArray();
+  write_key(w, "title");
+  write_string(w, "Detail");
+  w.EndObject();
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  write_key(w, "required");
+  w.StartArray();
+  write_string(w, "detail");
+  w.EndArray();
+  write_key(w, "title");
+  write_string(w, "PixeltableError");
+  w.EndObject();
+}
+
+}  // namespace
+
+void write_error_components(JsonWriter& w, bool validation, bool pixeltable) {
+  if (pixeltable) write_pixeltable_error(w);
   auto prop = [&](const char* name, const char* type, const char* title) {
     write_key(w, name);
     w.StartObject();

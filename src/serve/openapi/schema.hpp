@@ -35,8 +35,8 @@ void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std
 // An object schema with one required, typed property per column.
 void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, const std::string& title,
                       std::string_view description = {});
-// The HTTPError component and, with `validation`, FastAPI's HTTPValidationError and ValidationError
-// (as members of "schemas").
-void write_error_components(JsonWriter& w, bool validation);
+// The HTTPError component and, with `validation`, FastAPI's HTTPValidationError and ValidationError,
+// with `pixeltable` Pixeltable's error body (as members of "schemas").
+void write_error_components(JsonWriter& w, bool validation, bool pixeltable);
 
 }  // namespace pxt::openapi
