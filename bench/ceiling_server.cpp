@@ -4,9 +4,15 @@
 // doc/ARCHITECTURE.md "The connection layer", so pxt's figures are measured against the best this stack can
 // do on this machine, not against a strawman.
 //
-// Usage: pxt_bench_ceiling --db FILE [--host 127.0.0.1] [--port 0] [--threads 72]
+// With --pg CONNINFO the same routes run on PostgreSQL instead (bench/routes_pg.sh): libpq, a
+// pool of --pool connections (PostgREST's default, 10, as pxt's store), each statement prepared
+// once per connection, one round trip per request.
+//
+// Usage: pxt_bench_ceiling (--db FILE | --pg CONNINFO) [--pool 10] [--host 127.0.0.1] [--port 0]
+//        [--threads 72]
 // Prints "port N" on stdout once listening; exits on SIGINT/SIGTERM.
 #include <httplib.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -18,19 +24,24 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
 struct Options {
   std::string db;
+  std::string pg;
+  int pool = 10;
   std::string host = "127.0.0.1";
   int port = 0;
   int threads = 72;  // 64 keep-alive connections each park a worker, plus headroom
@@ -46,6 +57,10 @@ Options parse_args(int argc, char** argv) {
     };
     if (a == "--db")
       o.db = next();
+    else if (a == "--pg")
+      o.pg = next();
+    else if (a == "--pool")
+      o.pool = std::stoi(next());
     else if (a == "--host")
       o.host = next();
     else if (a == "--port")
@@ -55,7 +70,7 @@ Options parse_args(int argc, char** argv) {
     else
       throw std::runtime_error("unknown argument " + a);
   }
-  if (o.db.empty()) throw std::runtime_error("--db FILE is required");
+  if (o.db.empty() == o.pg.empty()) throw std::runtime_error("give --db FILE or --pg CONNINFO");
   return o;
 }
 
@@ -253,6 +268,126 @@ void handle_lookup(const httplib::Request& req, httplib::Response& res) {
   sqlite3_reset(r.lookup);
 }
 
+// ---- PostgreSQL ----
+
+// A connection with the four statements prepared on it.
+struct PgConn {
+  PGconn* c = nullptr;
+  ~PgConn() {
+    if (c) PQfinish(c);
+  }
+};
+
+// The pool: at most `size` connections; a request waits for a free one.
+struct PgPool {
+  std::string conninfo;
+  std::mutex mu;
+  std::condition_variable freed;
+  std::vector<std::unique_ptr<PgConn>> idle;
+  size_t open = 0, size = 10;
+
+  std::unique_ptr<PgConn> take() {
+    std::unique_lock lock(mu);
+    freed.wait(lock, [&] { return !idle.empty() || open < size; });
+    if (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      return c;
+    }
+    ++open;
+    lock.unlock();
+    auto c = std::make_unique<PgConn>();
+    c->c = PQconnectdb(conninfo.c_str());
+    if (PQstatus(c->c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c->c));
+    for (auto [name, sql] : {std::pair<const char*, const char*>{
+                                 "ins",
+                                 "INSERT INTO items(id, prompt, result) VALUES ($1, $2, upper($2)) "
+                                 "RETURNING id, prompt, result"},
+                             {"upd",
+                              "UPDATE items SET prompt = $1, result = upper($1) WHERE id = $2 "
+                              "RETURNING id, prompt, result"},
+                             {"del", "DELETE FROM items WHERE id = $1"},
+                             {"get", "SELECT id, prompt, result FROM items WHERE id = $1"}}) {
+      PGresult* r = PQprepare(c->c, name, sql, 0, nullptr);
+      bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!ok) throw std::runtime_error(PQerrorMessage(c->c));
+    }
+    return c;
+  }
+  void give(std::unique_ptr<PgConn> c) {
+    std::lock_guard lock(mu);
+    if (PQstatus(c->c) == CONNECTION_OK) {
+      idle.push_back(std::move(c));
+    } else {
+      --open;
+    }
+    freed.notify_one();
+  }
+};
+
+PgPool g_pool;
+
+// Runs a prepared statement and answers with its row as JSON (404 when none, num_rows for del).
+void pg_run(const char* name, std::vector<const char*> params, httplib::Response& res, bool count) {
+  auto c = g_pool.take();
+  PGresult* r =
+      PQexecPrepared(c->c, name, static_cast<int>(params.size()), params.data(), nullptr, nullptr, 0);
+  auto st = PQresultStatus(r);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    res.status = 500;
+    res.set_content(R"({"detail":"statement failed"})", kJson);
+  } else if (count) {
+    res.set_content(std::string("{\"num_rows\":") + PQcmdTuples(r) + "}", kJson);
+  } else if (PQntuples(r) == 0) {
+    not_found(res);
+  } else {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("id");
+    w.Int64(std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10));
+    for (int col : {1, 2}) {
+      w.Key(col == 1 ? "prompt" : "result");
+      if (PQgetisnull(r, 0, col))
+        w.Null();
+      else
+        w.String(PQgetvalue(r, 0, col), static_cast<rapidjson::SizeType>(PQgetlength(r, 0, col)));
+    }
+    w.EndObject();
+    res.set_content(std::string(buf.GetString(), buf.GetSize()), kJson);
+  }
+  PQclear(r);
+  g_pool.give(std::move(c));
+}
+
+void pg_insert(const httplib::Request& req, httplib::Response& res) {
+  Body b;
+  if (!parse_body(req.body, b)) return bad_request(res);
+  std::string id = std::to_string(b.id), prompt = b.prompt ? std::string(b.prompt, b.prompt_len) : "";
+  pg_run("ins", {id.c_str(), b.prompt ? prompt.c_str() : nullptr}, res, false);
+}
+
+void pg_update(const httplib::Request& req, httplib::Response& res) {
+  Body b;
+  if (!parse_body(req.body, b)) return bad_request(res);
+  std::string id = std::to_string(b.id), prompt = b.prompt ? std::string(b.prompt, b.prompt_len) : "";
+  pg_run("upd", {b.prompt ? prompt.c_str() : nullptr, id.c_str()}, res, false);
+}
+
+void pg_delete(const httplib::Request& req, httplib::Response& res) {
+  Body b;
+  if (!parse_body(req.body, b)) return bad_request(res);
+  std::string id = std::to_string(b.id);
+  pg_run("del", {id.c_str()}, res, true);
+}
+
+void pg_lookup(const httplib::Request& req, httplib::Response& res) {
+  std::string id = req.get_param_value("id");
+  if (id.empty()) return bad_request(res);
+  pg_run("get", {id.c_str()}, res, false);
+}
+
 // Exposes the listening socket so its backlog can be raised after bind (0.11.4 listens with 5).
 class Server : public httplib::Server {
  public:
@@ -299,8 +434,18 @@ void setup_writer() {
 }
 
 int run(const Options& o) {
-  g_db_path = o.db;
-  setup_writer();
+  const bool pg = !o.pg.empty();
+  if (pg) {
+    g_pool.conninfo = o.pg;
+    g_pool.size = static_cast<size_t>(o.pool);
+    PGconn* c = PQconnectdb(o.pg.c_str());
+    if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
+    PQclear(PQexec(c, "CREATE TABLE IF NOT EXISTS items(id bigint PRIMARY KEY, prompt text, result text)"));
+    PQfinish(c);
+  } else {
+    g_db_path = o.db;
+    setup_writer();
+  }
 
   // Signals are taken by one thread with sigwait (blocked everywhere else), so stopping the
   // server happens outside a signal handler.
@@ -315,10 +460,10 @@ int run(const Options& o) {
   svr.set_keep_alive_max_count(1000000);
   int threads = o.threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  svr.Post("/insert", handle_insert);
-  svr.Post("/update", handle_update);
-  svr.Post("/delete", handle_delete);
-  svr.Get("/lookup", handle_lookup);
+  svr.Post("/insert", pg ? pg_insert : handle_insert);
+  svr.Post("/update", pg ? pg_update : handle_update);
+  svr.Post("/delete", pg ? pg_delete : handle_delete);
+  svr.Get("/lookup", pg ? pg_lookup : handle_lookup);
 
   int port = o.port;
   if (port == 0)
@@ -332,7 +477,7 @@ int run(const Options& o) {
   // Linux lets a second listen() raise the backlog of a listening socket.
   if (::listen(svr.socket_fd(), 4096) != 0) std::perror("ceiling: listen backlog");
 
-  std::thread checkpointer(checkpoint_loop);
+  std::thread checkpointer(pg ? +[] {} : &checkpoint_loop);
   std::atomic<bool> signalled{false};
   std::thread stopper([&] {
     int sig = 0;
@@ -349,8 +494,10 @@ int run(const Options& o) {
   stopper.join();
   // The pool's threads have exited (closing their readers); closing the last connection
   // checkpoints and removes the WAL, so the next start does not have to replay it.
-  for (auto* st : {g_writer.insert, g_writer.update, g_writer.remove}) sqlite3_finalize(st);
-  sqlite3_close(g_writer.db);
+  if (!pg) {
+    for (auto* st : {g_writer.insert, g_writer.update, g_writer.remove}) sqlite3_finalize(st);
+    sqlite3_close(g_writer.db);
+  }
   return 0;
 }
 

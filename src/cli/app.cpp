@@ -31,6 +31,8 @@ const std::vector<CommandEntry>& command_table() {
       {"drop-dir", "drop a directory", add_drop_dir_command},
       {"mv", "move or rename a table or directory", add_mv_command},
       {"schema", "apply or preview a schema module (update, diff)", add_schema_command},
+      {"config", "show or change the home's settings (time_zone)", add_config_command},
+      {"store", "copy a whole store into another (store copy --to postgresql://...)", add_store_command},
       {"serve", "serve tables and queries as HTTP endpoints", add_serve_command},
       {"version", "print the version, git commit, build type and library versions", add_version_command},
       {"completion", "print a bash, zsh or fish completion script", add_completion_command},
@@ -48,7 +50,7 @@ namespace {
 
 bool is_global_flag(std::string_view a) {
   return a == "--json" || a == "-h" || a == "--help" || a == "--help-all" || a == "--version" ||
-         a.starts_with("--home=");
+         a.starts_with("--home=") || a.starts_with("--store=");
 }
 
 bool has_positionals(const CLI::App& app) {
@@ -66,7 +68,7 @@ std::optional<std::string> find_unknown_command(CLI::App& app, int argc, char** 
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--") return std::nullopt;
-    if (current == &app && a == "--home") {
+    if (current == &app && (a == "--home" || a == "--store")) {
       ++i;
       continue;
     }
@@ -164,6 +166,10 @@ int app_main(int argc, char** argv) {
   app.set_version_flag("--version", version_line());
   app.add_option("--home", ctx.home_flag,
                  "home folder holding pxt.db and media/ (default: $PXT_HOME, else ~/.pxt)");
+  app.add_option("--store", ctx.store_flag,
+                 "where tables live: postgresql://user@host/db for a PostgreSQL store shared by many "
+                 "processes, sqlite:///DIR for a home folder (default: $PXT_STORE, else `store` in "
+                 "$PXT_HOME/config.toml, else the home's own SQLite file)");
   app.add_flag("--json", ctx.json, "print machine-readable JSON");
   app.fallthrough();
   app.require_subcommand(1, 1);

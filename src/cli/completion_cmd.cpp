@@ -296,10 +296,20 @@ std::string fish_script(const std::vector<CommandInfo>& cmds) {
   return s;
 }
 
-// Catalog paths (tables, and directories as "dir."), only from a home that already exists.
+// Catalog paths (tables, and directories as "dir."), only from a home that already exists (a
+// PostgreSQL store is asked once this machine's home exists: it has been used from here).
 void list_paths(CliContext& ctx) {
   std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::path(ctx.home()) / "pxt.db", ec)) return;
+  std::string url;
+  try {
+    url = ctx.store_url();
+  } catch (const std::exception&) {
+    return;  // a broken config.toml: nothing to offer
+  }
+  bool pg = url.rfind("postgres", 0) == 0;
+  if (!std::filesystem::exists(
+          pg ? std::filesystem::path(ctx.home()) : std::filesystem::path(ctx.home()) / "pxt.db", ec))
+    return;
   auto entries = ctx.store().list("", true);
   if (!entries) return;
   for (const auto& e : *entries) {

@@ -1,6 +1,6 @@
 #pragma once
 // Libraries pxt loads on first use instead of linking them (the media libraries,
-// store/media/libs.hpp; libpq, export/pg_api.hpp): linked, they map their own dependencies into
+// store/media/libs.hpp; libpq, util/pg_api.hpp): linked, they map their own dependencies into
 // every start. A loader opens the library, resolves its C API into a table of function pointers
 // typed by the library's own header (decltype), and keeps the result for the process's life.
 //

@@ -1,19 +1,24 @@
 # Shared helpers for the end-to-end tests: source it first. Each test gets a fresh PXT_HOME in a
 # temporary folder that is removed (and its servers stopped) on exit.
+# With PXT_TEST_BACKEND=postgres (CTest's cli-pg/* tests) every pxt the test runs also gets
+# $PXT_STORE: a fresh PostgreSQL database of its own (tests/cli/pg_store.sh), dropped on exit.
 set -euo pipefail
 : "${PXT:?PXT must point at the built pxt binary}"
 PXT_SRC=${PXT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TMP=$(mktemp -d)
 export PXT_HOME=$TMP/home
-unset PXT_PATH
+unset PXT_PATH PXT_STORE PXT_MEDIA_DIR
 SERVER_PIDS=()
+EXIT_HOOKS=()  # commands run by cleanup after the servers stopped
 cleanup() {
   for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for hook in "${EXIT_HOOKS[@]}"; do eval "$hook" || true; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+TEST_BACKEND=${PXT_TEST_BACKEND:-sqlite}
 pass() { echo "ok: $*"; }
 expect_eq() {  # actual expected what
   [ "$1" == "$2" ] || fail "$3: expected [$2], got [$1]"
@@ -73,6 +78,16 @@ skip() {  # reason
     echo "$(basename "$0" .sh): $*" >"$PXT_SKIP_DIR/$(basename "$0" .sh)"
   fi
   exit 77
+}
+# After skip: a PostgreSQL-backed run skips when the machine has no PostgreSQL server.
+if [ "$TEST_BACKEND" = postgres ]; then source "$PXT_SRC/tests/cli/pg_store.sh"; fi
+# Empties the test's store: a fresh home and, on PostgreSQL, a fresh database.
+fresh_store() {
+  rm -rf "$PXT_HOME"
+  if [ "$TEST_BACKEND" = postgres ]; then
+    "$STORE_PG_CLUSTER" psql "$STORE_PG_DIR" -c "DROP DATABASE IF EXISTS $STORE_PG_DB WITH (FORCE)" \
+      -c "CREATE DATABASE $STORE_PG_DB" >/dev/null
+  fi
 }
 # Mounts a tmpfs of SIZE (e.g. 8m) on $PXT_HOME, a disk a test can fill; unmounted on exit. Skips
 # the test when it cannot be mounted (it needs root, as CI has).

@@ -1,5 +1,6 @@
 # PostgreSQL for the end-to-end tests: source after lib.sh. Uses the cluster scripts/test started
 # ($PXT_TEST_PG_URL, $PXT_TEST_PG_DIR), else starts a private one that is stopped on exit.
+# Skips the test (exit 77) when there is no cluster and no server to start one.
 # pg_database NAME creates a fresh database and sets $PG_URL to it; pg_sql runs SQL in it.
 PG_CLUSTER="$PXT_SRC/scripts/pg-cluster"
 PG_OWN_DIRS=()
@@ -10,7 +11,8 @@ trap 'pg_cleanup; cleanup' EXIT
 
 # Starts a private cluster; sets $PG_DIR and $PG_BASE_URL (the "postgres" database).
 pg_private() {
-  local line
+  local line why
+  why=$("$PG_CLUSTER" available) || skip "$why"
   line=$("$PG_CLUSTER" start -c fsync=off) || fail "cannot start PostgreSQL"
   PG_DIR=${line%% *}
   PG_BASE_URL=${line#* }

@@ -77,10 +77,10 @@ expect_eq "$("$PXT" drop-dir demo --force)" "dropped dir 'demo'" "drop-dir --for
 expect_eq "$("$PXT" ls)" "" "all gone"
 pass "drop, drop-dir"
 
-# --home and PXT_HOME choose the store.
+# --home and PXT_HOME choose the store (the home's own SQLite store: no PXT_STORE).
 other=$TMP/other
-"$PXT" --home "$other" create-dir elsewhere >/dev/null
-expect_eq "$("$PXT" --home "$other" ls)" "elsewhere/" "--home"
-expect_eq "$(PXT_HOME=$other "$PXT" ls)" "elsewhere/" "PXT_HOME"
+env -u PXT_STORE "$PXT" --home "$other" create-dir elsewhere >/dev/null
+expect_eq "$(env -u PXT_STORE "$PXT" --home "$other" ls)" "elsewhere/" "--home"
+expect_eq "$(env -u PXT_STORE PXT_HOME="$other" "$PXT" ls)" "elsewhere/" "PXT_HOME"
 expect_eq "$("$PXT" ls)" "" "the default home is untouched"
 pass "--home"

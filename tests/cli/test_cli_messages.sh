@@ -66,7 +66,7 @@ expect_eq "$ERR" "pxt: error: table 'demo.promts' does not exist, did you mean '
 pass "did you mean for table paths"
 
 # ---- ls -l: no column empty for every entry ----
-rm -rf "$PXT_HOME"
+fresh_store
 "$PXT" create-dir demo >/dev/null
 "$PXT" create-dir demo.sub >/dev/null
 out=$("$PXT" ls -l)
@@ -80,7 +80,7 @@ expect_eq "$("$PXT" --json ls -l)" '[{"kind":"dir","path":"demo","entries":2}]' 
 pass "ls -l has no empty columns"
 
 # ---- describe says more than columns ----
-rm -rf "$PXT_HOME"
+fresh_store
 "$PXT" schema update demo/schema.toml >/dev/null
 "$PXT" insert demo.prompts '{"id": 1, "prompt": "a sunset"}' >/dev/null
 cols=$("$PXT" columns demo.prompts)

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# backends: sqlite
+# (The README's tour is the embedded default: its reader sets no PXT_STORE, and each run needs a
+# fresh home, which a shared PostgreSQL database is not.)
 # The README's tour, run as written: every ```sh block of README.md in order, in one shell, in a
 # fresh home, with the answers it shows checked (the rules: tests/cli/readme_tour.py's header,
 # repeated in a comment at the top of README.md). Files the tour names live in demo/, copied to a

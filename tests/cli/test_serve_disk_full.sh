@@ -81,8 +81,10 @@ expect_contains "$(cat "$TMP/server.log")" "No space left on device" "the cause 
 pass "upload on a full disk: 507, no file, no row, cause logged"
 
 # SQLite: bodies of 300 KB until the WAL cannot grow. Every answer is 200 or 507, never 500;
-# the 507 ids are absent and every 200 id present.
+# the 507 ids are absent and every 200 id present. A PostgreSQL store's rows are on its server's
+# disk, not in the home: there only the media parts above and below apply.
 ok_ids=() full_id=""
+if [ "$TEST_BACKEND" = sqlite ]; then
 for id in $(seq 100 160); do
   python3 -c 'import json, sys; print(json.dumps({"id": int(sys.argv[1]), "note": "x" * 300000}))' "$id" >note.json
   STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -102,6 +104,10 @@ for id in "${ok_ids[@]}"; do
   expect_eq "$("$PXT" count d.pics --where "id = $id")" 1 "row $id answered 200"
 done
 pass "insert on a full disk: 507 at id $full_id after ${#ok_ids[@]} stored, nothing partial"
+else
+  full_id=100
+  rm -f "$PXT_HOME/filler"
+fi
 
 # Space freed: the same requests work again.
 STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' -F id=2 -F img=@big.png "http://127.0.0.1:$PORT/pics")

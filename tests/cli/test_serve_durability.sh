@@ -65,13 +65,19 @@ for round in "${!rounds[@]}"; do
   sort "acked.$round" >acked.sorted
   missing=$(comm -23 acked.sorted stored | wc -l)
   expect_eq "$missing" 0 "round $round ($mode): acknowledged ids missing after kill -9 (of $acked)"
+  # pxt computes upper() as Python does; inside PostgreSQL the same mapping is ICU's (its own
+  # upper() under COLLATE "C" maps ASCII only: doc/catalog.md).
+  upper_sql="upper(payload)"
+  [ "$TEST_BACKEND" = postgres ] && upper_sql='upper(payload COLLATE "und-x-icu")'
   torn=$("$PXT" count d.items --where \
-    "len IS NOT length(payload) OR up IS NOT upper(payload) OR twice IS NOT id * 2 OR tag IS NOT 't' || (id % 8)")
+    "len IS DISTINCT FROM length(payload) OR up IS DISTINCT FROM $upper_sql OR twice IS DISTINCT FROM id * 2 OR tag IS DISTINCT FROM 't' || (id % 8)")
   expect_eq "$torn" 0 "round $round ($mode): rows whose computed columns disagree with their inputs"
   stop_server
-  integrity=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' \
-    "$PXT_HOME/pxt.db")
-  expect_eq "$integrity" ok "round $round ($mode): integrity_check"
+  if [ "$TEST_BACKEND" = sqlite ]; then
+    integrity=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' \
+      "$PXT_HOME/pxt.db")
+    expect_eq "$integrity" ok "round $round ($mode): integrity_check"
+  fi
   pass "round $round ($mode): $acked acknowledged writes, none lost, no partial row"
 done
 echo "writes acknowledged: $total_acked, lost: 0, kills: ${#rounds[@]}"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
+# backends: sqlite
 # A failed COMMIT of a group of writers (store/sqlite/group.cpp): concurrent writes are committed
 # together by one leader, so when that one COMMIT fails (here: the disk is full), every writer of
 # the group must get the error (507) and none of their rows may be stored; a writer whose own
 # piece failed keeps its own error. The group is made deterministic, not hoped for: a first
 # insert holds the writer lock at a gate (pxt_gate, PXT_TEST_FUNCTIONS=1) while the others queue,
 # /metrics' pxt_store_writes_queued says when all of them wait, the disk is filled, and only then
-# is the gate opened. Needs a tmpfs home (root): skipped otherwise, which fails CI.
+# is the gate opened. Needs a tmpfs home (root): skipped otherwise, which fails CI. SQLite only:
+# group commit is the SQLite store's answer to its one writer (PostgreSQL commits each write).
 source "$(dirname "$0")/lib.sh"
 cd "$TMP"
 export PXT_TEST_FUNCTIONS=1

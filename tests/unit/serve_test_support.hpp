@@ -36,6 +36,8 @@ class FakeStore : public Store {
 
   std::string home() const override { return "/tmp/fake"; }
   std::string media_dir() const override { return "/tmp/fake/media"; }
+  std::string backend() const override { return "fake"; }
+  std::string location() const override { return "/tmp/fake"; }
   Result<void> create_dir(std::string_view, IfExists) override { return unsupported(); }
   Result<TableDef> create_table(TableDef, IfExists) override { return unsupported(); }
   Result<TableDef> get_table(std::string_view) override { return unsupported(); }
@@ -48,6 +50,8 @@ class FakeStore : public Store {
   }
   Result<int64_t> count(const TableDef&, const Filter&) override { return unsupported(); }
   Result<std::vector<ResultColumn>> describe_query(const QueryDef&) override { return unsupported(); }
+  Result<void> jobs_scan(const std::function<bool(const JobRecord&)>&) override { return unsupported(); }
+  Result<void> import_copy(const StoreCopy&) override { return unsupported(); }
 
   Result<std::vector<Row>> insert(const TableDef&, const std::vector<std::string>& columns,
                                   const std::vector<Row>& in, const RowCheck& check = nullptr) override {
@@ -115,11 +119,12 @@ class FakeStore : public Store {
     jobs[job.id].status = "pending";
     return {};
   }
-  Result<bool> job_start(std::string_view id) override {
+  Result<bool> job_start(std::string_view id, std::string_view runner) override {
     std::lock_guard lock(jobs_mu);
     auto it = jobs.find(std::string(id));
     if (it == jobs.end() || it->second.status != "pending") return false;
     it->second.status = "running";
+    it->second.runner = std::string(runner);
     return true;
   }
   Result<bool> job_finish(const JobRecord& job) override {

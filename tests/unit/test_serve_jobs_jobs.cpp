@@ -76,8 +76,8 @@ TEST_CASE("sqlite jobs: create, start once, finish once, list unfinished, expire
   CHECK(got->finished_ms == 0);
   CHECK_FALSE(s.job_get("zz").take().has_value());
 
-  CHECK(s.job_start("a").take());
-  CHECK_FALSE(s.job_start("a").take());  // never run twice
+  CHECK(s.job_start("a", "me").take());
+  CHECK_FALSE(s.job_start("a", "other").take());  // never run twice
   CHECK(s.jobs_unfinished().take().size() == 1);
 
   JobRecord done = record("a", "me");

@@ -79,3 +79,43 @@ TEST_CASE("admit answers 429 with Retry-After once a client's bucket is empty; /
   CHECK_FALSE(app->admit(req, res));
   CHECK(std::stoi(res.get_header_value("Retry-After")) >= 1);
 }
+
+TEST_CASE("a shared bucket is taken from in chunks and spent locally; unspent tokens expire") {
+  int calls = 0;
+  std::vector<std::string> clients;
+  int64_t left = 25;  // the store's bucket for client "a"
+  RateLimiter rl(*parse_rate_limit("100/s"),
+                 [&](std::string_view client, int64_t want) -> Result<SharedTake> {
+                   ++calls;
+                   clients.emplace_back(client);
+                   int64_t n = std::min(want, left);
+                   left -= n;
+                   return SharedTake{n, n > 0 ? 0.0 : 0.25};
+                 });
+  CHECK(rl.chunk() == 10);  // a tenth of the bucket
+  auto t0 = RateLimiter::Clock::time_point() + 1000s;
+  for (int i = 0; i < 10; ++i) CHECK(rl.take("a", t0).allowed);
+  CHECK(calls == 1);  // one round trip for ten requests
+  CHECK(rl.take("a", t0).allowed);
+  CHECK(calls == 2);
+  // Held longer than a chunk takes to refill (0.1 s here), unspent tokens are dropped: the next
+  // request asks the store again, which has 5 left, then none.
+  CHECK(rl.take("a", t0 + 200ms).allowed);
+  CHECK(calls == 3);
+  for (int i = 0; i < 4; ++i) CHECK(rl.take("a", t0 + 200ms).allowed);
+  RateDecision d = rl.take("a", t0 + 200ms);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.retry_after_s == 1);  // 0.25 s, rounded up
+  CHECK(clients.front() == "a");
+}
+
+TEST_CASE("a shared bucket that cannot answer falls back to a bucket of this process") {
+  RateLimiter rl(*parse_rate_limit("2/m"), [](std::string_view, int64_t) -> Result<SharedTake> {
+    return make_error(Errc::busy, "the store is down");
+  });
+  CHECK(rl.chunk() == 1);
+  auto t0 = RateLimiter::Clock::time_point() + 1000s;
+  CHECK(rl.take("a", t0).allowed);
+  CHECK(rl.take("a", t0).allowed);
+  CHECK_FALSE(rl.take("a", t0).allowed);  // still limited, per process
+}

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "store/store.hpp"
+#include "util/pg_api.hpp"
 
 namespace pxt::test {
 
@@ -32,9 +33,41 @@ inline std::string test_store_url() {
   return url != nullptr ? url : "";
 }
 
+inline bool on_postgres() { return test_store_url().rfind("postgres", 0) == 0; }
+
+// Each case starts from an empty store: a PostgreSQL test database is emptied (the pxt schema
+// and every user table) before the case opens it. A SQLite store starts in a new home anyway.
+inline void reset_test_store() {
+  if (!on_postgres()) return;
+  const PgApi& pq = *pg_api().take();
+  std::string url = test_store_url();
+  const char* keys[] = {"dbname", nullptr};
+  const char* vals[] = {url.c_str(), nullptr};
+  PGconn* c = pq.PQconnectdbParams(keys, vals, 1);
+  REQUIRE_MESSAGE(pq.PQstatus(c) == CONNECTION_OK, pq.PQerrorMessage(c));
+  PGresult* r = pq.PQexec(c,
+                          "SET client_min_messages = warning; DROP SCHEMA IF EXISTS pxt CASCADE; "
+                          "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+  bool ok = pq.PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string why = pq.PQerrorMessage(c);
+  pq.PQclear(r);
+  pq.PQfinish(c);
+  REQUIRE_MESSAGE(ok, why);
+}
+
+// The SQL a case uses where the two engines' dialects differ (doc/catalog.md).
+inline std::string dialect(const char* sqlite, const char* postgres) {
+  return on_postgres() ? postgres : sqlite;
+}
+
+inline std::unique_ptr<Store> open_test_store(const std::string& home) {
+  reset_test_store();
+  return Store::open(StoreOptions{home, test_store_url()}).take();
+}
+
 struct StoreFixture {
   std::string home = temp_home("store");
-  std::unique_ptr<Store> store = Store::open(StoreOptions{home, test_store_url()}).take();
+  std::unique_ptr<Store> store = open_test_store(home);
   ~StoreFixture() {
     store.reset();
     std::filesystem::remove_all(home);

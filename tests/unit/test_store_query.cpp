@@ -115,7 +115,7 @@ TEST_CASE_FIXTURE(Users, "SQL queries report parameter mismatches and unknown na
 TEST_CASE_FIXTURE(Users, "queries cannot read pxt's catalog tables") {
   CHECK(describe_error(sql("SELECT * FROM \"pxt$tables\"")) ==
         "query 'myapp.queries.q': access to pxt's internal catalog tables is not allowed");
-  CHECK(describe_error(sql("SELECT name FROM sqlite_master")) ==
+  CHECK(describe_error(sql(dialect("SELECT name FROM sqlite_master", "SELECT path FROM pxt.tables"))) ==
         "query 'myapp.queries.q': access to pxt's internal catalog tables is not allowed");
   std::vector<Row> out;
   auto r = s().run_query(sql("SELECT path FROM \"pxt$tables\""), {}, [&](const Row& row) {
@@ -218,10 +218,13 @@ TEST_CASE("pxt_sleep_ms exists only with PXT_TEST_FUNCTIONS=1") {
 }
 
 TEST_CASE_FIXTURE(StoreFixture, "concurrent writes commit together but fail separately") {
-  TableDef t = make("k",
-                    {col("id", ColumnType::Int), col("doc", ColumnType::String),
-                     computed("v", "json_extract(doc, '$.v')", ColumnType::Int)},
-                    {"id"});
+  TableDef t =
+      make("k",
+           {col("id", ColumnType::Int), col("doc", ColumnType::String),
+            computed("v", dialect("json_extract(doc, '$.v')", "CAST(CAST(doc AS jsonb)->>'v' AS bigint)"),
+                     ColumnType::Int)},
+           {"id"});
+  const std::string bad_json = dialect("malformed JSON", "invalid input syntax for type json");
   std::atomic<int> ok{0}, dup{0}, bad{0};
   std::vector<std::thread> threads;
   for (int k = 0; k < 8; ++k) {
@@ -235,7 +238,7 @@ TEST_CASE_FIXTURE(StoreFixture, "concurrent writes commit together but fail sepa
           ++ok;
         } else if (r.error().code == Errc::already_exists) {
           ++dup;
-        } else if (r.error().message == "computed column 'v' failed: malformed JSON") {
+        } else if (r.error().message == "computed column 'v' failed: " + bad_json) {
           ++bad;
         }
       }
@@ -247,6 +250,64 @@ TEST_CASE_FIXTURE(StoreFixture, "concurrent writes commit together but fail sepa
   CHECK(bad == 80);
   CHECK(s().count(t, {}).take() == 360);
   CHECK(s().count(t, Filter{{}, "v = id"}).take() == 360);
+}
+
+TEST_SUITE_END();
+
+// The rules of doc/catalog.md "Where the engines differ", one case per rule, with each engine's
+// expected answer where they differ.
+TEST_SUITE_BEGIN("store conformance");
+
+TEST_CASE_FIXTURE(StoreFixture, "engine rules: text compares byte by byte on both engines") {
+  TableDef t = make("words", {col("w", ColumnType::String)});
+  for (const char* w : {"b", "B", "a", "\xc3\xa9", "A"}) s().insert(t, {"w"}, {{std::string(w)}}).take();
+  std::vector<std::string> sorted;
+  for (const auto& r : rows(t, SelectSpec{{}, {"w"}, "w", -1})) sorted.push_back(str(r[0]));
+  CHECK(sorted == std::vector<std::string>{"A", "B", "a", "b", "\xc3\xa9"});
+  CHECK(s().count(t, Filter{{}, "w < 'a'"}).take() == 2);  // 'A' and 'B' sort before 'a'
+}
+
+TEST_CASE_FIXTURE(StoreFixture, "engine rules: LIKE is case-sensitive on every engine; ILIKE on PostgreSQL") {
+  TableDef t = make("names", {col("n", ColumnType::String)});
+  s().insert(t, {"n"}, {{std::string("Ann")}, {std::string("ann")}}).take();
+  // SQLite's LIKE is made case-sensitive (store/functions/text.cpp), as PostgreSQL's and Python's.
+  CHECK(s().count(t, Filter{{}, "n LIKE 'ann'"}).take() == 1);
+  if (on_postgres()) CHECK(s().count(t, Filter{{}, "n ILIKE 'ann'"}).take() == 2);
+}
+
+TEST_CASE_FIXTURE(StoreFixture, "engine rules: integer overflow fails the write on both engines") {
+  TableDef t = make("big", {col("n", ColumnType::Int), computed("twice", "n * 2", ColumnType::Int)});
+  CHECK(num(s().insert(t, {"n"}, {{int64_t(4)}}).take()[0][1]) == 8);
+  auto r = s().insert(t, {"n"}, {{int64_t(INT64_MAX)}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::invalid_argument);
+  // SQLite turns the product into a float that an Int column refuses; PostgreSQL fails the
+  // multiplication itself.
+  CHECK(r.error().message ==
+        (on_postgres() ? "computed column 'twice' failed: bigint out of range"
+                       : "computed column 'twice' expects Int but 'n * 2' gave a value of another type"));
+  CHECK(s().count(t, {}).take() == 1);
+}
+
+TEST_CASE_FIXTURE(StoreFixture,
+                  "engine rules: column names in computed columns ignore case on both engines") {
+  TableDef t = make("cased", {col("Name", ColumnType::String), computed("Shout", "upper(name) || NAME")});
+  CHECK(str(s().insert(t, {"Name"}, {{std::string("ab")}}).take()[0][1]) == "ABab");
+  CHECK(s().count(t, Filter{{}, "name = 'ab'"}).take() == 1);  // where filters too
+  // In a named query the SQL is the engine's own: PostgreSQL folds an unquoted Name to name.
+  QueryDef q;
+  q.name = "q";
+  q.sql = "SELECT Name FROM \"cased\"";
+  auto d = s().describe_query(q);
+  if (on_postgres()) {
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().message ==
+          "query 'q': unknown column 'name', did you mean 'Name'? (write it in double quotes: \"Name\")");
+    q.sql = "SELECT \"Name\" FROM \"cased\"";
+    CHECK(s().describe_query(q).ok());
+  } else {
+    CHECK(d.ok());
+  }
 }
 
 TEST_SUITE_END();

@@ -31,6 +31,7 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->runtimes_.reserve(routes.size());
   for (size_t i = 0; i < routes.size(); ++i) {
     PXT_TRY(RouteRuntime rt, make_runtime(routes[i], service.prefix, app->media_.get()));
+    rt.max_rows = service.max_rows;
     app->runtimes_.push_back(std::move(rt));
     PXT_CHECK(app->router_.add(routes[i].http_method, routes[i].full_path, Target{Endpoint::Route, i}));
   }
@@ -56,7 +57,22 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   PXT_TRY(app->proxies_, TrustedProxies::parse(service.forwarded_allow_ips));
   if (!service.rate_limit.empty()) {
     PXT_TRY(RateSpec rate, parse_rate_limit(service.rate_limit));
-    app->limiter_ = std::make_unique<RateLimiter>(rate);
+    if (service.rate_limit_shared && store.shared()) {
+      // One bucket per client for every process serving this service with this limit.
+      std::string prefix = service.name + "|" + service.rate_limit + "|";
+      app->limiter_ = std::make_unique<RateLimiter>(
+          rate, [&store, prefix, rate](std::string_view client, int64_t want) -> Result<SharedTake> {
+            PXT_TRY(Store::RateGrant g,
+                    store.rate_take(prefix + std::string(client), rate.burst, rate.per_second, want));
+            return SharedTake{g.taken, g.wait_s};
+          });
+    } else {
+      if (service.rate_limit_shared)
+        std::fprintf(stderr,
+                     "pxt: rate_limit_shared: this store is one home's SQLite file, not shared: the rate "
+                     "limit is per process\n");
+      app->limiter_ = std::make_unique<RateLimiter>(rate);
+    }
   }
   // A protected spec needs the token in the browser: the pages then ask for it.
   const bool ask_token = app->auth_.enabled() && !service.docs_public;
@@ -73,12 +89,35 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   jo.queue_max = service.job_queue_max;
   jo.ttl_s = service.job_ttl_s;
   jo.shutdown_wait_s = service.job_shutdown_s;
+  // On a shared store this process claims pending jobs of the background routes it serves.
+  for (const auto& rt : app->runtimes_)
+    if (rt.route->spec.background) jo.routes.push_back(rt.route->http_method + " " + rt.route->full_path);
+  jo.revive = [p = app.get()](const JobRecord& job) { return p->revive_job(job); };
   PXT_TRY(app->jobs_, Jobs::start(store, jo));
   return app;
 }
 
 void ServeApp::handle(const httplib::Request& req, httplib::Response& res) const noexcept {
   handle(req, res, nullptr);
+}
+
+std::optional<JobWork> ServeApp::revive_job(const JobRecord& job) const {
+  const RouteRuntime* found = nullptr;
+  for (const auto& rt : runtimes_)
+    if (rt.route->spec.background && rt.route->http_method + " " + rt.route->full_path == job.route)
+      found = &rt;
+  if (found == nullptr) return std::nullopt;
+  auto in = std::make_shared<DecodedRequest>();
+  // The job's files are this run's now: an insert that fails removes them, as it would have in
+  // the process that queued it.
+  AdoptedMedia& adopted = in->adopted.emplace(media_->dir());
+  for (const auto& m : job.media) adopted.add(m);
+  if (!decode_job_payload(job.payload, in->fields) || in->fields.values.size() < found->fields.size() ||
+      in->fields.present.size() < found->fields.size())
+    return std::nullopt;
+  const RouteRuntime& rt = *found;
+  Store& store = store_;
+  return JobWork([&rt, &store, in](httplib::Response& out) { run_decoded(rt, store, *in, out); });
 }
 
 const RouteRuntime* ServeApp::upload_route(const httplib::Request& req) const {
@@ -151,7 +190,7 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
     case Endpoint::Redoc:
       return set_text(res, redoc_html_, "text/html; charset=utf-8");
     case Endpoint::DocsAsset:
-      return serve_docs_asset(rest, res);
+      return serve_docs_asset(rest, req, res);
     case Endpoint::Healthz: {
       auto ok = store_.ping();
       if (!ok) {

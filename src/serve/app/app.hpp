@@ -66,6 +66,10 @@ class ServeApp {
   Jobs& jobs() const { return *jobs_; }
   // service.read_timeout_s.
   std::chrono::seconds read_timeout() const { return read_timeout_; }
+  // The work of a job another process queued on a shared store (its route, request and media);
+  // nullopt when this service does not serve its route in the background or the request cannot
+  // be read. Thread-safe.
+  std::optional<JobWork> revive_job(const JobRecord& job) const;
 
  private:
   explicit ServeApp(Store& store) : store_(store) {}

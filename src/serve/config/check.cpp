@@ -6,6 +6,7 @@
 #include <set>
 
 #include "serve/config/detail.hpp"
+#include "store/model/time_zone.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::config_detail {
@@ -98,13 +99,32 @@ bool route_accepts(RouteType t, std::string_view key) {
 }
 
 const std::vector<std::string>& service_keys() {
-  static const std::vector<std::string> keys{
-      "name",           "title",         "prefix",           "host",
-      "port",           "modules",       "max_body_mb",      "max_upload_mb",
-      "job_workers",    "job_queue_max", "job_ttl_s",        "job_shutdown_s",
-      "auth_tokens",    "docs_public",   "cors_origins",     "rate_limit",
-      "read_timeout_s", "durability",    "write_timeout_ms", "forwarded_allow_ips",
-      "routes"};
+  static const std::vector<std::string> keys{"name",
+                                             "title",
+                                             "prefix",
+                                             "host",
+                                             "port",
+                                             "modules",
+                                             "max_body_mb",
+                                             "max_upload_mb",
+                                             "job_workers",
+                                             "job_queue_max",
+                                             "job_ttl_s",
+                                             "job_shutdown_s",
+                                             "job_lease_s",
+                                             "auth_tokens",
+                                             "docs_public",
+                                             "cors_origins",
+                                             "rate_limit",
+                                             "rate_limit_shared",
+                                             "read_timeout_s",
+                                             "durability",
+                                             "write_timeout_ms",
+                                             "forwarded_allow_ips",
+                                             "time_zone",
+                                             "max_image_pixels",
+                                             "max_rows",
+                                             "routes"};
   return keys;
 }
 
@@ -220,6 +240,7 @@ void check_job_settings(const ServiceSpec& s, Errors& errs) {
   at_least("job_queue_max", s.job_queue_max, 1, "");
   at_least("job_ttl_s", s.job_ttl_s, 1, "");
   at_least("job_shutdown_s", s.job_shutdown_s, 0, "");
+  at_least("job_lease_s", s.job_lease_s, 1, "");
 }
 
 }  // namespace
@@ -259,6 +280,17 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (s.write_timeout_ms < 1 || s.write_timeout_ms > 3600000)
     errs.add(location_of(s, "write_timeout_ms"), "write_timeout_ms",
              "must be between 1 and 3600000 (an hour), got " + std::to_string(s.write_timeout_ms));
+  if (!s.time_zone.empty()) {
+    if (auto z = TimeZone::load(s.time_zone); !z)
+      errs.add(location_of(s, "time_zone"), "time_zone", z.error().message);
+  }
+  if (s.max_image_pixels < 0)
+    errs.add(
+        location_of(s, "max_image_pixels"), "max_image_pixels",
+        "must be a positive number of pixels (0: the default), got " + std::to_string(s.max_image_pixels));
+  if (s.max_rows < 0)
+    errs.add(location_of(s, "max_rows"), "max_rows",
+             "must be 0 (no cap) or a positive number of rows, got " + std::to_string(s.max_rows));
   std::set<std::string> seen;
   for (const auto& m : s.modules) {
     if (!is_module_name(m))

@@ -181,7 +181,9 @@ std::string describe_routes_text(const ServiceSpec& service, const std::vector<B
     out << "  Auth:   bearer (" << service.auth_tokens.size()
         << (service.auth_tokens.size() == 1 ? " token)\n" : " tokens)\n");
   if (!service.cors_origins.empty()) out << "  CORS:   " << join(service.cors_origins, ", ") << "\n";
-  if (!service.rate_limit.empty()) out << "  Rate limit: " << service.rate_limit << " per client\n";
+  if (!service.rate_limit.empty())
+    out << "  Rate limit: " << service.rate_limit << " per client"
+        << (service.rate_limit_shared ? ", shared by every process of the store" : "") << "\n";
   if (!service.forwarded_allow_ips.empty())
     out << "  Proxies: " << join(service.forwarded_allow_ips, ", ") << " (Host and X-Forwarded-* believed)\n";
   out << "  Config: " << (service.config_file.empty() ? "command line" : service.config_file) << "\n";
@@ -220,7 +222,8 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   for (auto [name, value] : {std::pair<const char*, int64_t>{"job_workers", service.job_workers},
                              {"job_queue_max", service.job_queue_max},
                              {"job_ttl_s", service.job_ttl_s},
-                             {"job_shutdown_s", service.job_shutdown_s}}) {
+                             {"job_shutdown_s", service.job_shutdown_s},
+                             {"job_lease_s", service.job_lease_s}}) {
     key(w, name);
     w.Int64(value);
   }
@@ -235,6 +238,8 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
     w.Null();
   else
     str(w, service.rate_limit);
+  key(w, "rate_limit_shared");
+  w.Bool(service.rate_limit_shared);
   key(w, "read_timeout_s");
   w.Int64(service.read_timeout_s);
   key(w, "forwarded_allow_ips");
@@ -243,6 +248,15 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   str(w, service.durability);
   key(w, "write_timeout_ms");
   w.Int64(service.write_timeout_ms);
+  key(w, "time_zone");
+  if (service.time_zone.empty())
+    w.Null();
+  else
+    str(w, service.time_zone);
+  key(w, "max_image_pixels");
+  w.Int64(service.max_image_pixels);
+  key(w, "max_rows");
+  w.Int64(service.max_rows);
   key(w, "config_file");
   if (service.config_file.empty())
     w.Null();

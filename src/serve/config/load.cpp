@@ -191,11 +191,12 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   if (k == "job_queue_max") return int_field(s.job_queue_max);
   if (k == "job_ttl_s") return int_field(s.job_ttl_s);
   if (k == "job_shutdown_s") return int_field(s.job_shutdown_s);
+  if (k == "job_lease_s") return int_field(s.job_lease_s);
   if (k == "read_timeout_s") return int_field(s.read_timeout_s);
   if (k == "rate_limit") return str_field(s.rate_limit);
-  if (k == "docs_public") {
+  if (k == "docs_public" || k == "rate_limit_shared") {
     auto b = boolean(v, k);
-    if (b) s.docs_public = *b;
+    if (b) (k == "docs_public" ? s.docs_public : s.rate_limit_shared) = *b;
     return b.has_value();
   }
   if (k == "auth_tokens" || k == "cors_origins" || k == "forwarded_allow_ips") {
@@ -208,6 +209,9 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   }
   if (k == "durability") return str_field(s.durability);
   if (k == "write_timeout_ms") return int_field(s.write_timeout_ms);
+  if (k == "time_zone") return str_field(s.time_zone);
+  if (k == "max_image_pixels") return int_field(s.max_image_pixels);
+  if (k == "max_rows") return int_field(s.max_rows);
   if (k == "modules") {
     auto m = str_list(v, k);
     if (m) s.modules = std::move(*m);

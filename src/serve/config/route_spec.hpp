@@ -63,17 +63,23 @@ struct ServiceSpec {
   int64_t job_queue_max = 10000;  // waiting jobs beyond which a background route answers 503
   int64_t job_ttl_s = 86400;      // finished jobs are kept this long
   int64_t job_shutdown_s = 10;    // how long shutdown waits for running jobs
+  int64_t job_lease_s = 15;       // shared stores: a silent process's running jobs are interrupted after this
   // Security and limits (README "Security and limits"). Tokens are secrets: never print them.
   std::vector<std::string> auth_tokens;   // empty: no auth
   bool docs_public = false;               // /openapi.json readable without a token
   std::vector<std::string> cors_origins;  // empty: no CORS headers
   std::string rate_limit;                 // "N/s" | "N/m" | "N/h"; empty: unlimited
+  bool rate_limit_shared = false;         // shared stores: one bucket per client for every process
   int64_t read_timeout_s = 10;            // slow-client limit, see serve/http/reactor.hpp
   // Clients whose Host and X-Forwarded-* headers are believed (serve/http/forwarded.hpp); empty:
   // none, URLs are built from the server's own address.
   std::vector<std::string> forwarded_allow_ips;
   std::string durability = "normal";  // "normal": survives a process crash; "full": also power loss
   int64_t write_timeout_ms = 5000;    // a write waiting longer for the store's lock gets 503
+  // Values and hostile input (README "Security and limits", doc/timestamps.md).
+  std::string time_zone;         // naive Timestamps and answers; empty: the home's (default UTC)
+  int64_t max_image_pixels = 0;  // 0: store/media/image_limits.hpp's default (Pillow's bomb limit)
+  int64_t max_rows = 100000;     // query routes answer at most this many rows; 0: no cap
 };
 
 // A field of a request (JSON key, form field or query parameter).
@@ -83,6 +89,9 @@ struct RequestField {
   bool required = false;               // must be present in the request
   bool nullable = true;                // null accepted
   std::optional<Value> default_value;  // query parameters with defaults
+  // Int fields: the least value accepted (pydantic's ge); a query parameter used in LIMIT or
+  // OFFSET gets 0, since SQLite reads a negative LIMIT as no limit at all.
+  std::optional<int64_t> minimum;
 };
 
 struct BoundRoute {

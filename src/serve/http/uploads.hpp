@@ -46,8 +46,9 @@ class AdoptedMedia {
   AdoptedMedia(const AdoptedMedia&) = delete;
   AdoptedMedia& operator=(const AdoptedMedia&) = delete;
   void add(std::string rel) { names_.push_back(std::move(rel)); }
-  // The files now belong to stored rows.
+  // The files now belong to stored rows (or to another process that runs the job).
   void release() { names_.clear(); }
+  const std::vector<std::string>& names() const { return names_; }
   const std::string& dir() const { return dir_; }
 
  private:

@@ -12,6 +12,7 @@
 #include "serve/http/access_log.hpp"
 #include "serve/http/metrics.hpp"
 #include "util/json.hpp"
+#include "util/process.hpp"
 #include "util/random.hpp"
 
 namespace pxt {
@@ -22,27 +23,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
-// Field 22 of /proc/PID/stat (start time in clock ticks since boot): with the pid, it names one
-// process even after the pid is reused. "" when the process does not exist.
-std::string start_ticks(long pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');  // the command name may contain spaces and parentheses
-  if (paren == std::string::npos) return {};
-  std::istringstream rest(stat.substr(paren + 1));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return field;
-  }
-  return {};
 }
 
 // Cleanup runs often enough that a job outlives its TTL by at most about a quarter of it.
@@ -97,30 +77,9 @@ void unpublish_metrics(const Jobs* jobs) {
 
 }  // namespace
 
-const std::string& job_owner_self() {
-  static const std::string self = [] {
-    long pid = static_cast<long>(::getpid());
-    return host_name() + ":" + std::to_string(pid) + ":" + start_ticks(pid);
-  }();
-  return self;
-}
+const std::string& job_owner_self() { return process_tag(); }
 
-bool job_owner_alive(std::string_view owner) {
-  size_t last = owner.rfind(':');
-  if (last == std::string_view::npos || last == 0) return false;
-  size_t mid = owner.rfind(':', last - 1);
-  if (mid == std::string_view::npos) return false;
-  if (owner == job_owner_self()) return true;  // even where /proc cannot tell
-  std::string_view host = owner.substr(0, mid);
-  static const std::string self_host = host_name();
-  if (host != self_host) return true;  // another machine: cannot tell, leave its jobs alone
-  std::string pid_text(owner.substr(mid + 1, last - mid - 1));
-  char* end = nullptr;
-  long pid = std::strtol(pid_text.c_str(), &end, 10);
-  if (pid_text.empty() || *end != '\0' || pid <= 0) return false;
-  std::string ticks = start_ticks(pid);
-  return !ticks.empty() && ticks == owner.substr(last + 1);
-}
+bool job_owner_alive(std::string_view owner) { return process_alive(owner); }
 
 std::string job_error_text(std::string_view body) {
   rapidjson::Document doc;
@@ -138,11 +97,25 @@ std::string job_error_text(std::string_view body) {
 Result<std::unique_ptr<Jobs>> Jobs::start(Store& store, JobOptions options) {
   if (options.workers <= 0)
     options.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::unique_ptr<Jobs> jobs(new Jobs(store, options));
+  std::unique_ptr<Jobs> jobs(new Jobs(store, std::move(options)));
+  jobs->shared_ = store.shared();
+  // On a shared store, the store holds this process's lease (registered when it opened, renewed
+  // while it is open): a survivor never takes this process for dead while it runs jobs.
+  if (jobs->shared_) {
+    if (jobs->claims()) {
+      store.on_job_announced([p = jobs.get()] {
+        std::lock_guard lock(p->mu_);
+        p->announced_ = std::min(p->announced_ + 1, p->options_.workers);
+        p->work_cv_.notify_one();
+      });
+    }
+  }
   PXT_CHECK(jobs->recover_orphans());
-  PXT_CHECK(store.jobs_expire(now_ms() - options.ttl_s * 1000));
-  for (int i = 0; i < options.workers; ++i)
-    jobs->workers_.emplace_back([p = jobs.get()] { p->worker_loop(); });
+  PXT_CHECK(store.jobs_expire(now_ms() - jobs->options_.ttl_s * 1000));
+  // Pending jobs left by processes that stopped are claimed as soon as the workers start.
+  if (jobs->claims()) jobs->announced_ = 1;
+  for (int i = 0; i < jobs->options_.workers; ++i)
+    jobs->workers_.emplace_back([p = jobs.get(), i] { p->worker_loop(i); });
   jobs->cleaner_ = std::thread([p = jobs.get()] { p->cleanup_loop(); });
   publish_metrics(jobs.get());
   return jobs;
@@ -163,6 +136,14 @@ Jobs::~Jobs() {
 }
 
 Result<std::string> Jobs::submit(std::string route, JobWork work) {
+  JobRequest r;
+  r.route = std::move(route);
+  r.work = std::move(work);
+  return submit(std::move(r));
+}
+
+Result<std::string> Jobs::submit(JobRequest request) {
+  bool announce = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -175,18 +156,25 @@ Result<std::string> Jobs::submit(std::string route, JobWork work) {
                                         " jobs waiting); retry later");
     }
     ++reserved_;
+    // No worker here is free: let idle workers elsewhere take it.
+    announce = idle_ <= static_cast<int>(queue_.size() + static_cast<size_t>(reserved_) - 1);
   }
   JobRecord rec;
   rec.id = random_urlsafe(16);
-  rec.route = std::move(route);
+  rec.route = std::move(request.route);
   rec.status = "pending";
   rec.owner = job_owner_self();
   rec.created_ms = now_ms();
+  if (shared_) {
+    rec.payload = std::move(request.payload);
+    rec.media = std::move(request.media);
+    rec.announce = announce;
+  }
   auto stored = store_.job_create(rec);
   std::lock_guard lock(mu_);
   --reserved_;
   if (!stored) return stored.error();
-  queue_.push_back(Item{rec.id, std::move(work)});
+  queue_.push_back(Item{rec.id, std::move(request.work), std::move(request.disown)});
   work_cv_.notify_one();
   return rec.id;
 }
@@ -199,20 +187,47 @@ Result<std::optional<JobRecord>> Jobs::get(std::string_view id) const {
   return job;
 }
 
-void Jobs::worker_loop() {
+void Jobs::worker_loop(int index) {
+  // Worker 0 of a claiming process also polls, so a job whose announcement was lost (a listener
+  // reconnecting) still runs.
+  const bool poller = index == 0 && claims();
   while (true) {
     Item item;
+    bool claim = false;
     {
       std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping: shutdown() took what was left
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      ++idle_;
+      auto ready = [&] { return stopping_ || !queue_.empty() || (claims() && announced_ > 0); };
+      if (poller) {
+        claim = !work_cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), ready);
+      } else {
+        work_cv_.wait(lock, ready);
+      }
+      --idle_;
+      if (stopping_ && queue_.empty()) return;  // shutdown() took what was left
+      if (!queue_.empty()) {
+        claim = false;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+        running_ids_.push_back(item.id);
+      } else if (announced_ > 0) {
+        --announced_;
+        claim = true;
+      }
+      if (!claim && item.id.empty()) continue;
       ++running_;
-      running_ids_.push_back(item.id);
     }
-    run_one(item);
-    {
+    if (claim) {
+      bool found = run_claimed();
+      std::lock_guard lock(mu_);
+      --running_;
+      // More may be waiting: let another idle worker look too.
+      if (found) {
+        announced_ = std::min(announced_ + 1, options_.workers);
+        work_cv_.notify_one();
+      }
+    } else {
+      run_one(item);
       std::lock_guard lock(mu_);
       --running_;
       running_ids_.erase(std::find(running_ids_.begin(), running_ids_.end(), item.id));
@@ -222,18 +237,51 @@ void Jobs::worker_loop() {
 }
 
 void Jobs::run_one(Item& item) {
-  auto started = store_.job_start(item.id);
+  auto started = store_.job_start(item.id, job_owner_self());
   if (!started) {
     std::fprintf(stderr, "pxt: job %s not started: %s\n", item.id.c_str(),
                  redact_secrets(started.error().message).c_str());
     finish(finished(item.id, "error"));
     return;
   }
-  if (!*started) return;  // interrupted meanwhile: never run it
-  log_request_start();    // the handler's internal-error note, if any, is for this job
+  if (!*started) {
+    // Interrupted meanwhile, or (shared store) claimed by another process, which owns its files now.
+    if (shared_ && item.disown) item.disown();
+    return;
+  }
+  execute(item.id, item.work);
+}
+
+bool Jobs::run_claimed() {
+  auto got = store_.job_claim(options_.routes, job_owner_self());
+  if (!got) {
+    std::fprintf(stderr, "pxt: cannot claim a job: %s\n", redact_secrets(got.error().message).c_str());
+    return false;
+  }
+  if (!*got) return false;
+  JobRecord& rec = **got;
+  {
+    std::lock_guard lock(mu_);
+    running_ids_.push_back(rec.id);
+  }
+  std::optional<JobWork> work = options_.revive(rec);
+  if (!work) {
+    JobRecord out = finished(rec.id, "error");
+    out.error = "this process cannot run a job of route '" + rec.route + "'";
+    finish(std::move(out));
+  } else {
+    execute(rec.id, *work);
+  }
+  std::lock_guard lock(mu_);
+  running_ids_.erase(std::find(running_ids_.begin(), running_ids_.end(), rec.id));
+  return true;
+}
+
+void Jobs::execute(const std::string& id, JobWork& work) {
+  log_request_start();  // the handler's internal-error note, if any, is for this job
   httplib::Response res;
   try {
-    item.work(res);
+    work(res);
   } catch (const std::exception& e) {
     res.status = 500;
     res.body = R"({"detail":"internal server error"})";
@@ -244,15 +292,15 @@ void Jobs::run_one(Item& item) {
     log_note_error("unhandled exception of unknown type");
   }
   // Drop what the work held (e.g. uploaded files it did not store) before the outcome is visible.
-  item.work = nullptr;
+  work = nullptr;
   bool ok = res.status >= 200 && res.status < 300;
-  JobRecord rec = finished(item.id, ok ? "done" : "error");
+  JobRecord rec = finished(id, ok ? "done" : "error");
   if (ok) {
     rec.result = std::move(res.body);
   } else {
     rec.error = job_error_text(res.body);
     if (!current_error_note().empty()) {
-      std::fprintf(stderr, "pxt: job %s failed: %s\n", item.id.c_str(),
+      std::fprintf(stderr, "pxt: job %s failed: %s\n", id.c_str(),
                    redact_secrets(current_error_note()).c_str());
     }
   }
@@ -277,6 +325,16 @@ void Jobs::finish(JobRecord rec) {
 }
 
 Result<int64_t> Jobs::recover_orphans() {
+  if (shared_) {
+    // A process of this machine that no longer exists is known dead without waiting for its
+    // lease to expire (a restart after kill -9 answers its jobs at once, as on SQLite).
+    std::vector<std::string> dead;
+    if (auto live = store_.live_processes(); live.ok()) {
+      for (const auto& owner : *live)
+        if (tag_host(owner) == process_host() && !process_alive(owner)) dead.push_back(owner);
+    }
+    return store_.jobs_interrupt_expired(kJobInterrupted, now_ms(), dead);
+  }
   PXT_TRY(std::vector<JobRecord> open, store_.jobs_unfinished());
   int64_t n = 0;
   // A backlog holds many jobs of few owners: look each owner up in /proc once.
@@ -294,7 +352,10 @@ Result<int64_t> Jobs::recover_orphans() {
 }
 
 void Jobs::cleanup_loop() {
-  const auto period = cleanup_period(options_.ttl_s);
+  auto period = cleanup_period(options_.ttl_s);
+  // On a shared store a dead process's running jobs are interrupted within a second of its lease
+  // expiring.
+  if (shared_) period = std::min(period, std::chrono::milliseconds(1000));
   std::unique_lock lock(mu_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, period, [&] { return stopping_; });
@@ -318,9 +379,16 @@ bool Jobs::shutdown() {
     stopping_ = true;
     never_started.swap(queue_);
   }
+  if (claims()) store_.on_job_announced(nullptr);
   work_cv_.notify_all();
   stop_cv_.notify_all();
   for (auto& item : never_started) {
+    if (shared_) {
+      // Still pending in the store, with its request: another process (or this service after
+      // a restart) claims it. Its files are kept for that run.
+      if (item.disown) item.disown();
+      continue;
+    }
     JobRecord rec = finished(item.id, "error");
     rec.error = kJobInterrupted;
     finish(std::move(rec));

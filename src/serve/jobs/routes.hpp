@@ -19,6 +19,12 @@ namespace pxt {
 void handle_background(const RouteRuntime& rt, Store& store, Jobs& jobs, std::string_view base_url,
                        const httplib::Request& req, httplib::Response& res, const Uploads* uploads = nullptr);
 
+// A decoded request as a job's payload (JSON: {"values": [...], "present": [...]}), so that any
+// process serving the route can run the job (shared stores), and back. decode_job_payload
+// returns false for a payload it cannot read. Thread-safe.
+std::string encode_job_payload(const DecodedFields& fields);
+bool decode_job_payload(std::string_view payload, DecodedFields& out);
+
 // GET <prefix>/jobs/{id}: 200 {"status": "pending"|"done"|"error", "result": ..., "error": ...}
 // (unset fields null; a running job is "pending"), 404 "unknown job id". Thread-safe.
 void handle_job_status(const Jobs& jobs, std::string_view id, httplib::Response& res);

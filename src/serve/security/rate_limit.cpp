@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 
 namespace pxt {
@@ -33,25 +34,74 @@ RateLimiter::RateLimiter(RateSpec spec, size_t max_clients)
   for (size_t i = 0; i < kShards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
 
-RateDecision RateLimiter::take(std::string_view client, Clock::time_point now) {
-  Shard& s = *shards_[std::hash<std::string_view>{}(client) % kShards];
-  std::lock_guard<std::mutex> lock(s.mu);
+RateLimiter::RateLimiter(RateSpec spec, SharedBucket shared, size_t max_clients)
+    : RateLimiter(spec, max_clients) {
+  shared_ = std::move(shared);
+  chunk_ = std::max<int64_t>(1, static_cast<int64_t>(spec.burst / 10));
+  // Unspent tokens go back to nobody: held no longer than the bucket takes to refill them, so a
+  // process cannot sit on a chunk while the client's other requests are refused elsewhere.
+  double hold_s = std::clamp(static_cast<double>(chunk_) / spec.per_second, 0.05, 1.0);
+  hold_ = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(hold_s));
+  fallback_ = std::make_unique<RateLimiter>(spec, max_clients);
+}
+
+RateLimiter::Bucket& RateLimiter::find(Shard& s, std::string_view client, Clock::time_point now,
+                                       double fresh_tokens) {
   auto it = s.index.find(client);
-  Bucket* b = nullptr;
   if (it != s.index.end()) {
     s.lru.splice(s.lru.begin(), s.lru, it->second);  // keeps iterators and string addresses valid
-    b = &s.lru.front();
+    return s.lru.front();
+  }
+  if (s.index.size() >= per_shard_max_) {
+    s.index.erase(s.lru.back().client);
+    s.lru.pop_back();
+  }
+  s.lru.push_front(Bucket{std::string(client), fresh_tokens, now});
+  Bucket& b = s.lru.front();
+  s.index.emplace(b.client, s.lru.begin());
+  return b;
+}
+
+RateDecision RateLimiter::take_shared(std::string_view client, Clock::time_point now) {
+  Shard& s = *shards_[std::hash<std::string_view>{}(client) % kShards];
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    Bucket& b = find(s, client, now, 0);
+    if (now - b.last > hold_) b.tokens = 0;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return {};
+    }
+  }
+  auto got = shared_(client, chunk_);
+  if (!got) {
+    if (!fallback_logged_.exchange(true))
+      std::fprintf(stderr,
+                   "pxt: the shared rate limit cannot be read (%s): limiting per process until it can\n",
+                   got.error().message.c_str());
+    return fallback_->take(client, now);
+  }
+  fallback_logged_ = false;
+  if (got->taken <= 0)
+    return RateDecision{false, std::max(1, static_cast<int>(std::ceil(std::max(0.0, got->wait_s))))};
+  std::lock_guard<std::mutex> lock(s.mu);
+  Bucket& b = find(s, client, now, 0);
+  if (now - b.last > hold_) b.tokens = 0;
+  b.tokens += static_cast<double>(got->taken - 1);  // one is this request's
+  b.last = now;
+  return {};
+}
+
+RateDecision RateLimiter::take(std::string_view client, Clock::time_point now) {
+  if (shared_) return take_shared(client, now);
+  Shard& s = *shards_[std::hash<std::string_view>{}(client) % kShards];
+  std::lock_guard<std::mutex> lock(s.mu);
+  bool known = s.index.find(client) != s.index.end();
+  Bucket* b = &find(s, client, now, spec_.burst);
+  if (known) {
     double elapsed = std::chrono::duration<double>(now - b->last).count();
     if (elapsed > 0) b->tokens = std::min(spec_.burst, b->tokens + elapsed * spec_.per_second);
     b->last = now;
-  } else {
-    if (s.index.size() >= per_shard_max_) {
-      s.index.erase(s.lru.back().client);
-      s.lru.pop_back();
-    }
-    s.lru.push_front(Bucket{std::string(client), spec_.burst, now});
-    b = &s.lru.front();
-    s.index.emplace(b->client, s.lru.begin());
   }
   if (b->tokens >= 1) {
     b->tokens -= 1;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/media/media.hpp"
+#include "util/process.hpp"
 
 namespace pxt::media {
 
@@ -148,8 +149,17 @@ SweepBasis prepare_sweep(const fs::path& media_dir) {
   return b;
 }
 
-Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& basis, const std::atomic<bool>* cancel) {
+Result<SweepReport> sweep_orphans(Store& store, const SweepBasis& given, const std::atomic<bool>* cancel) {
   auto cancelled = [&] { return cancel != nullptr && cancel->load(); };
+  // A store shared by processes on other machines: their locks on media.lock may not reach this
+  // one (a shared mount), so their leases count too (read after the stamp: see sweep.hpp).
+  SweepBasis basis = given;
+  if (store.shared() && basis.sole_user) {
+    auto live = store.live_processes();
+    if (!live) basis.sole_user = false;
+    for (const auto& owner : live ? *live : std::vector<std::string>())
+      if (tag_host(owner) != process_host()) basis.sole_user = false;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path dir = store.media_dir();
   SweepReport r;

@@ -39,6 +39,17 @@
 //     row, and its files predate our stamp. Then only files last modified more than kSweepGrace
 //     ago are removed (a write takes milliseconds; a background job's input waits in its queue
 //     for longer, still far less than the grace). The stamp rule still applies on top.
+// A shared store (Store::shared(): PostgreSQL, processes on several machines with one media
+// folder on a shared mount): other machines' locks on media.lock may not reach this one, so the
+// store's leases decide for them. Every process that opens the store registers a lease before it
+// writes anything (Store::live_processes); the sweep reads them after the stamp. A process on
+// another machine with a live lease makes this one not the sole user (only files older than
+// kSweepGrace go): it registered before writing, so any file of its that predates the stamp is
+// covered; one registering later writes only files newer than the stamp. A killed process's lease
+// lingers until it expires, which only keeps files longer; processes on this machine are told
+// apart by the lock as before. The names of media adopted for unfinished jobs count as
+// references (Store::media_names), so a job that waits in the store for another process to
+// claim it keeps its files however long it waits.
 // The lock is never converted while this process serves: flock conversion is not atomic (a
 // refused one drops the shared lock on Linux), and in that gap a starting process could take the
 // lock exclusively and believe itself alone while this one has writes in flight.

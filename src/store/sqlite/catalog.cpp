@@ -51,6 +51,8 @@ Result<void> exec_bound(Conn& c, const std::string& sql, const std::vector<Value
   return step_done(c, s);
 }
 
+}  // namespace
+
 // Refuses expressions SQLite cannot compile over the table's columns, in pxt's words.
 Result<void> probe_computed(Conn& c, const TableDef& def) {
   std::string base = "SELECT ";
@@ -75,6 +77,8 @@ Result<void> probe_computed(Conn& c, const TableDef& def) {
   }
   return {};
 }
+
+namespace {
 
 std::string create_sql(const TableDef& def) {
   std::string sql = "CREATE TABLE " + quote_ident(def.path) + " (";
@@ -109,6 +113,31 @@ Result<void> drop_table_rows(Conn& c, const TableInfo& t, std::vector<std::strin
 }
 
 }  // namespace
+
+Result<void> create_table_storage(Conn& c, TableDef& def) {
+  PXT_CHECK(c.exec(create_sql(def).c_str()));
+  PXT_CHECK(exec_bound(c, "INSERT INTO \"pxt$tables\" (path, version) VALUES (?1, 1)", {Value(def.path)}));
+  def.id = sqlite3_last_insert_rowid(c.db());
+  def.version = 1;
+  for (size_t i = 0; i < def.columns.size(); ++i) {
+    const ColumnDef& col = def.columns[i];
+    auto pk = std::find(def.primary_key.begin(), def.primary_key.end(), col.name);
+    std::vector<Value> values{Value(def.id),
+                              Value(int64_t(i)),
+                              Value(col.name),
+                              Value(std::string(type_name(col.type))),
+                              Value(int64_t(col.required)),
+                              Value(col.computed),
+                              Value(deps_json(col.depends_on))};
+    values.emplace_back();  // pk_position: null unless the column is in the primary key
+    if (pk != def.primary_key.end()) values.back() = int64_t(pk - def.primary_key.begin());
+    PXT_CHECK(exec_bound(c,
+                         "INSERT INTO \"pxt$columns\" (table_id, position, name, type, required, computed, "
+                         "depends_on, pk_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         values));
+  }
+  return {};
+}
 
 Result<void> SqliteStore::create_dir(std::string_view path, IfExists if_exists) {
   PXT_TRY(std::string p, normalize_path(path));
@@ -159,21 +188,7 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
     PXT_CHECK(drop_table_rows(*c, *it->second, media));
   }
   PXT_CHECK(check_parent(*cat, def.path));
-  PXT_CHECK(c->exec(create_sql(def).c_str()));
-  PXT_CHECK(exec_bound(*c, "INSERT INTO \"pxt$tables\" (path, version) VALUES (?1, 1)", {Value(def.path)}));
-  def.id = sqlite3_last_insert_rowid(c->db());
-  def.version = 1;
-  for (size_t i = 0; i < def.columns.size(); ++i) {
-    const ColumnDef& col = def.columns[i];
-    auto pk = std::find(def.primary_key.begin(), def.primary_key.end(), col.name);
-    Value pk_pos = pk == def.primary_key.end() ? Value() : Value(int64_t(pk - def.primary_key.begin()));
-    PXT_CHECK(exec_bound(
-        *c,
-        "INSERT INTO \"pxt$columns\" (table_id, position, name, type, required, computed, "
-        "depends_on, pk_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        {Value(def.id), Value(int64_t(i)), Value(col.name), Value(std::string(type_name(col.type))),
-         Value(int64_t(col.required)), Value(col.computed), Value(deps_json(col.depends_on)), pk_pos}));
-  }
+  PXT_CHECK(create_table_storage(*c, def));
   PXT_CHECK(bump_generation(*c));
   PXT_CHECK(txn.commit());
   remove_media_files(media_dir(), media);

@@ -6,18 +6,6 @@
 
 namespace pxt::sqlite {
 
-Error stale_error() {
-  return make_error(Errc::schema_changed,
-                    "table schema changed since route was registered; restart the service");
-}
-
-Error unknown_column(const TableDef& def, std::string_view name, std::string_view context) {
-  std::string msg = "unknown column '" + std::string(name) + "'";
-  if (!context.empty()) msg += " " + std::string(context);
-  msg += " in table '" + def.path + "'" + did_you_mean(name, def.column_names());
-  return make_error(Errc::invalid_argument, msg);
-}
-
 const std::vector<std::string>& known_function_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v = {"abs",          "char",        "coalesce",   "concat",

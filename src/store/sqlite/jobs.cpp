@@ -69,7 +69,10 @@ Result<void> SqliteStore::job_create(const JobRecord& job) {
   });
 }
 
-Result<bool> SqliteStore::job_start(std::string_view id) {
+// One process runs the jobs it queued (a SQLite home is not shared across machines): the runner
+// is the owner.
+Result<bool> SqliteStore::job_start(std::string_view id, std::string_view runner) {
+  (void)runner;
   bool started = false;
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     PXT_TRY(sqlite3_stmt * s,
@@ -144,6 +147,59 @@ Result<std::vector<JobRecord>> SqliteStore::jobs_unfinished() {
   }
   if (rc != SQLITE_DONE) return map_error(c->db(), rc, "cannot list unfinished jobs");
   return out;
+}
+
+Result<void> SqliteStore::jobs_scan(const std::function<bool(const JobRecord&)>& cb) {
+  PXT_TRY(Lease c, conn());
+  PXT_TRY(sqlite3_stmt * s, c->cached("SELECT id, route, status, result, error, owner, created_ms, "
+                                      "coalesce(finished_ms, 0) FROM \"pxt$jobs\" ORDER BY created_ms"));
+  StmtUse use(s);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    JobRecord j;
+    j.id = text_at(s, 0);
+    j.route = text_at(s, 1);
+    j.status = text_at(s, 2);
+    j.result = text_at(s, 3);
+    j.error = text_at(s, 4);
+    j.owner = text_at(s, 5);
+    j.created_ms = sqlite3_column_int64(s, 6);
+    j.finished_ms = sqlite3_column_int64(s, 7);
+    if (!cb(j)) return {};
+  }
+  if (rc != SQLITE_DONE) return map_error(c->db(), rc, "cannot read the jobs");
+  return {};
+}
+
+Result<void> SqliteStore::import_jobs(Conn& c, const std::vector<JobRecord>& jobs) {
+  PXT_TRY(sqlite3_stmt * s, c.cached("INSERT INTO \"pxt$jobs\" (id, route, status, result, error, owner, "
+                                     "created_ms, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  for (const auto& j : jobs) {
+    StmtUse use(s);
+    bind_text(s, 1, j.id);
+    bind_text(s, 2, j.route);
+    // An unfinished job cannot run here (it belongs to a process of the other store, and a
+    // SQLite home keeps no requests to run it from): it ends interrupted, as its process would
+    // have left it when it stopped.
+    bool interrupted = j.status == "pending" || j.status == "running";
+    bind_text(s, 3, interrupted ? "error" : j.status);
+    if (j.status == "done") {
+      bind_text(s, 4, j.result);
+    } else {
+      sqlite3_bind_null(s, 4);
+    }
+    if (interrupted || j.status == "error") {
+      bind_text(s, 5, interrupted ? std::string("interrupted by shutdown") : j.error);
+    } else {
+      sqlite3_bind_null(s, 5);
+    }
+    bind_text(s, 6, j.owner);
+    sqlite3_bind_int64(s, 7, j.created_ms);
+    sqlite3_bind_int64(s, 8, j.finished_ms ? j.finished_ms : j.created_ms);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return map_error(c.db(), rc, "cannot copy job '" + j.id + "'");
+  }
+  return {};
 }
 
 Result<int64_t> SqliteStore::jobs_expire(int64_t finished_before_ms) {

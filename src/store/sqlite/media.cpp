@@ -6,22 +6,10 @@
 
 #include "store/media/media.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/write_check.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::sqlite {
-
-std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among) {
-  std::vector<int> out;
-  for (int i : among)
-    if (is_media(def.columns[static_cast<size_t>(i)].type)) out.push_back(i);
-  return out;
-}
-
-std::vector<int> media_columns(const TableDef& def) {
-  std::vector<int> all(def.columns.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-  return media_columns(def, all);
-}
 
 Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& cols, const FilterSql* where,
                            int first_param, std::vector<std::string>& out) {
@@ -73,10 +61,6 @@ Result<void> SqliteStore::media_names(const std::function<void(std::string_view)
     if (rc != SQLITE_DONE) return make_error(Errc::internal, "reading media names of '" + path + "': " + err);
   }
   return {};
-}
-
-void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names) {
-  for (const auto& n : names) media::remove(media_dir, n);
 }
 
 }  // namespace pxt::sqlite

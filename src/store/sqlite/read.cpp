@@ -1,101 +1,23 @@
-// Reads of the SQLite store (select, count), value checks and the shared filter builder.
-#include <cmath>
-
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-
+// Reads of the SQLite store (select, count) and the shared filter builder.
 #include "store/model/iso_time.hpp"
+#include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::sqlite {
 
-namespace {
-
-std::string describe(const Value& v) {
-  switch (v.index()) {
-    case 0:
-      return "null";
-    case 1:
-      return "Int " + std::to_string(std::get<int64_t>(v));
-    case 2:
-      return "Float " + value_to_text(v, std::nullopt);
-    case 3:
-      return std::string("Bool ") + (std::get<bool>(v) ? "true" : "false");
-    default: {
-      const std::string& s = std::get<std::string>(v);
-      std::string shown = s.size() > 60 ? s.substr(0, 57) + "..." : s;
-      JsonBuffer buf;
-      JsonWriter w(buf);
-      write_string(w, shown);
-      return std::string("String ") + buf.GetString();
-    }
-  }
-}
-
-Error mismatch(const ColumnDef& c, const Value& v, const std::string& why = {}) {
-  return with_code(
-      make_error(Errc::invalid_argument, "column '" + c.name + "' expects " + std::string(type_name(c.type)) +
-                                             ", got " + describe(v) + (why.empty() ? "" : " (" + why + ")")),
-      ErrorCode::type_mismatch);
-}
-
-std::optional<std::string> json_problem(const std::string& s, bool want_array) {
-  rapidjson::Document d;
-  d.Parse(s.data(), s.size());
-  if (d.HasParseError())
-    return std::string("invalid JSON: ") + rapidjson::GetParseError_En(d.GetParseError());
-  if (want_array && !d.IsArray()) return std::string("not a JSON array");
-  return std::nullopt;
-}
-
-}  // namespace
-
-Result<void> check_value(const ColumnDef& c, const Value& v) {
-  if (is_null(v)) return {};
-  const auto* s = std::get_if<std::string>(&v);
-  switch (c.type) {
-    case ColumnType::Int:
-      if (!std::holds_alternative<int64_t>(v)) return mismatch(c, v);
-      return {};
-    case ColumnType::Float:
-      if (auto* d = std::get_if<double>(&v); d && !std::isfinite(*d))
-        return mismatch(c, v, "not a finite number");
-      if (!std::holds_alternative<double>(v) && !std::holds_alternative<int64_t>(v)) return mismatch(c, v);
-      return {};
-    case ColumnType::Bool:
-      if (!std::holds_alternative<bool>(v)) return mismatch(c, v);
-      return {};
-    case ColumnType::String:
-      if (!s) return mismatch(c, v);
-      return {};
-    case ColumnType::Timestamp:
-    case ColumnType::Date: {
-      if (!s) return mismatch(c, v);
-      auto why = c.type == ColumnType::Date ? check_date(*s) : check_timestamp(*s);
-      if (why) return mismatch(c, v, *why);
-      return {};
-    }
-    case ColumnType::Json:
-    case ColumnType::Array:
-      if (!s) return mismatch(c, v);
-      if (auto why = json_problem(*s, c.type == ColumnType::Array)) return mismatch(c, v, *why);
-      return {};
-    default:  // media: a path relative to the home's media folder
-      if (!s) return mismatch(c, v);
-      if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("data:", 0) == 0 ||
-          s->rfind("../", 0) == 0 || s->find("/../") != std::string::npos ||
-          (s->size() >= 3 && s->compare(s->size() - 3, 3, "/..") == 0)) {
-        return mismatch(c, v, "a media value is a path inside the media folder");
-      }
-      return {};
-  }
-}
-
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
   if (t == ColumnType::Float) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  if (t == ColumnType::Timestamp) {
+    // Every spelling of an instant is stored (and compared) in one form (doc/timestamps.md).
+    if (const auto* text = std::get_if<std::string>(&v)) {
+      if (auto stored = normalize_timestamp(*text, default_time_zone())) {
+        return sqlite3_bind_text(s, i, stored->data(), static_cast<int>(stored->size()), SQLITE_TRANSIENT);
+      }
+    }
   }
   return bind_value(s, i, v);
 }

@@ -19,6 +19,7 @@
 #include "store/functions/context.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/store.hpp"
+#include "store/write_check.hpp"
 
 namespace pxt::sqlite {
 
@@ -30,6 +31,7 @@ inline constexpr int kWalRestartPages = 16384;  // 64 MB of WAL: restart it once
 inline constexpr int kWalForcePages = 32768;    // 128 MB: restart it even if the final pass is long
 inline constexpr int kWalFinalFrames = 64;      // backlog small enough to finish while writers wait
 inline constexpr int kWalCatchUpPasses = 16;    // unlocked passes per attempt to get there
+inline constexpr int kWalLongHoldMs = 100;      // a restart holding writes this long is logged
 
 struct TableInfo {
   TableDef def;
@@ -115,7 +117,9 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   std::string home() const override { return home_; }
-  std::string media_dir() const override { return home_ + "/media"; }
+  std::string media_dir() const override { return media_dir_; }
+  std::string backend() const override { return "sqlite"; }
+  std::string location() const override { return home_; }
 
   Result<void> create_dir(std::string_view path, IfExists if_exists) override;
   Result<TableDef> create_table(TableDef def, IfExists if_exists) override;
@@ -143,13 +147,18 @@ class SqliteStore final : public Store {
   Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;
 
   Result<void> job_create(const JobRecord& job) override;
-  Result<bool> job_start(std::string_view id) override;
+  Result<bool> job_start(std::string_view id, std::string_view runner) override;
   Result<bool> job_finish(const JobRecord& job) override;
   Result<std::optional<JobRecord>> job_get(std::string_view id) override;
   Result<std::vector<JobRecord>> jobs_unfinished() override;
   Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
 
+  Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) override;
+  Result<void> import_copy(const StoreCopy& copy) override;
+
   Result<void> ping() override;
+  Result<std::string> get_setting(std::string_view key) override;
+  Result<void> set_setting(std::string_view key, std::string_view value) override;
   int64_t writes_queued() override;
 
  private:
@@ -161,24 +170,32 @@ class SqliteStore final : public Store {
   Result<std::shared_ptr<const Catalog>> reload(Conn& c, int64_t schema_version);
   // The current definition of t; schema_changed when t is stale.
   Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
+  // fresh() in a read transaction of its own, ended before this returns: what a write computes
+  // ahead runs after it, outside any transaction (checkpoint.cpp says why).
+  Result<std::shared_ptr<const TableInfo>> current(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
-  // Evaluates every column of t for one input row in a read transaction (compute() and the
-  // computing-ahead of file-creating functions, store/functions/context.hpp); files go to `created`.
-  // Runs body(conn, table) in a read snapshot of `t`, with `created` in scope for the functions
-  // the reads call (image functions store their outputs there). Defined in write.cpp.
-  template <class Body>
-  auto in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
-      -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>()));
-  Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                       const Row& inputs);
+  // Evaluates every column of info's table for one input row, on c outside any transaction
+  // (compute() and the computing-ahead of slow functions, store/functions/context.hpp). The caller
+  // puts a CreatedFilesScope around it for the files image functions create.
+  Result<Row> evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& inputs);
+  // Computes ahead the slow calls of inserting `rows` (stops at the first failing row; its
+  // failure is remembered by the call itself).
+  void insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                    const std::vector<Row>& rows);
   // Computes ahead (store/functions/context.hpp) the calls an update of the rows matching filter to
-  // `values` of columns idx would make in the columns it recomputes, in a read transaction.
-  // Failures are remembered by the calls themselves, so this only returns errors to skip.
+  // `values` of columns idx would make in the columns it recomputes: the rows are read in a short
+  // read transaction, the calls made after it ended. Failures are remembered by the calls
+  // themselves, so this only returns errors to skip.
   Result<void> update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                             const Row& values, const Filter& filter);
   Result<void> init_catalog(Conn& c);
+  // Rewrites the Timestamp values of a home written before they were stored as instants
+  // (doc/timestamps.md), once: naive values are read in the home's time zone.
+  Result<void> normalize_timestamps(Conn& c);
   // Creates pxt$jobs in a home made before jobs existed (store/sqlite/jobs.cpp).
   Result<void> init_jobs_table(Conn& c);
+  // Inserts copied jobs as they are, inside the caller's write transaction (store/sqlite/jobs.cpp).
+  Result<void> import_jobs(Conn& c, const std::vector<JobRecord>& jobs);
   // Runs work(conn) in a write transaction, possibly together with other threads' concurrent
   // writes (group commit, store/sqlite/group.cpp); returns work's result or the commit's failure. A
   // failed work changes nothing. work must not call the store's write methods.
@@ -195,6 +212,7 @@ class SqliteStore final : public Store {
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
 
   std::string home_;
+  std::string media_dir_;
   std::shared_ptr<ConnPool> pool_;
   std::timed_mutex writer_mu_;
   int write_timeout_ms_ = 5000;  // a queued write gives up (busy) after waiting this long
@@ -206,18 +224,17 @@ class SqliteStore final : public Store {
   // Background WAL checkpointing.
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
-  std::atomic<bool> ckpt_wanted_{false};  // set by commits, cleared after a checkpoint
-  std::atomic<int> wal_frames_{0};        // frames in the WAL after the last commit here
+  std::atomic<bool> ckpt_wanted_{false};      // set by commits, cleared after a checkpoint
+  std::atomic<int> wal_frames_{0};            // frames in the WAL after the last commit here
+  int wal_restart_pages_ = kWalRestartPages;  // StoreOptions::wal_restart_bytes in frames
+  int wal_force_pages_ = kWalForcePages;      // twice that
+  int ckpt_pages_ = kCheckpointPages;         // at most a quarter of wal_restart_pages_
   bool ckpt_stop_ = false;
   std::thread ckpt_thread_;
 };
 
-// Helpers shared by the SQLite store's source files.
-Error stale_error();
-Error unknown_column(const TableDef& def, std::string_view name, std::string_view context = {});
-// Checks v against column c's type (not nullability). Error: invalid_argument
-// "column 'age' expects Int, got String \"abc\"".
-Result<void> check_value(const ColumnDef& c, const Value& v);
+// Helpers shared by the SQLite store's source files (those every backend shares are in
+// store/write_check.hpp).
 // Binds v for a column of type t (an Int bound to a Float column becomes a double).
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v);
 // Reads every result column of s into row using def's column types (table order).
@@ -232,14 +249,16 @@ struct FilterSql {
 Result<FilterSql> filter_sql(const TableDef& def, const Filter& f, int first_param);
 void bind_filter(sqlite3_stmt* s, const FilterSql& f, int first_param);
 
-// Media cleanup (store/sqlite/media.cpp). The media-typed columns of def (among `among`, or all).
-std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among);
-std::vector<int> media_columns(const TableDef& def);
+// Media cleanup (store/sqlite/media.cpp).
 // Appends the non-null values of `cols` in the rows matching `where` (every row when null) to out.
 Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& cols, const FilterSql* where,
                            int first_param, std::vector<std::string>& out);
-// Removes the named media files; call only after the transaction that dropped them committed.
-void remove_media_files(const std::string& media_dir, const std::vector<std::string>& names);
+
+// Catalog helpers (store/sqlite/catalog.cpp): refuses computed expressions SQLite cannot compile;
+// creates table def's SQLite table and catalog rows (setting def.id and def.version) inside the
+// caller's write transaction.
+Result<void> probe_computed(Conn& c, const TableDef& def);
+Result<void> create_table_storage(Conn& c, TableDef& def);
 
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();

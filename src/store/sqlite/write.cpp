@@ -10,63 +10,12 @@
 #include "store/functions/registry.hpp"
 #include "store/model/values.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/write_check.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::sqlite {
 
 namespace {
-
-// Input columns of a write, as table positions aligned with the caller's column list.
-Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,
-                                     bool require_all) {
-  std::vector<int> idx;
-  std::vector<bool> given(def.columns.size(), false);
-  for (const auto& name : columns) {
-    int i = def.index_of(name);
-    if (i < 0) return unknown_column(def, name);
-    const ColumnDef& c = def.columns[static_cast<size_t>(i)];
-    if (c.is_computed()) {
-      return make_error(Errc::invalid_argument,
-                        "'" + c.name + "' is a computed column and cannot be given a value");
-    }
-    if (given[static_cast<size_t>(i)])
-      return make_error(Errc::invalid_argument, "column '" + c.name + "' is given twice");
-    given[static_cast<size_t>(i)] = true;
-    idx.push_back(i);
-  }
-  if (require_all) {
-    for (size_t i = 0; i < def.columns.size(); ++i) {
-      const ColumnDef& c = def.columns[i];
-      if (c.required && !c.is_computed() && !given[i]) {
-        return make_error(Errc::invalid_argument, "missing value for required column '" + c.name + "'");
-      }
-    }
-  }
-  return idx;
-}
-
-Error required_null(const ColumnDef& c) {
-  return with_code(
-      make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null"),
-      ErrorCode::missing_required);
-}
-
-Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const Row& row,
-                       bool check_required) {
-  if (row.size() != idx.size()) {
-    return make_error(Errc::invalid_argument, "a row has " + std::to_string(row.size()) + " values for " +
-                                                  std::to_string(idx.size()) + " columns");
-  }
-  for (size_t k = 0; k < idx.size(); ++k) {
-    const ColumnDef& c = def.columns[static_cast<size_t>(idx[k])];
-    if (is_null(row[k])) {
-      if (check_required && c.required) return required_null(c);
-      continue;
-    }
-    PXT_CHECK(check_value(c, row[k]));
-  }
-  return {};
-}
 
 void bind_row(sqlite3_stmt* s, const TableDef& def, const std::vector<int>& idx, const Row& row) {
   for (size_t k = 0; k < idx.size(); ++k) {
@@ -153,19 +102,6 @@ std::string after_last_dot(const std::string& s) {
   return dot == std::string::npos ? s : s.substr(dot + 1);
 }
 
-// A computed column's failure as Pixeltable reports it: UNSUPPORTED_OPERATION (400), unless the
-// function failed with an error of its own (a provider's RATE_LIMITED, a full disk): that error's
-// code, retry_after and provider stay, and its message becomes the cause.
-Error computed_failure(const ColumnDef& col, const std::string& msg, std::optional<Error> fault) {
-  std::string text = "computed column '" + col.name + "' failed: " + msg;
-  if (!fault)
-    return with_code(make_error(Errc::invalid_argument, std::move(text)), ErrorCode::unsupported_operation);
-  Error e = std::move(*fault);
-  e.cause = e.pxt_code != ErrorCode::none ? e.message : std::string();
-  e.message = std::move(text);
-  return e;
-}
-
 // Finds the computed column whose expression fails for the bound inputs, by evaluating the
 // columns one at a time in dependency order. Returns its error, or nullopt if none fails.
 template <class Binder>
@@ -194,25 +130,11 @@ template <class Binder>
 Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& cols, const std::string& base,
                   const Binder& bind, const std::string& pk) {
   std::string msg = sqlite3_errmsg(c.db());
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-    // Pixeltable's wording, which is PostgreSQL's detail: clients match it.
-    return with_code(
-        make_error(Errc::already_exists, "Duplicate primary key value: " + pk + " already exists."),
-        ErrorCode::constraint_violation);
-  }
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) return duplicate_key_error(pk);
   if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_DATATYPE) {
     std::string name = after_last_dot(msg);
     const ColumnDef* col = def.find(name);
-    if (col && col->is_computed()) {
-      return with_code(
-          make_error(
-              Errc::invalid_argument,
-              rc == SQLITE_CONSTRAINT_NOTNULL
-                  ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
-                  : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
-                        " but '" + col->computed + "' gave a value of another type"),
-          ErrorCode::unsupported_operation);
-    }
+    if (col && col->is_computed()) return computed_result_error(*col, rc == SQLITE_CONSTRAINT_NOTNULL);
     if (col) return required_null(*col);
   }
   if ((rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_BUSY) {
@@ -221,30 +143,6 @@ Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& 
     return first;
   }
   return map_error(c.db(), rc);
-}
-
-// The key of the row being written as PostgreSQL's unique-violation detail shows it (Pixeltable
-// passes that on): "Key (id)=(1)", "Key (a, b)=(x, 2)"; texts unquoted.
-std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
-  std::vector<std::string> names, values;
-  for (const auto& k : def.primary_key) {
-    int i = def.index_of(k);
-    auto pos = std::find(idx.begin(), idx.end(), i);
-    Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
-    names.push_back(k);
-    values.push_back(std::holds_alternative<std::string>(v) ? std::get<std::string>(v)
-                                                            : value_to_text(v, std::nullopt));
-  }
-  if (names.empty()) return "Key (rowid)";
-  return "Key (" + join(names, ", ") + ")=(" + join(values, ", ") + ")";
-}
-
-// The same for an update: the new key when the update sets all of it, else its columns.
-std::string updated_pk_text(const TableDef& def, const std::vector<int>& idx, const Row& values) {
-  for (const auto& k : def.primary_key)
-    if (std::find(idx.begin(), idx.end(), def.index_of(k)) == idx.end())
-      return "Key (" + join(def.primary_key, ", ") + ") of the updated row";
-  return pk_text(def, idx, values);
 }
 
 // SELECT of a row as an update will leave it: set columns from parameters ?1.., the others from the
@@ -299,16 +197,6 @@ Result<std::vector<std::string>> column_files(Conn& c, const TableInfo& t, const
   return out;
 }
 
-std::vector<std::string> files_in(const std::vector<Row>& rows, const std::vector<int>& cols) {
-  std::vector<std::string> out;
-  for (const Row& r : rows) {
-    for (int i : cols) {
-      if (const auto* s = std::get_if<std::string>(&r[static_cast<size_t>(i)])) out.push_back(*s);
-    }
-  }
-  return out;
-}
-
 // Whether a computed column of def calls a function that writes compute ahead (resize(...),
 // document_text(...), ...).
 bool computes_ahead(const TableDef& def) {
@@ -331,9 +219,7 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
     // below reports it where it would have without computing ahead (after an earlier row's key
     // conflict, say).
     created.set_ahead(true);
-    for (const Row& row : rows) {
-      if (!evaluate(created, t, idx, row).ok()) break;
-    }
+    insert_ahead(created, t, idx, rows);
     created.set_ahead(false);
   }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
@@ -496,68 +382,106 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
   PXT_CHECK(check_row(t, idx, inputs, false));
   // Files made here are the response's values and belong to no row: they stay.
   CreatedFiles created(media_dir());
-  PXT_TRY(Row out, evaluate(created, t, idx, inputs));
+  PXT_TRY(Lease c, conn());
+  PXT_TRY(auto info, current(*c, t));
+  CreatedFilesScope scope(created);
+  PXT_TRY(Row out, evaluate(*c, *info, idx, inputs));
   created.keep_referenced({out});
   return out;
 }
 
-template <class Body>
-auto SqliteStore::in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
-    -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>())) {
-  PXT_TRY(Lease c, conn());
+// Why nothing here runs inside a transaction: a read transaction pins the WAL frames its snapshot
+// may need, so no checkpoint can copy past them and the WAL cannot restart. A resize() takes
+// ~50 ms; with overlapping uploads some read transaction was always open, and the WAL grew
+// without bound (1.9 GB in a soak with 5% uploads). The catalog is read in a short transaction
+// (current()); the statements below read no table, so SQLite takes no snapshot for them.
+void SqliteStore::insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                               const std::vector<Row>& rows) {
+  auto c = conn();
+  if (!c.ok()) return;  // the write itself reports it
+  auto info = current(**c, t);
+  if (!info.ok()) return;
   CreatedFilesScope scope(created);
-  ReadTxn txn(*c);
-  PXT_CHECK(txn.begin());
-  PXT_TRY(auto info, fresh(*c, t));
-  return body(*c, *info);
+  for (const Row& row : rows) {
+    if (!evaluate(**c, **info, idx, row).ok()) break;
+  }
 }
 
 Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                                        const Row& values, const Filter& filter) {
-  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<void> {
-    const TableDef& def = info.def;
-    std::vector<int> affected = affected_computed(def, info.order, idx);
+  PXT_TRY(Lease c, conn());
+  std::shared_ptr<const TableInfo> info;
+  std::vector<int> affected, kept;  // recomputed columns; the columns of the rows read
+  std::vector<Row> rows;
+  {
+    ReadTxn txn(*c);
+    PXT_CHECK(txn.begin());
+    PXT_TRY(info, fresh(*c, t));
+    const TableDef& def = info->def;
+    affected = affected_computed(def, info->order, idx);
     if (std::none_of(affected.begin(), affected.end(), [&](int i) {
           return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed);
         }))
       return {};  // the update recomputes no slow call
     int first_filter = static_cast<int>(idx.size()) + 1;
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
-    // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
-    std::string base = updated_row(info, idx, affected) + " FROM " + info.qname + where.where;
+    // The rows as update_sql's SET will see them, without the columns it recomputes.
     PXT_TRY(sqlite3_stmt * s,
-            c.cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+            c->cached(updated_row(*info, idx, affected) + " FROM " + info->qname + where.where));
     StmtUse use(s);
     bind_row(s, def, idx, values);
     bind_filter(s, where, first_filter);
+    for (size_t i = 0; i < def.columns.size(); ++i)
+      if (std::find(affected.begin(), affected.end(), static_cast<int>(i)) == affected.end())
+        kept.push_back(static_cast<int>(i));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Row& r = rows.emplace_back(kept.size());
+      for (size_t k = 0; k < kept.size(); ++k)
+        read_value(s, static_cast<int>(k), def.columns[static_cast<size_t>(kept[k])].type, r[k]);
+    }
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  }
+  // The read transaction has ended: the slow calls run over the rows' values as parameters.
+  const TableDef& def = info->def;
+  std::string base = "SELECT ";
+  for (size_t k = 0; k < kept.size(); ++k) {
+    base += (k ? ", ?" : "?") + std::to_string(k + 1) + " AS " +
+            quote_ident(def.columns[static_cast<size_t>(kept[k])].name);
+  }
+  CreatedFilesScope scope(created);
+  PXT_TRY(sqlite3_stmt * s,
+          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+  for (const Row& r : rows) {
+    StmtUse use(s);
+    for (size_t k = 0; k < kept.size(); ++k)
+      bind_typed(s, static_cast<int>(k + 1), def.columns[static_cast<size_t>(kept[k])].type, r[k]);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) return map_error(c.db(), rc);
-    return {};
-  });
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  }
+  return {};
 }
 
-Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+Result<Row> SqliteStore::evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                   const Row& inputs) {
-  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<Row> {
-    const TableDef& def = info.def;
-    std::vector<std::string> cols;
-    for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
-    std::string base = input_select(def, idx);
-    PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
-                                       layered_select(def, base, info.order) + ") AS _c"));
-    StmtUse use(s);
-    bind_row(s, def, idx, inputs);
-    Row out;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-      return write_error(
-          c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
-    }
-    read_row(s, def, out);
-    return out;
-  });
+  const TableDef& def = info.def;
+  std::vector<std::string> cols;
+  for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+  std::string base = input_select(def, idx);
+  PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
+                                     layered_select(def, base, info.order) + ") AS _c"));
+  StmtUse use(s);
+  bind_row(s, def, idx, inputs);
+  Row out;
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    return write_error(
+        c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
+  }
+  read_row(s, def, out);
+  return out;
 }
 
 }  // namespace pxt::sqlite

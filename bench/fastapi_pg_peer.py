@@ -1,0 +1,120 @@
+"""The FastAPI peer of bench/routes_pg.sh: the PostgreSQL service people write by hand today.
+
+FastAPI + uvicorn with 2 worker processes (one per core), psycopg2 (Debian's python3-psycopg2),
+doing the same work as the bench service on PostgreSQL: insert {id, prompt} storing result =
+upper(prompt) in SQL and returning the row; update by id (404 when missing); delete by id
+({"num_rows": N}); GET lookup by id (404 when missing). Request and response bodies are pydantic
+models, as FastAPI users write them. Each worker keeps a psycopg2 ThreadedConnectionPool (up to
+10 connections, as pxt's and the ceiling's pools) used by plain `def` handlers, which FastAPI
+runs in its thread pool so a worker overlaps its database round trips; autocommit (one
+transaction per statement, as the other servers); no access log.
+
+Usage: /usr/bin/python3 bench/fastapi_pg_peer.py --dsn CONNINFO [--host 127.0.0.1] --port N
+"""
+
+import argparse
+import os
+import sys
+from typing import Optional
+
+import fastapi
+import psycopg2.pool
+import pydantic
+import uvicorn
+
+
+class InsertIn(pydantic.BaseModel):
+    id: int
+    prompt: Optional[str] = None
+
+
+class UpdateIn(pydantic.BaseModel):
+    id: int
+    prompt: Optional[str] = None
+
+
+class DeleteIn(pydantic.BaseModel):
+    id: int
+
+
+class Row(pydantic.BaseModel):
+    id: int
+    prompt: Optional[str]
+    result: Optional[str]
+
+
+class DeleteOut(pydantic.BaseModel):
+    num_rows: int
+
+
+app = fastapi.FastAPI(title="fastapi postgres peer")
+_pool = None
+
+
+def pool() -> psycopg2.pool.ThreadedConnectionPool:
+    global _pool
+    if _pool is None:  # one pool per worker process, made in the worker
+        _pool = psycopg2.pool.ThreadedConnectionPool(1, 10, os.environ["PEER_DSN"])
+    return _pool
+
+
+def run(sql, args, fetch=True):
+    conn = pool().getconn()
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchone() if fetch else cur.rowcount
+    finally:
+        pool().putconn(conn)
+
+
+@app.post("/insert", response_model=Row)
+def insert(body: InsertIn) -> Row:
+    r = run("INSERT INTO items(id, prompt, result) VALUES (%s, %s, upper(%s)) RETURNING id, prompt, result",
+            (body.id, body.prompt, body.prompt))
+    return Row(id=r[0], prompt=r[1], result=r[2])
+
+
+@app.post("/update", response_model=Row)
+def update(body: UpdateIn) -> Row:
+    r = run("UPDATE items SET prompt = %s, result = upper(%s) WHERE id = %s RETURNING id, prompt, result",
+            (body.prompt, body.prompt, body.id))
+    if r is None:
+        raise fastapi.HTTPException(status_code=404, detail=f"no row with id {body.id}")
+    return Row(id=r[0], prompt=r[1], result=r[2])
+
+
+@app.post("/delete", response_model=DeleteOut)
+def delete(body: DeleteIn) -> DeleteOut:
+    return DeleteOut(num_rows=run("DELETE FROM items WHERE id = %s", (body.id,), fetch=False))
+
+
+@app.get("/lookup", response_model=Row)
+def lookup(id: int) -> Row:
+    r = run("SELECT id, prompt, result FROM items WHERE id = %s", (id,))
+    if r is None:
+        raise fastapi.HTTPException(status_code=404, detail=f"no row with id {id}")
+    return Row(id=r[0], prompt=r[1], result=r[2])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dsn", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    os.environ["PEER_DSN"] = args.dsn
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    conn = psycopg2.connect(args.dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS items(id bigint PRIMARY KEY, prompt text, result text)")
+    conn.close()
+    uvicorn.run("fastapi_pg_peer:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
+                log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

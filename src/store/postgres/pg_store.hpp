@@ -1,0 +1,194 @@
+#pragma once
+// The PostgreSQL implementation of Store (internal to src/store/postgres/). Its format (the `pxt`
+// schema holding the catalog and jobs, one real table per user table) is specified in
+// doc/catalog.md beside SQLite's.
+//
+// Concurrency: many processes on many machines share one database. Each process leases
+// connections from its Pool; writes run as single statements (or short transactions) and
+// PostgreSQL's row locks order them, so there is no writer lock in the process. Catalog changes
+// take a transaction-scoped advisory lock, bump the catalog generation in pxt.meta and NOTIFY
+// pxt_catalog; a listener connection per process hears it and marks the cached catalog stale.
+// Statements on user tables carry a guard (pxt.table_current(id, version)) that fails with
+// schema_changed when the table a caller resolved was changed meanwhile by anyone, so a route
+// whose table changed answers 409 even before the notification arrives.
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "store/functions/context.hpp"
+#include "store/postgres/conn.hpp"
+#include "store/postgres/dialect.hpp"
+#include "store/store.hpp"
+#include "store/write_check.hpp"
+
+namespace pxt::pg {
+
+inline constexpr int kFormatVersion = 1;
+// pg_advisory_xact_lock key serialising catalog changes ("pxt" in ASCII).
+inline constexpr int64_t kCatalogLock = 0x707874;
+
+struct TableInfo {
+  TableDef def;
+  std::vector<int> order;  // computed columns in dependency order
+  std::string qname;       // quoted table name (in the data schema, found by search_path)
+  CompiledTable compiled;  // computed expressions in PostgreSQL's dialect (dialect.hpp)
+  std::string guard;       // "pxt.table_current(id, version)"
+  std::string columns;     // every user column, quoted, comma-separated (RETURNING, SELECT)
+  Oid oid = 0;             // the table's pg_class oid: query results name their source by it
+};
+
+struct Catalog {
+  std::map<std::string, std::shared_ptr<const TableInfo>> tables;  // by canonical path
+  std::set<std::string> dirs;
+  int64_t generation = -1;
+  std::vector<std::string> table_paths() const;
+  std::vector<std::string> dir_paths() const;
+};
+
+// A transaction on a leased connection; rolls back unless committed.
+class Txn {
+ public:
+  explicit Txn(Conn& c) : c_(c) {}
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  Result<void> begin(const char* sql = "BEGIN");
+  Result<void> commit();
+
+ private:
+  Conn& c_;
+  bool active_ = false;
+};
+
+class PgStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& options);
+  ~PgStore() override;
+
+  std::string home() const override { return home_; }
+  std::string media_dir() const override { return media_dir_; }
+  std::string backend() const override { return "postgresql"; }
+  std::string location() const override { return redacted_; }
+
+  Result<void> create_dir(std::string_view path, IfExists if_exists) override;
+  Result<TableDef> create_table(TableDef def, IfExists if_exists) override;
+  Result<TableDef> get_table(std::string_view path) override;
+  Result<std::vector<CatalogEntry>> list(std::string_view dir, bool recursive) override;
+  Result<void> drop_table(std::string_view path, bool force) override;
+  Result<void> drop_dir(std::string_view path, bool force) override;
+  Result<void> move(std::string_view from, std::string_view to) override;
+
+  Result<std::vector<Row>> insert(const TableDef& t, const std::vector<std::string>& columns,
+                                  const std::vector<Row>& rows, const RowCheck& check = nullptr) override;
+  Result<int64_t> insert_stream(const TableDef& t, const std::vector<std::string>& columns,
+                                const RowSource& next) override;
+  Result<std::vector<Row>> update(const TableDef& t, const Filter& filter,
+                                  const std::vector<std::pair<std::string, Value>>& set,
+                                  const RowCheck& check = nullptr) override;
+  Result<int64_t> remove(const TableDef& t, const Filter& filter) override;
+  Result<int64_t> count(const TableDef& t, const Filter& filter) override;
+  // Settings live in pxt.meta as 'setting.KEY', shared by every process using the database.
+  Result<std::string> get_setting(std::string_view key) override;
+  Result<void> set_setting(std::string_view key, std::string_view value) override;
+  Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) override;
+  Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns, const Row& inputs) override;
+  Result<void> media_names(const std::function<void(std::string_view)>& cb) override;
+
+  Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) override;
+  Result<void> run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) override;
+
+  Result<void> job_create(const JobRecord& job) override;
+  Result<bool> job_start(std::string_view id, std::string_view runner) override;
+  Result<bool> job_finish(const JobRecord& job) override;
+  Result<std::optional<JobRecord>> job_get(std::string_view id) override;
+  Result<std::vector<JobRecord>> jobs_unfinished() override;
+  Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
+  bool shared() const override { return true; }
+  Result<std::optional<JobRecord>> job_claim(const std::vector<std::string>& routes,
+                                             std::string_view runner) override;
+  Result<std::vector<std::string>> live_processes() override;
+  Result<int64_t> jobs_interrupt_expired(std::string_view message, int64_t finished_ms,
+                                         const std::vector<std::string>& dead) override;
+  void on_job_announced(std::function<void()> cb) override;
+  Result<RateGrant> rate_take(std::string_view key, double burst, double per_second, int64_t want) override;
+
+  Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) override;
+  Result<void> import_copy(const StoreCopy& copy) override;
+
+  Result<void> ping() override;
+
+ private:
+  PgStore() = default;
+  Result<Lease> conn();
+  Result<void> init_schema(Conn& c);
+  // The catalog as the database has it now (reloaded when the generation moved): for catalog
+  // operations, which must never act on a stale view.
+  Result<std::shared_ptr<const Catalog>> catalog_checked(Conn& c);
+  // The cached catalog unless a notification (or a lost listener) says it may be stale: for the
+  // hot paths, whose statements carry the table guard anyway.
+  Result<std::shared_ptr<const Catalog>> catalog_cached(Conn& c);
+  Result<std::shared_ptr<const Catalog>> reload(Conn& c);
+  // The current definition of t from the cached catalog; schema_changed when t is stale.
+  Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
+  // Runs body(conn, catalog) in a transaction holding the catalog lock, with the catalog as of
+  // that transaction; bumps the generation and notifies other processes when body succeeds.
+  Result<void> change_catalog(const std::function<Result<void>(Conn&, const Catalog&)>& body);
+  void listen_loop();
+  // This process's lease (pxt.processes): registered at open, renewed by the listener.
+  Result<void> lease_renew(Conn& c);
+
+  // Writes (write.cpp).
+  Result<std::vector<Row>> insert_rows(Conn& c, const TableInfo& info, const std::vector<int>& idx,
+                                       const std::vector<Row>& rows, CreatedFiles& created, bool returning,
+                                       int64_t first_row_number);
+  Result<std::vector<Row>> insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
+                                            const std::vector<Row>& rows, bool returning,
+                                            int64_t first_row_number);
+  Result<std::vector<Value>> resolve_calls(Conn& c, const TableInfo& info, const std::vector<Value>& base,
+                                           const std::vector<int>& cols, CreatedFiles& created);
+
+  std::string home_;
+  std::string media_dir_;
+  std::string redacted_;
+  int lease_ms_ = 15000;
+  std::unique_ptr<Pool> pool_;
+  std::mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_;
+  // Set by the listener on a catalog notification, and while it has no connection (a change may
+  // have been missed); cleared by a reload.
+  std::atomic<bool> catalog_dirty_{true};
+  std::atomic<bool> listening_{false};
+  std::atomic<bool> stop_{false};
+  int wake_fd_[2] = {-1, -1};  // a byte here wakes the listener to stop
+  std::mutex announced_mu_;
+  std::function<void()> announced_;  // on_job_announced's callback
+  std::thread listener_;
+};
+
+// Helpers shared by the PostgreSQL store's files.
+// Rewrites the server's message about user SQL into pxt's wording ("unknown column 'x', did you
+// mean 'y'?"); `what` prefixes it.
+Error user_sql_error(const PgError& e, const TableDef* def, const Catalog* cat, std::string_view what);
+// Appends the WHERE clause of a Filter (equalities as parameters, then the where expression)
+// to sql, adding parameters to params. Error: invalid_argument for unknown columns or values.
+Result<void> append_filter(std::string& sql, Params& params, const TableDef& def, const Filter& f,
+                           const std::string& guard);
+// invalid_argument "<what>: access to pxt's internal catalog tables is not allowed" when the SQL
+// names the pxt schema (or PostgreSQL's own catalogs): user SQL reads user tables only.
+Result<void> check_internal_refs(std::string_view sql, std::string_view what);
+// Every computed expression of def, as check_internal_refs.
+Result<void> check_refs(const TableDef& def);
+// Names fit PostgreSQL (63 bytes, no system column names) and no expression reads pxt's schema.
+Result<void> check_table_for_postgres(const TableDef& def);
+// Creates table def (its PostgreSQL table and catalog rows; sets def.id and def.version) in the
+// caller's transaction, which holds the catalog lock.
+Result<void> create_table_storage(Conn& c, TableDef& def);
+// Prepares each computed expression of def over typed nulls; the first that PostgreSQL refuses
+// is reported in pxt's words, naming the column.
+Result<void> probe_computed(Conn& c, const TableDef& def);
+
+}  // namespace pxt::pg

@@ -1,0 +1,328 @@
+// Named queries of the PostgreSQL store: read-only SQL with :named parameters, and retrieval
+// queries (a table matched by equality on some columns). pxt's own functions called on literals
+// and parameters are evaluated by pxt before the statement (dialect.hpp, extract_query_calls). A SQL query
+// runs in a READ ONLY transaction sent as one pipeline (BEGIN, the query, COMMIT: one round trip), so
+// whatever the SQL calls, it cannot write.
+#include <algorithm>
+
+#include "store/expr/computed.hpp"
+#include "store/functions/context.hpp"
+#include "store/functions/query_calls.hpp"
+#include "store/postgres/pg_store.hpp"
+#include "util/strings.hpp"
+
+namespace pxt::pg {
+
+namespace {
+
+std::string what(const QueryDef& q) { return "query '" + q.qualified_name() + "'"; }
+
+Error bad(const QueryDef& q, const std::string& msg) {
+  return make_error(Errc::invalid_argument, what(q) + ": " + msg);
+}
+
+std::vector<std::string> param_names(const QueryDef& q) {
+  std::vector<std::string> out;
+  for (const auto& p : q.params) out.push_back(p.name);
+  return out;
+}
+
+// One statement, a SELECT (or WITH ... SELECT / VALUES), with nothing in it that writes.
+Result<void> check_shape(const QueryDef& q) {
+  std::vector<SqlToken> toks = tokenize_sql(q.sql);
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (toks[i].text != ";") continue;
+    std::string rest(trim(std::string_view(q.sql).substr(toks[i].pos + 1)));
+    while (!rest.empty() && rest.back() == ';') rest = std::string(trim(rest.substr(0, rest.size() - 1)));
+    if (!rest.empty())
+      return bad(q, "only one SQL statement is allowed; found more after the first: '" + rest + "'");
+  }
+  bool select =
+      !toks.empty() && toks[0].kind == SqlToken::Kind::Ident &&
+      (iequals(toks[0].text, "select") || iequals(toks[0].text, "with") || iequals(toks[0].text, "values"));
+  bool writes = false;
+  static const char* kWrites[] = {"insert", "update", "delete", "merge",  "truncate",
+                                  "create", "drop",   "alter",  "grant",  "revoke",
+                                  "copy",   "call",   "lock",   "vacuum", "refresh"};
+  for (const auto& t : toks)
+    for (const char* w : kWrites)
+      if (t.kind == SqlToken::Kind::Ident && iequals(t.text, w)) writes = true;
+  if (!select || writes) {
+    return bad(q, "only a read-only SELECT is allowed (the SQL would " +
+                      std::string(select ? "write to the store" : "not be a SELECT") + ")");
+  }
+  return {};
+}
+
+// Compares the SQL's :parameters with the declared ones; every mismatch is reported at once.
+Result<void> check_params(const QueryDef& q, const QuerySql& rewritten) {
+  std::vector<std::string> problems;
+  for (const auto& b : rewritten.bad) problems.push_back("parameter '" + b + "' must be written :name");
+  for (const auto& n : rewritten.used) {
+    auto declared =
+        std::find_if(q.params.begin(), q.params.end(), [&](const auto& p) { return p.name == n; });
+    if (declared == q.params.end())
+      problems.push_back("parameter ':" + n + "' is not declared" + did_you_mean(n, param_names(q)));
+  }
+  for (const auto& p : q.params) {
+    if (std::find(rewritten.used.begin(), rewritten.used.end(), p.name) == rewritten.used.end())
+      problems.push_back("declared parameter '" + p.name + "' is not used in the SQL");
+  }
+  if (!problems.empty()) return bad(q, join(problems, "; "));
+  return {};
+}
+
+// The result columns of a described statement: a column read straight from a user table keeps
+// its table type; pxt's hidden column is left out (`keep` says which result columns are kept).
+std::vector<ResultColumn> result_columns(const PgResult& r, const Catalog& cat, std::vector<bool>& keep) {
+  std::vector<ResultColumn> out;
+  keep.assign(static_cast<size_t>(r.cols()), true);
+  for (int i = 0; i < r.cols(); ++i) {
+    ResultColumn rc;
+    rc.name = pq().PQfname(r.get(), i);
+    Oid table = pq().PQftable(r.get(), i);
+    int attnum = pq().PQftablecol(r.get(), i);
+    if (table != InvalidOid && attnum > 0) {
+      for (const auto& [path, info] : cat.tables) {
+        if (info->oid != table) continue;
+        if (static_cast<size_t>(attnum) <= info->def.columns.size()) {
+          const ColumnDef& c = info->def.columns[static_cast<size_t>(attnum - 1)];
+          rc.type = c.type;
+          rc.nullable = !c.required;
+        } else if (rc.name == "pxt$row") {
+          keep[static_cast<size_t>(i)] = false;
+        }
+        break;
+      }
+    }
+    if (keep[static_cast<size_t>(i)]) out.push_back(std::move(rc));
+  }
+  return out;
+}
+
+Result<void> check_unique_names(const QueryDef& q, const std::vector<ResultColumn>& cols) {
+  for (size_t i = 0; i < cols.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (cols[i].name == cols[j].name)
+        return bad(q, "the result has two columns named '" + cols[i].name + "'; rename one with AS");
+  return {};
+}
+
+// A SQL query as PostgreSQL runs it: its pxt calls cut out (dialect.hpp, extract_query_calls),
+// then its :parameters numbered. The declared parameters the SQL itself reads are bound first
+// ($1..), the calls' results after them (a parameter only a call reads is not bound: PostgreSQL
+// refuses parameters a statement does not use).
+struct SqlQuery {
+  std::string sql;
+  QueryCalls calls;
+  std::vector<size_t> bound;  // q.params indexes of the parameters bound first, in order
+  std::vector<int> slots;     // the call whose result is bound at each later parameter
+};
+
+// `written`: the SQL as the user wrote it, checked for pxt's internal tables (q.sql may be
+// query_calls' rewriting, whose argument columns are named pxt$K$J).
+Result<SqlQuery> sql_query(const QueryDef& q, const std::string& written) {
+  PXT_CHECK(check_shape(q));
+  PXT_CHECK(check_internal_refs(written, what(q)));
+  SqlQuery out;
+  auto calls = extract_query_calls(q.sql);
+  if (!calls) return bad(q, calls.error().message);
+  out.calls = std::move(*calls);
+  QuerySql direct = rewrite_query_params(out.calls.sql, q.params);
+  QuerySql all = direct;
+  for (const auto& n : out.calls.params)
+    if (std::find(all.used.begin(), all.used.end(), n) == all.used.end()) all.used.push_back(n);
+  PXT_CHECK(check_params(q, all));
+  std::vector<QueryParam> bound;
+  for (size_t k = 0; k < q.params.size(); ++k) {
+    if (std::find(direct.used.begin(), direct.used.end(), q.params[k].name) == direct.used.end()) continue;
+    bound.push_back(q.params[k]);
+    out.bound.push_back(k);
+  }
+  out.sql = render_query_calls(rewrite_query_params(out.calls.sql, bound).sql, out.calls.calls,
+                               static_cast<int>(bound.size()) + 1, out.slots);
+  return out;
+}
+
+// Evaluates a SQL query's pxt calls with the request's parameter values; returns each call's
+// result (by call index).
+Result<std::vector<Value>> eval_calls(const QueryDef& q, const QueryCalls& calls,
+                                      const std::vector<Value>& params, const std::string& media_dir) {
+  std::vector<Value> results(calls.calls.size());
+  FunctionContext ctx{media_dir, nullptr};  // no write owns a file a query would create: refused
+  for (size_t i = 0; i < calls.calls.size(); ++i) {
+    const QueryCall& call = calls.calls[i];
+    std::vector<Value> args;
+    for (const QueryCallArg& a : call.args) {
+      if (a.kind == QueryCallArg::Kind::Call) {
+        args.push_back(results[static_cast<size_t>(a.call)]);
+      } else if (a.kind == QueryCallArg::Kind::Param) {
+        auto p =
+            std::find_if(q.params.begin(), q.params.end(), [&](const auto& x) { return x.name == a.param; });
+        args.push_back(params[static_cast<size_t>(p - q.params.begin())]);
+      } else {
+        args.push_back(a.literal);
+      }
+      // SQLite hands a Bool to functions as 0 or 1: the same on both.
+      if (const bool* b = std::get_if<bool>(&args.back())) args.back() = int64_t(*b ? 1 : 0);
+    }
+    Result<Value> out = call_sql_function(*call.fn, ctx, args);
+    if (!out) {
+      Errc code = out.error().code;
+      if (code != Errc::no_space && code != Errc::io && code != Errc::unsupported && code != Errc::busy)
+        code = Errc::invalid_argument;
+      return make_error(code, what(q) + " failed: " + call.fn->name + "(): " + out.error().message);
+    }
+    results[i] = std::move(*out);
+  }
+  return results;
+}
+
+Result<std::shared_ptr<const TableInfo>> retrieval_table(const QueryDef& q, const Catalog& cat) {
+  PXT_TRY(std::string path, normalize_path(q.table));
+  auto it = cat.tables.find(path);
+  if (it == cat.tables.end()) {
+    return make_error(Errc::not_found, what(q) + ": table '" + path + "' does not exist" +
+                                           did_you_mean(path, cat.table_paths()));
+  }
+  const TableDef& def = it->second->def;
+  if (q.match.empty()) return bad(q, "a retrieval query needs at least one column to match");
+  if (q.limit <= 0) return bad(q, "limit must be positive, got " + std::to_string(q.limit));
+  for (const auto& m : q.match) {
+    if (!def.find(m))
+      return bad(q,
+                 "unknown column '" + m + "' in table '" + path + "'" + did_you_mean(m, def.column_names()));
+  }
+  if (!q.params.empty() && q.params.size() != q.match.size())
+    return bad(q, "a retrieval query takes one parameter per match column");
+  return it->second;
+}
+
+std::string retrieval_sql(const TableInfo& t, const QueryDef& q) {
+  std::vector<std::string> terms;
+  for (size_t k = 0; k < q.match.size(); ++k) {
+    const ColumnDef* c = t.def.find(q.match[k]);
+    terms.push_back(quote_ident(c->name) + " = " + param(static_cast<int>(k) + 1, c->type));
+  }
+  return "SELECT " + t.columns + " FROM " + t.qname + " WHERE " + join(terms, " AND ") +
+         " ORDER BY \"pxt$row\" LIMIT " + std::to_string(q.limit);
+}
+
+}  // namespace
+
+Result<std::vector<ResultColumn>> PgStore::describe_query(const QueryDef& q) {
+  PXT_TRY(Lease c, conn());
+  PXT_TRY(auto cat, catalog_checked(*c));
+  if (q.kind == QueryDef::Kind::Retrieval) {
+    PXT_TRY(auto t, retrieval_table(q, *cat));
+    std::vector<ResultColumn> out;
+    for (const auto& col : t->def.columns) out.push_back({col.name, col.type, !col.required});
+    return out;
+  }
+  if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
+  // Result columns that call a slow function (resize(image, 16, 16)) are made by pxt after the
+  // statement, as on SQLite (store/functions/query_calls.hpp).
+  auto plan = plan_query_calls(q.sql, true);
+  if (!plan) return bad(q, plan.error().message);
+  QueryDef planned = q;
+  if (*plan) planned.sql = (*plan)->sql;
+  PXT_TRY(SqlQuery sq, sql_query(planned, q.sql));
+  auto r = c->describe(sq.sql);
+  if (!r) return user_sql_error(c->last_error(), nullptr, cat.get(), what(q));
+  std::vector<bool> keep;
+  std::vector<ResultColumn> cols = result_columns(*r, *cat, keep);
+  if (*plan) cols = planned_columns(**plan, cols);
+  PXT_CHECK(check_unique_names(q, cols));
+  return cols;
+}
+
+Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& params, const RowCallback& cb) {
+  size_t expected = q.kind == QueryDef::Kind::Retrieval ? q.match.size() : q.params.size();
+  if (params.size() != expected) {
+    return bad(q, "expected " + std::to_string(expected) + " parameter values, got " +
+                      std::to_string(params.size()));
+  }
+  PXT_TRY(Lease lease, conn());
+  // Held in an optional so that it goes back to the pool before the slow calls are made.
+  std::optional<Lease> held(std::move(lease));
+  Lease& c = *held;
+  PXT_TRY(auto cat, catalog_cached(*c));
+  std::shared_ptr<const TableInfo> table;
+  SqlQuery sq;
+  std::optional<QueryCallPlan> plan;
+  if (q.kind == QueryDef::Kind::Retrieval) {
+    PXT_TRY(table, retrieval_table(q, *cat));
+    sq.sql = retrieval_sql(*table, q);
+    for (size_t k = 0; k < params.size(); ++k) sq.bound.push_back(k);
+  } else {
+    const auto& planned = cached_query_plan(q.sql, true);
+    if (!planned) return bad(q, planned.error().message);
+    plan = *planned;
+    QueryDef rewritten = q;
+    if (plan) rewritten.sql = plan->sql;
+    PXT_TRY(sq, sql_query(rewritten, q.sql));
+  }
+  for (size_t k = 0; k < params.size(); ++k) {
+    ColumnDef as_column;
+    if (table) {
+      as_column = *table->def.find(q.match[k]);
+    } else {
+      as_column.name = q.params[k].name;
+      as_column.type = q.params[k].type;
+    }
+    // A Float parameter may be NaN or infinite, as pydantic's float allows; only a stored Float
+    // must be finite. PostgreSQL compares them as float8 does (NaN above every number), as
+    // Pixeltable's queries on PostgreSQL do.
+    bool any_float = as_column.type == ColumnType::Float && std::holds_alternative<double>(params[k]);
+    if (auto ok = any_float ? Result<void>() : check_value(as_column, params[k]); !ok.ok())
+      return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+  }
+  Params p(true);
+  for (size_t k : sq.bound)
+    add_read_value(p, params[k], table ? table->def.find(q.match[k])->type : q.params[k].type);
+  if (!sq.slots.empty()) {
+    PXT_TRY(std::vector<Value> results, eval_calls(q, sq.calls, params, media_dir_));
+    for (int slot : sq.slots) add_untyped(p, results[static_cast<size_t>(slot)]);
+  }
+  const std::string& sql = sq.sql;
+  PgResult rows;
+  if (table) {
+    auto r = c->run(sql, p);
+    if (!r) return user_sql_error(c->last_error(), &table->def, cat.get(), what(q));
+    rows = std::move(*r);
+  } else {
+    auto r = c->pipeline({{"BEGIN READ ONLY", Params()}, {sql, p}, {"COMMIT", Params()}});
+    if (!r) {
+      if (pq().PQtransactionStatus(c->raw()) != PQTRANS_IDLE && !c->broken()) (void)c->exec("ROLLBACK");
+      return user_sql_error(c->last_error(), nullptr, cat.get(), what(q) + " failed");
+    }
+    if (r->size() < 2) return make_error(Errc::internal, what(q) + ": no result");
+    rows = std::move((*r)[1]);
+  }
+  std::vector<bool> keep;
+  std::vector<ResultColumn> cols = result_columns(rows, *cat, keep);
+  std::vector<int> at;  // result columns kept, in order
+  for (size_t i = 0; i < keep.size(); ++i)
+    if (keep[i]) at.push_back(static_cast<int>(i));
+  Row row(at.size());
+  std::vector<Row> raw;  // with calls to make: every row, read first (the connection goes back)
+  for (int i = 0; i < rows.rows(); ++i) {
+    for (size_t k = 0; k < at.size(); ++k) read_cell(rows, i, at[k], cols[k].type, row[k]);
+    if (plan) {
+      raw.push_back(row);
+    } else if (!cb(row)) {
+      return {};
+    }
+  }
+  if (!plan) return {};
+  held.reset();
+  FunctionContext ctx{media_dir_, current_created_files()};
+  for (const Row& r : raw) {
+    auto made = apply_query_calls(*plan, r, ctx);
+    if (!made) return make_error(made.error().code, what(q) + ": " + made.error().message);
+    if (!cb(*made)) return {};
+  }
+  return {};
+}
+
+}  // namespace pxt::pg
