@@ -287,8 +287,7 @@ Error map_error(const PgError& e, std::string_view what) {
   }
   const std::string& s = e.sqlstate;
   if (s == "40001" || s == "40P01") {
-    // Pixeltable's answer to PostgreSQL's serialization failure: 409, retryable.
-    return make_error(ErrorCode::serialization_failure,
+    return make_error(Errc::conflict,
                       prefix + "the write conflicted with a concurrent one (" + e.message + "); retry");
   }
   if (s == "57014") return make_error(Errc::busy, prefix + "the statement was cancelled (" + e.message + ")");
