@@ -248,8 +248,9 @@ void write_security(Out& o, const ServiceSpec& service) {
 }  // namespace
 
 std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRoute>& routes) {
-  const std::vector<std::string> shared = {kHttpError, kValidationError, kValidationItem,
-                                           kJobHandle, kJobStatus,       kDeleteResponse};
+  const std::vector<std::string> shared = {kHttpError,       kValidationError,       kValidationItem,
+                                           kPixeltableError, kPixeltableErrorDetail, kJobHandle,
+                                           kJobStatus,       kDeleteResponse};
   std::vector<OperationNames> names = name_operations(routes, service.prefix, shared);
   std::vector<RouteDoc> docs;
   for (size_t i = 0; i < routes.size(); ++i) docs.push_back(RouteDoc{&routes[i], names[i]});
@@ -292,7 +293,7 @@ std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRou
         if (deletes) write_delete_response(o);
         write_job_components(o, background);
         auto is_used = [&](const char* c) { return std::find(used.begin(), used.end(), c) != used.end(); };
-        write_error_components(w, is_used(kValidationError));
+        write_error_components(w, is_used(kValidationError), is_used(kPixeltableError));
       });
       if (!service.auth_tokens.empty()) {
         // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.
