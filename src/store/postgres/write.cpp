@@ -205,7 +205,8 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
       const Errc code = fault.code;
       bool own = fault.pxt_code != ErrorCode::none || code == Errc::no_space || code == Errc::io ||
                  code == Errc::unsupported || code == Errc::busy;
-      return computed_failure(info.def.columns[static_cast<size_t>(call.column)], fault.message,
+      std::string msg = fault.message;  // copied: `fault` is moved into the argument beside it
+      return computed_failure(info.def.columns[static_cast<size_t>(call.column)], msg,
                               own ? std::optional<Error>(std::move(fault)) : std::nullopt);
     }
     slots[s] = std::move(*out);
