@@ -1,28 +1,78 @@
 # Embeds the Swagger UI / ReDoc files that scripts/setup unpacks from npm into third_party/,
-# so /docs works offline with no CDN. Each file becomes a symbol pair via `.incbin`; the
-# generated assets.cpp maps names to bytes (see src/serve/openapi/assets.hpp).
+# so /docs and /redoc work offline with no CDN. At build time tools/asset_pack.cpp patches each
+# file if needed and compresses the text ones (gzip -9 and brotli), so a browser gets the
+# 1.7 MB Swagger UI bundle as ~0.4 MB without pxt compressing anything per request. Each stored
+# form becomes a symbol pair via `.incbin`; the generated assets_table.cpp maps names to bytes
+# (see src/serve/openapi/assets.hpp).
+#
+# Spec: "served name|file under third_party/|content type|text or binary". Binary files (PNG) are
+# already compressed and are stored once.
 set(PXT_ASSET_DIR ${CMAKE_SOURCE_DIR}/third_party)
 set(PXT_ASSETS
-  "swagger-ui-bundle.js|swagger-ui-dist/swagger-ui-bundle.js|text/javascript"
-  "swagger-ui.css|swagger-ui-dist/swagger-ui.css|text/css"
-  "favicon-32x32.png|swagger-ui-dist/favicon-32x32.png|image/png"
-  "redoc.standalone.js|redoc/bundles/redoc.standalone.js|text/javascript")
+  "swagger-ui-bundle.js|swagger-ui-dist/swagger-ui-bundle.js|text/javascript|text"
+  "swagger-ui.css|swagger-ui-dist/swagger-ui.css|text/css|text"
+  "favicon-32x32.png|swagger-ui-dist/favicon-32x32.png|image/png|binary"
+  "redoc.standalone.js|redoc/bundles/redoc.standalone.js|text/javascript|text")
+# Patches (exact text, which must occur once in the pinned file, and its replacement). ReDoc
+# renders Redocly's logo from https://cdn.redoc.ly (a request out of an offline page that fails
+# with ERR_NAME_NOT_RESOLVED): the logo image is dropped, the "API docs by Redocly" link stays.
+set(PXT_ASSET_PATCHES_redoc.standalone.js
+  [=[n.createElement("img",{alt:"redocly logo",onError:()=>t(!1),src:"https://cdn.redoc.ly/redoc/logo-mini.svg"})]=]
+  "null")
+
+add_executable(pxt_asset_pack ${CMAKE_SOURCE_DIR}/tools/asset_pack.cpp)
+target_link_libraries(pxt_asset_pack PRIVATE brotlienc z)
+
 set(asm "")
+set(decls "")
 set(entries "")
+set(PXT_ASSET_FILES "")
 set(idx 0)
 foreach(spec ${PXT_ASSETS})
   string(REPLACE "|" ";" parts "${spec}")
   list(GET parts 0 name)
   list(GET parts 1 rel)
   list(GET parts 2 mime)
+  list(GET parts 3 kind)
   set(file ${PXT_ASSET_DIR}/${rel})
   if(NOT EXISTS ${file})
     message(FATAL_ERROR "missing web asset ${file}: run scripts/setup (it fetches swagger-ui-dist and redoc from npm)")
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
-  string(APPEND asm ".section .rodata\n.balign 16\n.global pxt_asset_${idx}_begin\npxt_asset_${idx}_begin:\n.incbin \"${file}\"\n.global pxt_asset_${idx}_end\npxt_asset_${idx}_end:\n.byte 0\n")
-  string(APPEND decls "extern \"C\" const char pxt_asset_${idx}_begin[];\nextern \"C\" const char pxt_asset_${idx}_end[];\n")
-  string(APPEND entries "    {\"${name}\", \"${mime}\", pxt_asset_${idx}_begin, pxt_asset_${idx}_end},\n")
+  set(out ${CMAKE_BINARY_DIR}/generated/assets/${name})
+  set(patches ${PXT_ASSET_PATCHES_${name}})
+  add_custom_command(OUTPUT ${out} ${out}.gz ${out}.br
+    COMMAND pxt_asset_pack ${file} ${out} ${patches}
+    DEPENDS pxt_asset_pack ${file} ${CMAKE_CURRENT_LIST_FILE}
+    COMMENT "Packing web asset ${name}" VERBATIM)
+  list(APPEND PXT_ASSET_FILES ${out} ${out}.gz ${out}.br)
+  # The URL version (?v=...) is a hash of what is served, so a browser may cache an asset for a
+  # year and still gets the new one after an upgrade.
+  file(SHA256 ${file} file_hash)
+  string(SHA256 version "${file_hash}${patches}")
+  string(SUBSTRING ${version} 0 16 version)
+  set(forms identity)
+  if(kind STREQUAL "text")
+    list(APPEND forms gzip brotli)
+  endif()
+  set(ptrs "")
+  foreach(form identity gzip brotli)
+    if(form IN_LIST forms)
+      set(suffix "")
+      if(form STREQUAL "gzip")
+        set(suffix ".gz")
+      elseif(form STREQUAL "brotli")
+        set(suffix ".br")
+      endif()
+      set(sym pxt_asset_${idx}_${form})
+      string(APPEND asm ".section .rodata\n.balign 16\n.global ${sym}_begin\n${sym}_begin:\n.incbin \"${out}${suffix}\"\n.global ${sym}_end\n${sym}_end:\n.byte 0\n")
+      string(APPEND decls "extern \"C\" const char ${sym}_begin[];\nextern \"C\" const char ${sym}_end[];\n")
+      string(APPEND ptrs "${sym}_begin, ${sym}_end, ")
+    else()
+      string(APPEND ptrs "nullptr, nullptr, ")
+    endif()
+  endforeach()
+  string(APPEND entries "    {\"${name}\", \"${mime}\", \"${version}\", ${ptrs}},\n")
   math(EXPR idx "${idx} + 1")
 endforeach()
 string(APPEND asm ".section .note.GNU-stack,\"\",@progbits\n")
@@ -32,14 +82,29 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/assets_table.cpp CONTENT
 #include \"serve/openapi/assets.hpp\"
 ${decls}
 namespace pxt {
+namespace {
+std::string_view asset_span(const char* begin, const char* end) {
+  return begin == nullptr ? std::string_view() : std::string_view(begin, static_cast<size_t>(end - begin));
+}
+}  // namespace
 std::optional<Asset> find_asset(std::string_view name) {
-  struct Entry { const char* name; const char* mime; const char* begin; const char* end; };
+  struct Entry {
+    const char* name; const char* mime; const char* version;
+    const char* identity_begin; const char* identity_end;
+    const char* gzip_begin; const char* gzip_end;
+    const char* brotli_begin; const char* brotli_end;
+  };
   static const Entry entries[] = {
 ${entries}  };
-  for (const auto& e : entries)
-    if (name == e.name) return Asset{e.mime, std::string_view(e.begin, static_cast<size_t>(e.end - e.begin))};
+  for (const auto& e : entries) {
+    if (name != e.name) continue;
+    return Asset{e.mime, e.version, asset_span(e.identity_begin, e.identity_end), asset_span(e.gzip_begin, e.gzip_end),
+                 asset_span(e.brotli_begin, e.brotli_end)};
+  }
   return std::nullopt;
 }
 }  // namespace pxt
 ")
-set(PXT_ASSET_SOURCES ${CMAKE_BINARY_DIR}/generated/assets_data.S ${CMAKE_BINARY_DIR}/generated/assets_table.cpp)
+add_custom_target(pxt_web_assets DEPENDS ${PXT_ASSET_FILES})
+set(PXT_ASSET_DATA ${CMAKE_BINARY_DIR}/generated/assets_data.S)
+set(PXT_ASSET_SOURCES ${PXT_ASSET_DATA} ${CMAKE_BINARY_DIR}/generated/assets_table.cpp)

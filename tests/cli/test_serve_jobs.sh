@@ -174,9 +174,9 @@ pass "unknown ids"
 # ---- OpenAPI documents the handle and /jobs ----
 OPENAPI=$(curl -s "http://127.0.0.1:$PORT/openapi.json")
 expect_eq "$(jq -r '.paths["/v1/slow"].post.responses["200"].content["application/json"].schema["$ref"]' <<<"$OPENAPI")" \
-  "#/components/schemas/JobHandle" "background route answers a JobHandle"
+  "#/components/schemas/BackgroundJobResponse" "background route answers a job handle (Pixeltable's BackgroundJobResponse)"
 expect_eq "$(jq -r '.paths["/v1/jobs/{job_id}"].get.responses["200"].content["application/json"].schema["$ref"]' <<<"$OPENAPI")" \
-  "#/components/schemas/JobStatus" "/jobs documented"
+  "#/components/schemas/JobStatusResponse" "/jobs documented (Pixeltable's JobStatusResponse)"
 pass "openapi"
 
 # ---- graceful shutdown waits for a running job ----

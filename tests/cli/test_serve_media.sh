@@ -268,12 +268,12 @@ pass "return_fileresponse and query rows"
 http GET /openapi.json
 expect_eq "$(jq -r '.paths["/v1/upload"].post.requestBody.content | keys[0]' <<<"$BODY")" multipart/form-data \
   "upload route documents a multipart body"
-REQ=$(jq -r '.paths["/v1/upload"].post.requestBody.content["multipart/form-data"].schema["$ref"]' <<<"$BODY")
-expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].properties.image.anyOf[0]" <<<"$BODY")" \
-  '{"type":"string","format":"binary"}' "file part schema"
-expect_eq "$(jq -c ".components.schemas[\"${REQ##*/}\"].required" <<<"$BODY")" '["id"]' "required parts"
-expect_eq "$(jq -r '.paths["/v1/photo"].post.responses["200"].content | keys[0]' <<<"$BODY")" \
-  application/octet-stream "file response documented"
+REQ='.paths["/v1/upload"].post.requestBody.content["multipart/form-data"].schema'
+expect_eq "$(jq -c "$REQ.properties.image.anyOf[0]" <<<"$BODY")" \
+  '{"type":"string","format":"binary","contentMediaType":"image/*"}' "file part schema"
+expect_eq "$(jq -c "$REQ.required" <<<"$BODY")" '["id"]' "required parts"
+expect_eq "$(jq -c '.paths["/v1/photo"].post.responses["200"].content | keys' <<<"$BODY")" \
+  '["image/*"]' "file response documented with its column's media types"
 pass "OpenAPI multipart bodies"
 
 # ---- files go with their rows ----

@@ -190,7 +190,7 @@ void ServeApp::serve_target(const Target& target, std::string_view rest, const h
     case Endpoint::Redoc:
       return set_text(res, redoc_html_, "text/html; charset=utf-8");
     case Endpoint::DocsAsset:
-      return serve_docs_asset(rest, res);
+      return serve_docs_asset(rest, req, res);
     case Endpoint::Healthz: {
       auto ok = store_.ping();
       if (!ok) {

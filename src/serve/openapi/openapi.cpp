@@ -1,12 +1,15 @@
 #include "serve/openapi/openapi.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
 #include "serve/openapi/jobs.hpp"
+#include "serve/openapi/json_out.hpp"
+#include "serve/openapi/names.hpp"
+#include "serve/openapi/responses.hpp"
 #include "serve/openapi/schema.hpp"
 #include "store/model/values.hpp"
-#include "util/json.hpp"
 #include "util/strings.hpp"
 
 #ifndef PXT_VERSION
@@ -19,24 +22,11 @@ using namespace openapi;
 
 namespace {
 
-// "/v1/generate-text" -> "V1GenerateText"
-std::string camel_path(std::string_view path) {
-  std::string out;
-  bool start = true;
-  for (char c : path) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      out.push_back(start ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-      start = false;
-    } else {
-      start = true;
-    }
-  }
-  return out;
-}
+inline constexpr const char* kDeleteResponse = "DeleteResponse";
 
 struct RouteDoc {
   const BoundRoute* route;
-  std::string base;  // component name stem, unique per route
+  OperationNames names;
   bool optional_update_field(const RequestField& f) const {
     return route->spec.type == RouteType::Update && !route->table.is_pk(f.name);
   }
@@ -50,347 +40,272 @@ struct RouteDoc {
   bool required(const RequestField& f) const {
     return f.required && !optional_update_field(f) && !default_of(f);
   }
-  bool has_body() const {
-    return route->http_method != "GET" && (!route->fields.empty() || !route->uploads.empty());
-  }
+  bool get() const { return route->http_method == "GET"; }
+  bool has_body() const { return !get() && (!route->fields.empty() || !route->uploads.empty()); }
   bool multipart() const { return !route->uploads.empty(); }
-  bool is_table_route() const { return route->spec.type != RouteType::Query; }
   bool one_row() const { return route->spec.type == RouteType::Query && route->spec.one_row; }
+  bool file() const { return route->spec.return_fileresponse; }
+  std::string body_title() const { return "Body_" + names.operation_id; }
+  // The component of the JSON body the route answers (a background route: its job's result).
+  std::string response_component() const {
+    if (route->spec.type == RouteType::Delete) return kDeleteResponse;
+    if (one_row()) return names.stem + "RowResponse";
+    return names.stem + "Response";
+  }
+  std::string job_status_component() const { return names.stem + "JobStatus"; }
+  std::optional<ColumnType> file_type() const {
+    for (const auto& c : route->outputs)
+      if (c.type && is_media(*c.type)) return c.type;
+    return std::nullopt;
+  }
 };
 
-void write_fields_object(JsonWriter& w, const RouteDoc& doc, const std::string& title) {
-  w.StartObject();
-  write_key(w, "properties");
-  w.StartObject();
-  std::vector<std::string> required;
-  for (const auto& f : doc.route->fields) {
-    write_key(w, f.name);
-    bool optional = !doc.required(f);
-    std::optional<Value> def = doc.default_of(f);
-    // A left-out update input stays unchanged, so it has no default to show.
-    bool default_null = optional && f.nullable && !def && !doc.optional_update_field(f);
-    write_schema(w, f.type, f.nullable, f.name, def, default_null);
-    if (!optional) required.push_back(f.name);
-  }
-  // File parts, as FastAPI describes an UploadFile.
-  for (const auto& f : doc.route->uploads) {
-    write_key(w, f.name);
-    w.StartObject();
+void write_upload_property(Out& o, const RequestField& f) {
+  auto members = [&] {
+    o.str("type", "string");
+    o.str("format", "binary");
+    o.str("contentMediaType", media_range(f.type));
+  };
+  o.obj(f.name, [&] {
     if (f.required) {
-      write_key(w, "type");
-      write_string(w, "string");
-      write_key(w, "format");
-      write_string(w, "binary");
-      required.push_back(f.name);
+      members();
     } else {
-      write_key(w, "anyOf");
-      w.StartArray();
-      w.StartObject();
-      write_key(w, "type");
-      write_string(w, "string");
-      write_key(w, "format");
-      write_string(w, "binary");
-      w.EndObject();
-      w.StartObject();
-      write_key(w, "type");
-      write_string(w, "null");
-      w.EndObject();
-      w.EndArray();
+      o.arr("anyOf", [&] {
+        o.obj(members);
+        o.obj([&] { o.str("type", "null"); });
+      });
     }
-    write_key(w, "title");
-    std::string label = f.name;
-    if (!label.empty()) label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
-    write_string(w, label);
-    w.EndObject();
-  }
-  w.EndObject();
-  write_key(w, "type");
-  write_string(w, "object");
-  if (!required.empty()) {
-    write_key(w, "required");
-    w.StartArray();
-    for (const auto& r : required) write_string(w, r);
-    w.EndArray();
-  }
-  write_key(w, "title");
-  write_string(w, title);
-  w.EndObject();
+    o.str("title", title_case(f.name));
+  });
 }
 
-void write_json_content(JsonWriter& w, const std::string& component, const char* type = "application/json") {
-  write_key(w, "content");
-  w.StartObject();
-  write_key(w, type);
-  w.StartObject();
-  write_key(w, "schema");
-  write_ref(w, component);
-  w.EndObject();
-  w.EndObject();
-}
-
-void write_response(JsonWriter& w, const char* code, const char* description, const std::string& component) {
-  write_key(w, code);
-  w.StartObject();
-  write_key(w, "description");
-  write_string(w, description);
-  write_json_content(w, component);
-  w.EndObject();
-}
-
-void write_query_parameters(JsonWriter& w, const RouteDoc& doc) {
-  write_key(w, "parameters");
-  w.StartArray();
-  for (const auto& f : doc.route->fields) {
-    w.StartObject();
-    write_key(w, "name");
-    write_string(w, f.name);
-    write_key(w, "in");
-    write_string(w, "query");
-    write_key(w, "required");
-    w.Bool(doc.required(f));
-    write_key(w, "schema");
-    std::optional<Value> def = doc.default_of(f);
-    write_schema(w, f.type, f.nullable, f.name, def, !doc.required(f) && f.nullable && !def);
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-std::string summary(const BoundRoute& r) {
-  switch (r.spec.type) {
-    case RouteType::Insert:
-      return "Insert into " + r.table.path;
-    case RouteType::Update:
-      return "Update " + r.table.path;
-    case RouteType::Delete:
-      return "Delete from " + r.table.path;
-    case RouteType::Compute:
-      return "Compute with " + r.table.path;
-    case RouteType::Query:
-      return "Query " + r.query.qualified_name();
-  }
-  return "";
-}
-
-void write_operation(JsonWriter& w, const RouteDoc& doc) {
-  const BoundRoute& r = *doc.route;
-  w.StartObject();
-  write_key(w, "summary");
-  write_string(w, summary(r));
-  write_key(w, "operationId");
-  write_string(w, operation_id(r));
-  if (r.http_method == "GET" && !r.fields.empty()) write_query_parameters(w, doc);
-  if (doc.has_body()) {
-    write_key(w, "requestBody");
-    w.StartObject();
-    write_json_content(w, doc.base + "Request", doc.multipart() ? "multipart/form-data" : "application/json");
-    write_key(w, "required");
-    w.Bool(true);
-    w.EndObject();
-  }
-  write_key(w, "responses");
-  w.StartObject();
-  if (r.spec.background) {
-    // The job's result (GET /jobs/{id}) is what the route would have answered: <base>Response.
-    write_response(w, "200", "Job accepted; poll job_url", "JobHandle");
-    write_response(w, "503", "Job queue full; retry after Retry-After seconds", "HTTPError");
-  } else if (r.spec.return_fileresponse) {
-    // The raw file of the single media output.
-    write_key(w, "200");
-    w.StartObject();
-    write_key(w, "description");
-    write_string(w, "The file of the media output");
-    write_key(w, "content");
-    w.StartObject();
-    write_key(w, "application/octet-stream");
-    w.StartObject();
-    write_key(w, "schema");
-    w.StartObject();
-    write_key(w, "type");
-    write_string(w, "string");
-    write_key(w, "format");
-    write_string(w, "binary");
-    w.EndObject();
-    w.EndObject();
-    w.EndObject();
-    w.EndObject();
-  } else {
-    write_response(w, "200", "Successful Response", doc.one_row() ? doc.base + "Row" : doc.base + "Response");
-  }
-  if (r.spec.type == RouteType::Update) write_response(w, "404", "Row not found", "HTTPError");
-  if (doc.one_row() || (r.spec.type == RouteType::Query && r.spec.return_fileresponse)) {
-    write_response(w, "404", "Query returned no rows", "HTTPError");
-    write_response(w, "409", "Query returned more than one row", "HTTPError");
-  }
-  if (doc.is_table_route()) {
-    write_response(w, "409", "Table schema changed since the route was registered", "HTTPError");
-  }
-  if (!r.fields.empty() || !r.uploads.empty())
-    write_response(w, "422", "Validation Error", "HTTPValidationError");
-  w.EndObject();
-  w.EndObject();
-}
-
-void write_route_components(JsonWriter& w, const RouteDoc& doc) {
-  const BoundRoute& r = *doc.route;
-  if (doc.has_body()) {
-    write_key(w, doc.base + "Request");
-    write_fields_object(w, doc, doc.base + "Request");
-  }
-  if (r.spec.type == RouteType::Delete) {
-    write_key(w, doc.base + "Response");
-    w.StartObject();
-    write_key(w, "properties");
-    w.StartObject();
-    write_key(w, "num_rows");
-    write_schema(w, ColumnType::Int, false, "num_rows", std::nullopt, false);
-    w.EndObject();
-    write_key(w, "type");
-    write_string(w, "object");
-    write_key(w, "required");
-    w.StartArray();
-    write_string(w, "num_rows");
-    w.EndArray();
-    write_key(w, "title");
-    write_string(w, doc.base + "Response");
-    w.EndObject();
-  } else if (r.spec.type == RouteType::Query) {
-    write_key(w, doc.base + "Row");
-    write_row_object(w, r.outputs, doc.base + "Row");
-    if (!doc.one_row()) {
-      write_key(w, doc.base + "Response");
-      w.StartObject();
-      write_key(w, "properties");
-      w.StartObject();
-      write_key(w, "rows");
-      w.StartObject();
-      write_key(w, "items");
-      write_ref(w, doc.base + "Row");
-      write_key(w, "type");
-      write_string(w, "array");
-      write_key(w, "title");
-      write_string(w, "Rows");
-      w.EndObject();
-      w.EndObject();
-      write_key(w, "type");
-      write_string(w, "object");
-      write_key(w, "required");
-      w.StartArray();
-      write_string(w, "rows");
-      w.EndArray();
-      write_key(w, "title");
-      write_string(w, doc.base + "Response");
-      w.EndObject();
+// The request body's schema, written inline rather than as a component: openapi-typescript (the
+// usual TypeScript generator) makes a property with a default optional only inside a requestBody,
+// so a component would force clients to send every nullable input and every defaulted parameter.
+void write_fields_object(Out& o, const RouteDoc& doc, const std::string& title) {
+  o.obj("schema", [&] {
+    std::vector<std::string> required;
+    o.obj("properties", [&] {
+      for (const auto& f : doc.route->fields) {
+        o.key(f.name);
+        bool optional = !doc.required(f);
+        std::optional<Value> def = doc.default_of(f);
+        // A left-out update input stays unchanged, so it has no default to show.
+        bool default_null = optional && f.nullable && !def && !doc.optional_update_field(f);
+        // Form fields carry text; only a JSON body can carry a media value (as a data: URI).
+        write_schema(o.w, f.type, f.nullable, f.name, def, default_null, MediaForm::DataUri);
+        if (!optional) required.push_back(f.name);
+      }
+      for (const auto& f : doc.route->uploads) {
+        write_upload_property(o, f);
+        if (f.required) required.push_back(f.name);
+      }
+    });
+    o.str("type", "object");
+    if (!required.empty()) {
+      o.arr("required", [&] {
+        for (const auto& r : required) write_string(o.w, r);
+      });
     }
-  } else {
-    write_key(w, doc.base + "Response");
-    write_row_object(w, r.outputs, doc.base + "Response");
-  }
+    o.str("title", title);
+  });
 }
 
-std::vector<RouteDoc> name_routes(const std::vector<BoundRoute>& routes) {
-  std::vector<RouteDoc> docs;
-  std::set<std::string> used = {"HTTPError", "HTTPValidationError", "ValidationError", "JobHandle",
-                                "JobStatus"};
-  for (const auto& r : routes) {
-    std::string kind = title_case(route_type_name(r.spec.type));
-    std::string base = kind + camel_path(r.full_path);
-    if (used.count(base) != 0) base += title_case(to_lower(r.http_method));
-    std::string unique = base;
-    for (int n = 2; used.count(unique) != 0; ++n) unique = base + std::to_string(n);
-    used.insert(unique);
-    docs.push_back(RouteDoc{&r, unique});
+void write_query_parameters(Out& o, const RouteDoc& doc) {
+  o.arr("parameters", [&] {
+    for (const auto& f : doc.route->fields) {
+      o.obj([&] {
+        o.str("name", f.name);
+        o.str("in", "query");
+        o.boolean("required", doc.required(f));
+        o.key("schema");
+        std::optional<Value> def = doc.default_of(f);
+        write_schema(o.w, f.type, f.nullable, f.name, def, !doc.required(f) && f.nullable && !def);
+      });
+    }
+  });
+}
+
+void write_success(Out& o, const RouteDoc& doc) {
+  const BoundRoute& r = *doc.route;
+  o.obj("200", [&] {
+    if (r.spec.background) {
+      o.str("description", "The job is queued: poll job_url");
+      o.obj("content", [&] { o.obj("application/json", [&] { o.ref("schema", kJobHandle); }); });
+      o.obj("links", [&] {
+        o.obj("JobStatus", [&] {
+          o.str("operationId", kJobStatusOperation);
+          o.obj("parameters", [&] { o.str("job_id", "$response.body#/id"); });
+          o.str("description", "The job's status; its result is a " + doc.response_component());
+        });
+      });
+    } else if (doc.file()) {
+      o.str("description", "The file of the media output");
+      o.obj("content", [&] {
+        for (std::string_view type : file_content_types(doc.file_type().value_or(ColumnType::Image))) {
+          o.obj(type, [&] {
+            o.obj("schema", [&] {
+              o.str("type", "string");
+              o.str("format", "binary");
+            });
+          });
+        }
+      });
+    } else {
+      o.str("description", "Successful Response");
+      o.obj("content",
+            [&] { o.obj("application/json", [&] { o.ref("schema", doc.response_component()); }); });
+    }
+  });
+}
+
+void write_operation(Out& o, const RouteDoc& doc, const ServiceDoc& service, std::vector<std::string>& used) {
+  const BoundRoute& r = *doc.route;
+  o.obj(to_lower(r.http_method), [&] {
+    o.str("summary", doc.names.summary);
+    o.str("description", doc.names.description);
+    o.str("operationId", doc.names.operation_id);
+    if (doc.get() && !r.fields.empty()) write_query_parameters(o, doc);
+    if (doc.has_body()) {
+      o.obj("requestBody", [&] {
+        o.obj("content", [&] {
+          o.obj(doc.multipart() ? "multipart/form-data" : "application/json",
+                [&] { write_fields_object(o, doc, doc.body_title()); });
+        });
+        o.boolean("required", true);
+      });
+    }
+    o.obj("responses", [&] {
+      write_success(o, doc);
+      write_error_responses(o, route_errors(r, service), used);
+    });
+  });
+}
+
+void write_delete_response(Out& o) {
+  o.obj(kDeleteResponse, [&] {
+    o.obj("properties", [&] {
+      o.key("num_rows");
+      write_schema(o.w, ColumnType::Int, false, "num_rows", std::nullopt, false);
+    });
+    o.str("type", "object");
+    o.arr("required", [&] { write_string(o.w, "num_rows"); });
+    o.str("title", kDeleteResponse);
+    o.str("description", "Response from a delete endpoint.");
+  });
+}
+
+// The components of one route: the body it answers unless that is a file (or the shared
+// DeleteResponse).
+void write_route_components(Out& o, const RouteDoc& doc) {
+  const BoundRoute& r = *doc.route;
+  if (r.spec.type == RouteType::Delete || doc.file()) return;
+  if (r.spec.type != RouteType::Query) {
+    o.key(doc.response_component());
+    return write_row_object(o.w, r.outputs, doc.response_component());
   }
-  return docs;
+  const std::string row = doc.names.stem + "RowResponse";
+  o.key(row);
+  write_row_object(o.w, r.outputs, row);
+  if (doc.one_row()) return;
+  const std::string rows = doc.names.stem + "Response";
+  o.obj(rows, [&] {
+    o.obj("properties", [&] {
+      o.obj("rows", [&] {
+        o.ref("items", row);
+        o.str("type", "array");
+        o.str("title", "Rows");
+        o.str("description", "Query result rows");
+      });
+    });
+    o.str("type", "object");
+    o.arr("required", [&] { write_string(o.w, "rows"); });
+    o.str("title", rows);
+  });
+}
+
+void write_info(Out& o, const ServiceSpec& service) {
+  o.obj("info", [&] {
+    o.str("title", service.title);
+    std::string what = service.name.empty() ? "this service" : "the service `" + service.name + "`";
+    o.str("description",
+          "The routes of " + what +
+              ", served by pxt (a native `pxt serve`). Media values are URLs relative to the "
+              "service (/media/...); background routes answer a job to poll at /jobs/{job_id}.");
+    o.str("version", PXT_VERSION);
+  });
+}
+
+void write_security(Out& o, const ServiceSpec& service) {
+  // Every operation, the job and media routes included, needs the token when auth is on; without
+  // it, an explicit empty list says no operation needs any.
+  o.arr("security", [&] {
+    if (service.auth_tokens.empty()) return;
+    o.obj([&] { o.arr("HTTPBearer", [] {}); });
+  });
 }
 
 }  // namespace
 
-std::string operation_id(const BoundRoute& route) {
-  std::string id(route_type_name(route.spec.type));
-  for (char c : route.full_path)
-    id.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_');
-  id.push_back('_');
-  id += to_lower(route.http_method);
-  return id;
-}
-
 std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRoute>& routes) {
-  std::vector<RouteDoc> docs = name_routes(routes);
+  const std::vector<std::string> shared = {kHttpError, kValidationError, kValidationItem,
+                                           kJobHandle, kJobStatus,       kDeleteResponse};
+  std::vector<OperationNames> names = name_operations(routes, service.prefix, shared);
+  std::vector<RouteDoc> docs;
+  for (size_t i = 0; i < routes.size(); ++i) docs.push_back(RouteDoc{&routes[i], names[i]});
+  ServiceDoc sd;
+  sd.auth = !service.auth_tokens.empty();
+  sd.rate_limit = !service.rate_limit.empty();
+
   JsonBuffer buf;
   JsonWriter w(buf);
-  w.StartObject();
-  write_key(w, "openapi");
-  write_string(w, "3.1.0");
-  write_key(w, "info");
-  w.StartObject();
-  write_key(w, "title");
-  write_string(w, service.title);
-  write_key(w, "version");
-  write_string(w, PXT_VERSION);
-  w.EndObject();
-  // Relative to the document, so "Try it out" keeps working behind a reverse-proxy prefix.
-  write_key(w, "servers");
-  w.StartArray();
-  w.StartObject();
-  write_key(w, "url");
-  write_string(w, ".");
-  w.EndObject();
-  w.EndArray();
-
-  write_key(w, "paths");
-  w.StartObject();
-  std::set<std::string> done;
-  for (size_t i = 0; i < docs.size(); ++i) {
-    const std::string& path = docs[i].route->full_path;
-    if (!done.insert(path).second) continue;
-    write_key(w, path);
-    w.StartObject();
-    for (size_t j = i; j < docs.size(); ++j) {
-      if (docs[j].route->full_path != path) continue;
-      write_key(w, to_lower(docs[j].route->http_method));
-      write_operation(w, docs[j]);
-    }
-    w.EndObject();
-  }
-  bool background = false;
-  for (const auto& r : routes) background = background || r.spec.background;
-  if (background) write_job_path(w, service.prefix);
-  w.EndObject();
-
-  write_key(w, "components");
-  w.StartObject();
-  write_key(w, "schemas");
-  w.StartObject();
-  for (const auto& d : docs) write_route_components(w, d);
-  write_error_components(w);
-  if (background) write_job_components(w);
-  w.EndObject();
-  if (!service.auth_tokens.empty()) {
-    // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.
-    write_key(w, "securitySchemes");
-    w.StartObject();
-    write_key(w, "HTTPBearer");
-    w.StartObject();
-    write_key(w, "type");
-    write_string(w, "http");
-    write_key(w, "scheme");
-    write_string(w, "bearer");
-    w.EndObject();
-    w.EndObject();
-  }
-  w.EndObject();
-  if (!service.auth_tokens.empty()) {  // every operation requires it
-    write_key(w, "security");
-    w.StartArray();
-    w.StartObject();
-    write_key(w, "HTTPBearer");
-    w.StartArray();
-    w.EndArray();
-    w.EndObject();
-    w.EndArray();
-  }
-  w.EndObject();
+  Out o{w};
+  std::vector<std::string> used;  // shared components referenced
+  o.obj([&] {
+    o.str("openapi", "3.1.0");
+    write_info(o, service);
+    // Relative to the document, so "Try it out" keeps working behind a reverse-proxy prefix.
+    o.arr("servers", [&] { o.obj([&] { o.str("url", "."); }); });
+    o.obj("paths", [&] {
+      std::set<std::string> done;
+      for (size_t i = 0; i < docs.size(); ++i) {
+        const std::string& path = docs[i].route->full_path;
+        if (!done.insert(path).second) continue;
+        o.obj(path, [&] {
+          for (size_t j = i; j < docs.size(); ++j)
+            if (docs[j].route->full_path == path) write_operation(o, docs[j], sd, used);
+        });
+      }
+      write_job_path(o, service.prefix, sd, used);
+      write_media_path(o, service.prefix, sd, used);
+    });
+    o.obj("components", [&] {
+      o.obj("schemas", [&] {
+        std::vector<BackgroundRoute> background;
+        bool deletes = false;
+        for (const auto& d : docs) {
+          write_route_components(o, d);
+          deletes = deletes || d.route->spec.type == RouteType::Delete;
+          if (d.route->spec.background)
+            background.push_back({d.job_status_component(), d.response_component()});
+        }
+        if (deletes) write_delete_response(o);
+        write_job_components(o, background);
+        auto is_used = [&](const char* c) { return std::find(used.begin(), used.end(), c) != used.end(); };
+        write_error_components(w, is_used(kValidationError));
+      });
+      if (!service.auth_tokens.empty()) {
+        // FastAPI's HTTPBearer scheme: Swagger UI's Authorize button then offers the token field.
+        o.obj("securitySchemes", [&] {
+          o.obj("HTTPBearer", [&] {
+            o.str("type", "http");
+            o.str("scheme", "bearer");
+          });
+        });
+      }
+    });
+    write_security(o, service);
+  });
   return std::string(buf.GetString(), buf.GetSize());
 }
 

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kRefPrefix = "#/components/schemas/";
 
 // The members of a schema for values of type t (nothing for "any").
-void write_type_members(JsonWriter& w, std::optional<ColumnType> t) {
+void write_type_members(JsonWriter& w, std::optional<ColumnType> t, MediaForm media) {
   if (!t) return;
   auto type = [&](const char* name) {
     write_key(w, "type");
@@ -49,13 +49,38 @@ void write_type_members(JsonWriter& w, std::optional<ColumnType> t) {
     case ColumnType::Audio:
     case ColumnType::Document:
       type("string");
-      return format("uri");
+      format(media == MediaForm::Url ? "uri-reference" : "uri");
+      write_key(w, "contentMediaType");
+      write_string(w, media_range(*t));
+      return;
   }
 }
 
 bool is_any(std::optional<ColumnType> t) { return !t || *t == ColumnType::Json; }
 
 }  // namespace
+
+std::string_view media_range(ColumnType t) {
+  switch (t) {
+    case ColumnType::Image:
+      return "image/*";
+    case ColumnType::Video:
+      return "video/*";
+    case ColumnType::Audio:
+      return "audio/*";
+    case ColumnType::Document:
+      return "application/octet-stream";
+    default:
+      return "";
+  }
+}
+
+std::vector<std::string_view> file_content_types(ColumnType t) {
+  if (t == ColumnType::Document) return {"application/pdf", "text/html", "text/markdown", "text/plain"};
+  std::string_view range = media_range(t);
+  if (range.empty()) return {"application/octet-stream"};
+  return {range};
+}
 
 // pydantic's field title: "first_name" -> "First Name".
 std::string title_case(std::string_view name) {
@@ -84,13 +109,13 @@ void write_ref(JsonWriter& w, const std::string& component) {
 // A property schema: {"type": ...} or {"anyOf": [{...}, {"type": "null"}]}, with title and
 // default. An "any" schema already admits null.
 void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std::string_view name,
-                  const std::optional<Value>& default_value, bool default_null) {
+                  const std::optional<Value>& default_value, bool default_null, MediaForm media) {
   w.StartObject();
   if (nullable && !is_any(t)) {
     write_key(w, "anyOf");
     w.StartArray();
     w.StartObject();
-    write_type_members(w, t);
+    write_type_members(w, t, media);
     w.EndObject();
     w.StartObject();
     write_key(w, "type");
@@ -98,10 +123,14 @@ void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std
     w.EndObject();
     w.EndArray();
   } else {
-    write_type_members(w, t);
+    write_type_members(w, t, media);
   }
   write_key(w, "title");
   write_string(w, title_case(name));
+  if (media == MediaForm::DataUri && t && is_media(*t)) {
+    write_key(w, "description");
+    write_string(w, "The file as a data: URI (data:<type>;base64,<bytes>)");
+  }
   if (default_value) {
     write_key(w, "default");
     write_value_json(w, *default_value, t, "");
@@ -112,7 +141,8 @@ void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std
   w.EndObject();
 }
 
-void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, const std::string& title) {
+void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, const std::string& title,
+                      std::string_view description) {
   w.StartObject();
   write_key(w, "properties");
   w.StartObject();
@@ -131,10 +161,14 @@ void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, c
   }
   write_key(w, "title");
   write_string(w, title);
+  if (!description.empty()) {
+    write_key(w, "description");
+    write_string(w, description);
+  }
   w.EndObject();
 }
 
-void write_error_components(JsonWriter& w) {
+void write_error_components(JsonWriter& w, bool validation) {
   auto prop = [&](const char* name, const char* type, const char* title) {
     write_key(w, name);
     w.StartObject();
@@ -161,6 +195,7 @@ void write_error_components(JsonWriter& w) {
   write_key(w, "title");
   write_string(w, "HTTPError");
   w.EndObject();
+  if (!validation) return;
 
   write_key(w, "HTTPValidationError");
   w.StartObject();
