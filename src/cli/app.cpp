@@ -31,6 +31,7 @@ const std::vector<CommandEntry>& command_table() {
       {"drop-dir", "drop a directory", add_drop_dir_command},
       {"mv", "move or rename a table or directory", add_mv_command},
       {"schema", "apply or preview a schema module (update, diff)", add_schema_command},
+      {"config", "show or change the home's settings (time_zone)", add_config_command},
       {"store", "copy a whole store into another (store copy --to postgresql://...)", add_store_command},
       {"serve", "serve tables and queries as HTTP endpoints", add_serve_command},
       {"version", "print the version, git commit, build type and library versions", add_version_command},

@@ -45,6 +45,7 @@ CLI::App* add_rows_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_update_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_delete_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_schema_command(CLI::App& app, CliContext& ctx);
+CLI::App* add_config_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_store_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_version_command(CLI::App& app, CliContext& ctx);
 CLI::App* add_completion_command(CLI::App& app, CliContext& ctx);

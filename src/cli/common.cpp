@@ -10,7 +10,9 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "serve/config/detail.hpp"
+#include "store/media/image_limits.hpp"
 #include "store/media/sweep.hpp"
+#include "store/model/time_zone.hpp"
 #include "util/toml_guard.hpp"
 
 namespace pxt {
@@ -63,6 +65,11 @@ Store& CliContext::store() {
     store_ = Store::open(options).take();
     // Tells a `pxt serve` starting on this home that this process may be writing media files.
     media::register_user(store_->media_dir());
+    // Naive Timestamps are read, and answers written, in the home's time zone (doc/timestamps.md);
+    // `pxt serve` may override it with [service] time_zone.
+    std::string zone = store_->get_setting("time_zone").take();
+    if (!zone.empty()) set_default_time_zone(TimeZone::load(zone).take());
+    media::max_image_pixels_from_env().take();
   }
   return *store_;
 }

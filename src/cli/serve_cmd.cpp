@@ -12,6 +12,8 @@
 #include "serve/config/config.hpp"
 #include "serve/http/server.hpp"
 #include "serve/media/janitor.hpp"
+#include "store/media/image_limits.hpp"
+#include "store/model/time_zone.hpp"
 #include "util/json.hpp"
 
 namespace pxt {
@@ -207,6 +209,9 @@ void run_serve(ServeState& st, CliContext& ctx) {
     ctx.store_options.lease_ms = static_cast<int>(service.job_lease_s * 1000);
   Store& store = ctx.store();
   auto routes = bind_routes(store, service).take();
+  // The service's values and limits (checked by bind_routes with their file:line).
+  if (!service.time_zone.empty()) set_default_time_zone(TimeZone::load(service.time_zone).take());
+  if (service.max_image_pixels > 0) media::set_max_image_pixels(service.max_image_pixels);
   if (st.dry_run) {
     std::string out =
         ctx.json ? describe_routes_json(service, routes) : describe_routes_text(service, routes);

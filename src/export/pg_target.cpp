@@ -35,7 +35,7 @@ std::string trimmed_error(const char* msg) {
   return s.empty() ? "unknown error" : s;
 }
 
-TargetKind kind_of(const std::string& typname) {
+TargetKind pg_kind_of(const std::string& typname) {
   if (typname == "text" || typname == "varchar" || typname == "bpchar" || typname == "citext" ||
       typname == "name")
     return TargetKind::Text;
@@ -141,7 +141,7 @@ ORDER BY a.attnum)";
       TargetColumn c;
       c.name = r[0];
       c.type = r[1];
-      c.kind = kind_of(r[2]);
+      c.kind = pg_kind_of(r[2]);
       c.not_null = r[3] == "t";
       c.has_default = r[4] == "t";
       c.generated = r[5] == "t";

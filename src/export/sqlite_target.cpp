@@ -22,7 +22,7 @@ std::string upper(std::string_view s) {
 
 // SQLite's type affinity rules (https://sqlite.org/datatype3.html, 3.1), refined by the names
 // people use for booleans, JSON and times, which SQLite itself stores as NUMERIC.
-TargetKind kind_of(const std::string& declared) {
+TargetKind sqlite_kind_of(const std::string& declared) {
   const std::string t = upper(declared);
   auto has = [&](const char* s) { return t.find(s) != std::string::npos; };
   if (has("INT")) return TargetKind::Int;
@@ -84,7 +84,7 @@ class SqliteConnection final : public SqlConnection {
       TargetColumn c;
       c.name = text(st, 1);
       c.type = text(st, 2);
-      c.kind = kind_of(c.type);
+      c.kind = sqlite_kind_of(c.type);
       c.not_null = sqlite3_column_int(st, 3) != 0;
       c.has_default = sqlite3_column_type(st, 4) != SQLITE_NULL;
       c.pk_position = sqlite3_column_int(st, 5);

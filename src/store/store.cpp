@@ -1,9 +1,11 @@
 // What every backend shares: choosing the backend (Store::open) and the generic reference scan.
 #include "store/store.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "store/media/media.hpp"
+#include "store/model/time_zone.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
@@ -53,6 +55,31 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // Only the scheme is quoted: the rest of a URL may hold a password.
   return make_error(Errc::invalid_argument, "unknown store URL scheme '" + scheme + "' (expected " +
                                                 quoted_list(known) + ")" + did_you_mean(scheme, known));
+}
+
+const std::vector<std::string>& setting_keys() {
+  static const std::vector<std::string> keys{"time_zone"};
+  return keys;
+}
+
+Result<void> check_setting(std::string_view key, std::string_view value) {
+  if (std::find(setting_keys().begin(), setting_keys().end(), key) == setting_keys().end()) {
+    return make_error(Errc::invalid_argument, "unknown setting '" + std::string(key) + "' (expected " +
+                                                  quoted_list(setting_keys()) + ")" +
+                                                  did_you_mean(key, setting_keys()));
+  }
+  if (key == "time_zone" && !value.empty()) PXT_CHECK(TimeZone::load(value));
+  return {};
+}
+
+Result<std::string> Store::get_setting(std::string_view key) {
+  PXT_CHECK(check_setting(key, ""));
+  return std::string();
+}
+
+Result<void> Store::set_setting(std::string_view key, std::string_view value) {
+  PXT_CHECK(check_setting(key, value));
+  return make_error(Errc::unsupported, "this store keeps no settings");
 }
 
 // Stores that are not shared have nothing to claim, no leases and no announcements.

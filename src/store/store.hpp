@@ -38,6 +38,10 @@ struct StoreOptions {
   // another process) before it fails with Errc::busy. PostgreSQL: its lock_timeout (a write
   // waiting that long for a row or table lock another session holds fails with busy).
   int busy_timeout_ms = 5000;
+  // SQLite: the WAL size (bytes) past which the checkpointer restarts it; it forces a restart at
+  // twice this (store/sqlite/checkpoint.cpp). 0: 64 MB. Tests set a small value to reach the
+  // bound with little traffic.
+  int64_t wal_restart_bytes = 0;
   // Shared stores: how long this process's lease lasts without renewal (it renews three times
   // per lease while the store is open); past it, other processes take it for dead.
   int lease_ms = 15000;
@@ -87,6 +91,10 @@ using RowCallback = std::function<bool(const Row&)>;
 // Fills the next input row; returns false when there are no more rows.
 using RowSource = std::function<Result<bool>(Row&)>;
 
+// The settings a store keeps (Store::get_setting) and the check of a value for one of them.
+// Error: invalid_argument naming the key (with "did you mean") or the bad value.
+const std::vector<std::string>& setting_keys();
+Result<void> check_setting(std::string_view key, std::string_view value);
 // What `pxt store copy` moves from one store into another (Store::import_copy).
 struct StoreCopy {
   std::vector<std::string> dirs;  // every directory, each after its parent
@@ -224,6 +232,14 @@ class Store {
   // Writes of this process waiting for their turn (SQLite: queued for the group commit's leader),
   // a gauge for /metrics; 0 for a backend that does not queue. Thread-safe, never fails.
   virtual int64_t writes_queued() { return 0; }
+
+  // ---- settings kept with the data, shared by every process using the store ----
+  // Keys: "time_zone" (the zone of naive Timestamps and of answers, doc/timestamps.md).
+  // The value of a setting; "" when unset. Error: invalid_argument for an unknown key.
+  virtual Result<std::string> get_setting(std::string_view key);
+  // Sets a setting ("" clears it). Error: invalid_argument for an unknown key or a bad value
+  // (check_setting); unsupported for a backend that keeps no settings (the default).
+  virtual Result<void> set_setting(std::string_view key, std::string_view value);
 };
 
 }  // namespace pxt

@@ -10,6 +10,7 @@
 
 #include "store/media/media.hpp"
 #include "store/model/iso_time.hpp"
+#include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
@@ -86,11 +87,15 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
     case ColumnType::String:
       if (!s) return mismatch(c, v);
       return {};
-    case ColumnType::Timestamp:
+    case ColumnType::Timestamp: {
+      if (!s) return mismatch(c, v);
+      auto r = parse_instant(*s, default_time_zone());
+      if (const auto* why = std::get_if<std::string>(&r)) return mismatch(c, v, *why);
+      return {};
+    }
     case ColumnType::Date: {
       if (!s) return mismatch(c, v);
-      auto why = c.type == ColumnType::Date ? check_date(*s) : check_timestamp(*s);
-      if (why) return mismatch(c, v, *why);
+      if (auto why = check_date(*s)) return mismatch(c, v, *why);
       return {};
     }
     case ColumnType::Json:

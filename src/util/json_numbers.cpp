@@ -4,14 +4,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "util/strings.hpp"
+
 namespace pxt {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 size_t skip_digits(std::string_view s, size_t i) {
-  while (i < s.size() && is_digit(s[i])) ++i;
+  while (i < s.size() && is_ascii_digit(s[i])) ++i;
   return i;
 }
 
@@ -20,13 +20,13 @@ size_t skip_digits(std::string_view s, size_t i) {
 size_t json_number_prefix(std::string_view s) {
   size_t i = 0;
   if (i < s.size() && s[i] == '-') ++i;
-  if (i >= s.size() || !is_digit(s[i])) return 0;
+  if (i >= s.size() || !is_ascii_digit(s[i])) return 0;
   i = s[i] == '0' ? i + 1 : skip_digits(s, i);
-  if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) i = skip_digits(s, i + 1);
+  if (i + 1 < s.size() && s[i] == '.' && is_ascii_digit(s[i + 1])) i = skip_digits(s, i + 1);
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     size_t j = i + 1;
     if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
-    if (j < s.size() && is_digit(s[j])) i = skip_digits(s, j);
+    if (j < s.size() && is_ascii_digit(s[j])) i = skip_digits(s, j);
   }
   return i;
 }

@@ -19,6 +19,8 @@ std::string did_you_mean_path(std::string_view bad, const std::vector<std::strin
 
 // True for [A-Za-z_][A-Za-z0-9_]*.
 bool is_identifier(std::string_view s);
+// True for '0'..'9' only (std::isdigit depends on the locale and takes an int).
+inline bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view trim(std::string_view s);

@@ -20,8 +20,6 @@ Error at(const std::string& file, int line, const std::string& what) {
   return make_error(Errc::invalid_argument, file + ":" + std::to_string(line) + ": " + what);
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // toml11 saturates a decimal integer past 64 bits to the largest one instead of refusing it, which
 // would silently change a value. text[i] starts a value (after '=', '[' or ','): when it is a
 // decimal integer that does not fit, returns its text.
@@ -30,7 +28,7 @@ std::optional<std::string> overflowing_integer(std::string_view text, size_t i) 
   bool negative = false;
   if (j < text.size() && (text[j] == '+' || text[j] == '-')) negative = text[j++] == '-';
   std::string digits;
-  while (j < text.size() && (is_digit(text[j]) || text[j] == '_')) {
+  while (j < text.size() && (is_ascii_digit(text[j]) || text[j] == '_')) {
     if (text[j] != '_') digits += text[j];
     ++j;
   }

@@ -76,11 +76,13 @@ pass "functions in queries"
 expect_status 1 "$PXT" insert img.ops '{"id": 1, "img": "in/photo.png"}'
 expect_eq "$ERR" "pxt: error: computed column 'c' failed: crop(): the area x=300, y=0, w=40, h=10 is outside the 320x200 image" "crop outside"
 "$PXT" create-table img.conv --column id:Int! --column img:String --computed "v=convert(img, 'webp')" \
-  --computed 'g=grayscale(img)' --computed 'rot=rotate(img, 90)' --computed 'rw=width(rot)' >/dev/null
+  --computed 'g=grayscale(img)' --computed 'rot=rotate(img, 90)' --computed 'rw=width(rot)' \
+  --computed 'rote=rotate(img, 90, true)' --computed 'rew=width(rote)' >/dev/null
 out=$("$PXT" --json insert img.conv '{"id": 1, "img": "in/photo.png"}')
 expect_contains "$out" '.webp"' "convert to webp"
-expect_contains "$out" '"rw":200' "rotate 90 swaps the sides"
-expect_eq "$(count_files)" "8" "three more results"
+expect_contains "$out" '"rw":320' "rotate 90 keeps the size, as Pillow's rotate"
+expect_contains "$out" '"rew":200' "rotate 90 with expand swaps the sides"
+expect_eq "$(count_files)" "9" "four more results"
 pass "crop, convert, grayscale, rotate"
 
 # The reference's /resize example, exactly as its curl line: an uploaded image and two form

@@ -134,4 +134,9 @@ M=$(curl -s "$(base)/metrics")
 closed=$(sed -n 's/^pxt_slow_clients_closed_total //p' <<<"$M")
 [ "$closed" -ge 2 ] || fail "slow connections counted in /metrics, got [$closed]"
 stop_server
+# Each cut is logged with the client's address and what was missing (issue 18.9).
+grep -qE 'Z 127\.0\.0\.1 - - 408 .*request head not complete within read_timeout_s' "$TMP/server.log" ||
+  fail "the slow head's 408 is not logged with the client address: $(grep ' 408 ' "$TMP/server.log")"
+grep -qE 'Z 127\.0\.0\.1 POST /notes 408 .*request body too slow' "$TMP/server.log" ||
+  fail "the slow body's 408 is not logged with the client address: $(grep ' 408 ' "$TMP/server.log")"
 pass "serve limits"

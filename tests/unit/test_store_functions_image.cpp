@@ -76,15 +76,17 @@ TEST_CASE_FIXTURE(ImageFixture, "resize takes its size from other columns") {
 
 TEST_CASE_FIXTURE(ImageFixture, "crop, rotate, grayscale and convert") {
   make_image(media(), "in/p.png", 40, 20);
-  TableDef t = table({computed("c", "crop(img, 10, 5, 20, 10)"), computed("r90", "rotate(img, 90)"),
+  TableDef t = table({computed("c", "crop(img, 10, 5, 20, 10)"), computed("r90", "rotate(img, 90, true)"),
                       computed("r180", "rotate(img, -180)"), computed("g", "grayscale(img)"),
-                      computed("wp", "convert(img, 'webp')"), computed("jp", "convert(img, 'JPEG')")});
+                      computed("wp", "convert(img, 'webp')"), computed("jp", "convert(img, 'JPEG')"),
+                      computed("same", "rotate(img, 90)")});
   Row r = one(t, 1, "in/p.png");
   VImage c = open(r[4]);
   CHECK(c.width() == 20);
   CHECK(c.height() == 10);
   CHECK(c.getpoint(0, 0)[2] == doctest::Approx(255));  // blue: the red corner was cut away
-  // Counter-clockwise, as in Pillow: the top-left corner moves to the bottom-left.
+  // Counter-clockwise, as in Pillow: the top-left corner moves to the bottom-left. With expand
+  // the canvas turns too; without it (Pillow's default) the image keeps its size.
   VImage r90 = open(r[5]);
   CHECK(r90.width() == 20);
   CHECK(r90.height() == 40);
@@ -95,7 +97,11 @@ TEST_CASE_FIXTURE(ImageFixture, "crop, rotate, grayscale and convert") {
   CHECK(str(r[8]).substr(str(r[8]).size() - 5) == ".webp");
   CHECK(open(r[8]).width() == 40);
   CHECK(str(r[9]).substr(str(r[9]).size() - 4) == ".jpg");
-  CHECK(count_media_files(media()) == 7);
+  VImage same = open(r[10]);
+  CHECK(same.width() == 40);
+  CHECK(same.height() == 20);
+  CHECK(same.getpoint(0, 0)[0] == doctest::Approx(0));  // a corner Pillow fills with black
+  CHECK(count_media_files(media()) == 8);
 }
 
 TEST_CASE_FIXTURE(ImageFixture, "errors name the function, the argument and the bad value") {
@@ -113,9 +119,10 @@ TEST_CASE_FIXTURE(ImageFixture, "errors name the function, the argument and the 
   CHECK(err(put(crop, 4, "../outside.png")).find("a media value is a path inside the media folder") !=
         std::string::npos);
   TableDef conv = table({computed("v", "convert(img, 'gif')")}, "t2");
-  CHECK(err(put(conv, 1, "in/a.png")) ==
-        "computed column 'v' failed: convert(): argument 'format' must be one of 'png', 'jpeg', 'webp', got "
-        "'gif'");
+  CHECK(
+      err(put(conv, 1, "in/a.png")) ==
+      "computed column 'v' failed: convert(): argument 'mode' must be a mode ('L', 'LA', 'RGB', 'RGBA') or a "
+      "format ('png', 'jpeg', 'webp'), got 'gif'");
   CHECK(count_media_files(media()) == 2);  // the two inputs; every failed write left nothing
 }
 

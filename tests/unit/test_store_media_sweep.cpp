@@ -24,6 +24,14 @@ const char* const kHexE = "ee00000000000000000000000000000e";
 
 std::string rel(const char* hex, const char* ext = ".png") { return std::string(hex, 2) + "/" + hex + ext; }
 
+// ".tmp/<hex>": an upload's temp file. Built with += because gcc 12 reports a false
+// -Warray-bounds for std::string(".tmp/") + hex once the call is inlined.
+std::string tmp_name(const char* hex) {
+  std::string name = ".tmp/";
+  name += hex;
+  return name;
+}
+
 fs::path put(const fs::path& media, const std::string& name) {
   fs::create_directories((media / name).parent_path());
   std::ofstream(media / name) << "x";
@@ -72,10 +80,10 @@ TEST_CASE("the orphan sweep removes only unreferenced files that predate the sta
   const fs::path media = fx.s().media_dir();
   media::register_user(media);
   TableDef t = photos(fx);
-  put(media, rel(kHexA));                                        // referenced
-  fs::path old_orphan = put(media, rel(kHexB));                  // named only by a String column
-  fs::path old_temp = put(media, std::string(".tmp/") + kHexC);  // a crash mid-upload
-  fs::path foreign = put(media, "bb/notes.txt");                 // not pxt's name
+  put(media, rel(kHexA));                           // referenced
+  fs::path old_orphan = put(media, rel(kHexB));     // named only by a String column
+  fs::path old_temp = put(media, tmp_name(kHexC));  // a crash mid-upload
+  fs::path foreign = put(media, "bb/notes.txt");    // not pxt's name
   fx.s().insert(t, {"id", "photo", "note"}, {{int64_t(1), rel(kHexA), std::string(rel(kHexB))}}).take();
   next_fs_tick(old_temp);
 
@@ -86,7 +94,7 @@ TEST_CASE("the orphan sweep removes only unreferenced files that predate the sta
   // whose row is not committed yet, an upload still streaming into .tmp/, and a file given an
   // old mtime (ctime still says when it appeared).
   fs::path in_flight = put(media, rel(kHexD));
-  fs::path streaming = put(media, std::string(".tmp/") + kHexE);
+  fs::path streaming = put(media, tmp_name(kHexE));
   fs::path backdated = put(media, rel(kHexE, ".jpg"));
   set_mtime_ago(backdated, 7200);
 

@@ -105,8 +105,10 @@ TEST_CASE("value_from_json's lax mode converts like pydantic v2 (FastAPI's defau
   CHECK(e.msg == "Input should be a valid string");
 }
 
+// Timestamps come out in their stored form: UTC, fixed width (doc/timestamps.md).
 TEST_CASE("numbers for a Timestamp or Date count seconds (or milliseconds) since the epoch") {
-  CHECK(std::get<std::string>(value_of(lax_json("0", ColumnType::Timestamp))) == "1970-01-01T00:00:00Z");
+  CHECK(std::get<std::string>(value_of(lax_json("0", ColumnType::Timestamp))) ==
+        "1970-01-01T00:00:00.000000Z");
   CHECK(std::get<std::string>(value_of(lax_json("1700000000.5", ColumnType::Timestamp))) ==
         "2023-11-14T22:13:20.500000Z");
   // Past 2e10 the number is milliseconds, as speedate reads it.
@@ -122,7 +124,13 @@ TEST_CASE("numbers for a Timestamp or Date count seconds (or milliseconds) since
 
 TEST_CASE("value_from_json validates timestamps, dates, JSON and arrays") {
   CHECK(std::get<std::string>(value_of(from_json("\"2024-02-29T12:30:00Z\"", ColumnType::Timestamp))) ==
-        "2024-02-29T12:30:00Z");
+        "2024-02-29T12:30:00.000000Z");
+  CHECK(std::get<std::string>(value_of(from_json("\"2024-02-29 14:30:00+02:00\"", ColumnType::Timestamp))) ==
+        "2024-02-29T12:30:00.000000Z");
+  CHECK(std::get<std::string>(value_of(from_json("\"2024-02-29\"", ColumnType::Timestamp))) ==
+        "2024-02-29T00:00:00.000000Z");
+  CHECK(std::get<std::string>(value_of(from_json("\"1709209800\"", ColumnType::Timestamp))) ==
+        "2024-02-29T12:30:00.000000Z");
   CHECK(std::holds_alternative<Value>(
       from_json("\"2024-02-29 12:30:00.123456+02:00\"", ColumnType::Timestamp)));
   CHECK(std::holds_alternative<Value>(from_json("\"2024-02-29\"", ColumnType::Timestamp)));

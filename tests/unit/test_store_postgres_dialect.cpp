@@ -47,7 +47,7 @@ TEST_CASE("postgres dialect: pxt's own function calls become call sites evaluate
                          [](const std::vector<Value>& a) -> Result<Value> { return a[0]; }});
   TableDef t;
   t.columns = {col("p", ColumnType::String), col("k", ColumnType::Int),
-               col("a", ColumnType::String, "upper(pxt_test_pg_echo(pxt_test_pg_echo(p, k + 1), 'x'))")};
+               col("a", ColumnType::Int, "length(pxt_test_pg_echo(pxt_test_pg_echo(p, k + 1), 'x'))")};
   t.columns[2].depends_on = {"p", "k"};
   auto c = compile_table(t).take();
   REQUIRE(c.calls.size() == 2);
@@ -55,7 +55,7 @@ TEST_CASE("postgres dialect: pxt's own function calls become call sites evaluate
   CHECK(c.calls[1].column == 2);
   CHECK(c.column_calls[2] == 2);
   std::string rendered = render(c.exprs[2], [](int slot) { return "$" + std::to_string(10 + slot); });
-  CHECK(rendered == "upper($11)");
+  CHECK(rendered == "length($11)");
   CHECK(render(c.calls[1].args[0], [](int slot) { return "$" + std::to_string(10 + slot); }) == "$10");
 
   std::vector<Value> values = {Value(std::string("v")), Value(int64_t(4)), Value()};
@@ -104,7 +104,7 @@ TEST_CASE("postgres dialect: orderings put nulls where SQLite does") {
 TEST_CASE("postgres dialect: pxt calls on literals and parameters are cut out of named queries") {
   // width() is pxt's (an image function): evaluated before the statement, bound as a parameter.
   auto calls =
-      extract_query_calls("SELECT width(:image) AS w, lower(:name) AS n, width('a.png') + 1 AS c").take();
+      extract_query_calls("SELECT width(:image) AS w, length(:name) AS n, width('a.png') + 1 AS c").take();
   REQUIRE(calls.calls.size() == 2);
   CHECK(calls.calls[0].fn->name == "width");
   REQUIRE(calls.calls[0].args.size() == 1);
@@ -116,7 +116,7 @@ TEST_CASE("postgres dialect: pxt calls on literals and parameters are cut out of
   std::vector<QueryParam> params = {{"name", ColumnType::String}};
   std::vector<int> slots;
   std::string sql = render_query_calls(rewrite_query_params(calls.sql, params).sql, calls.calls, 2, slots);
-  CHECK(sql == R"(SELECT ($2::int8) AS w, lower((($1::text COLLATE "C"))) AS n, ($3::int8) + 1 AS c)");
+  CHECK(sql == R"(SELECT ($2::int8) AS w, length((($1::text COLLATE "C"))) AS n, ($3::int8) + 1 AS c)");
   CHECK(slots == std::vector<int>{0, 1});
 }
 

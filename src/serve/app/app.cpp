@@ -31,6 +31,7 @@ Result<std::unique_ptr<ServeApp>> ServeApp::create(Store& store, const ServiceSp
   app->runtimes_.reserve(routes.size());
   for (size_t i = 0; i < routes.size(); ++i) {
     PXT_TRY(RouteRuntime rt, make_runtime(routes[i], service.prefix, app->media_.get()));
+    rt.max_rows = service.max_rows;
     app->runtimes_.push_back(std::move(rt));
     PXT_CHECK(app->router_.add(routes[i].http_method, routes[i].full_path, Target{Endpoint::Route, i}));
   }

@@ -1,9 +1,15 @@
 #include "serve/app/handlers.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+
 #include "serve/app/export_hook.hpp"
 #include "serve/http/request.hpp"
 #include "serve/http/response.hpp"
 #include "serve/media/janitor.hpp"
+#include "store/functions/context.hpp"
+#include "store/media/sweep.hpp"
 #include "store/model/values.hpp"
 
 namespace pxt {
@@ -128,6 +134,20 @@ void handle_delete(const RouteRuntime& rt, Store& store, DecodedFields& d, httpl
   set_json(res, 200, buf);
 }
 
+// A query row's media values made for this request (an image function in the SELECT list,
+// store/functions/query_calls.hpp) belong to no row: like a compute route's, they move to
+// media/transient/ and expire (serve/media/janitor.hpp). Stored media values stay as they are.
+Result<void> keep_query_outputs(const RouteRuntime& rt, const std::filesystem::path& media_dir,
+                                const CreatedFiles& created, Row& row) {
+  for (size_t i = 0; i < rt.route->outputs.size() && i < row.size(); ++i) {
+    auto* rel = std::get_if<std::string>(&row[i]);
+    const auto& made = created.files();
+    if (rel == nullptr || std::find(made.begin(), made.end(), *rel) == made.end()) continue;
+    PXT_TRY(*rel, media::make_transient(media_dir, *rel));
+  }
+  return {};
+}
+
 void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httplib::Response& res) {
   const QueryDef& q = rt.route->query;
   std::vector<Value> params(q.params.size());
@@ -139,32 +159,53 @@ void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httpli
       params[i] = *q.params[i].default_value;
     }
   }
+  // Files that image functions of the query create; any not answered is removed at the end.
+  std::filesystem::path media_dir(rt.media ? rt.media->dir() : store.media_dir());
+  CreatedFiles created(media_dir);
+  CreatedFilesScope scope(created);
+  Result<void> kept;
   JsonBuffer& buf = scratch_json();
   JsonWriter w(buf);
   bool bad_row = false;
+  // [service] max_rows: like PostgREST's db-max-rows, a query never answers more rows than this
+  // (the rest are not even read), whatever its LIMIT says.
+  const int64_t cap = rt.max_rows > 0 ? rt.max_rows : INT64_MAX;
+  int64_t answered = 0;
+  bool truncated = false;
   if (!rt.route->spec.one_row && rt.file_output < 0) {
     w.StartObject();
     write_key(w, "rows");
     w.StartArray();
-    auto r = store.run_query(q, params, [&](const Row& row) {
-      if (!row_fits(rt, row)) {
+    auto r = store.run_query(q, params, [&](const Row& stored) {
+      if (answered == cap) {
+        truncated = true;
+        return false;
+      }
+      if (!row_fits(rt, stored)) {
         bad_row = true;
         return false;
       }
+      Row row = stored;
+      kept = keep_query_outputs(rt, media_dir, created, row);
+      if (!kept) return false;
       write_row(w, rt, row);
+      ++answered;
       return true;
     });
     if (!r) return reply_error(res, r.error());
+    if (!kept) return reply_error(res, kept.error());
     if (bad_row) return reply_internal(res, "query " + q.qualified_name() + " returned a short row");
     w.EndArray();
     w.EndObject();
-    return set_json(res, 200, buf);
+    set_json(res, 200, buf);
+    if (truncated) res.set_header("Content-Range", "0-" + std::to_string(answered - 1) + "/*");
+    return;
   }
   Row first;
   int64_t count = 0;
   auto r = store.run_query(q, params, [&](const Row& row) {
     if (count++ == 0) first = row;
-    return true;
+    return count < cap;
   });
   if (!r) return reply_error(res, r.error());
   if (count == 0) return reply_detail(res, 404, "query returned no rows");
@@ -172,6 +213,10 @@ void handle_query(const RouteRuntime& rt, Store& store, DecodedFields& d, httpli
     return reply_detail(
         res, 409, "Query returned " + std::to_string(count) + " rows; expected exactly 1 for one_row=True.");
   }
+  if (!row_fits(rt, first))
+    return reply_internal(res, "query " + q.qualified_name() + " returned a short row");
+  kept = keep_query_outputs(rt, media_dir, created, first);
+  if (!kept) return reply_error(res, kept.error());
   reply_row(rt, first, res);
 }
 

@@ -27,6 +27,7 @@ struct RouteRuntime {
   std::vector<std::string> insert_columns;  // field_names, then the upload columns
   int file_output = -1;                     // return_fileresponse: the media output's index
   const MediaRoot* media = nullptr;         // serves file responses; its dir() adopts uploads
+  int64_t max_rows = 0;                     // query routes: at most this many rows; 0: no cap
 };
 
 // Resolves a bound route. Errors (internal): an output or key that is not in the table, which

@@ -8,6 +8,7 @@
 
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
+#include "store/expr/computed.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -320,10 +321,23 @@ bool Binder::bind_query(BoundRoute& b) {
           "parameter '" + p.name + "' of query '" + r.query + "' has no default, so it must be an input");
   b.spec.inputs = inputs;
   if (!ok) return false;
+  const std::vector<std::string> in_limit =
+      q.kind == QueryDef::Kind::Sql ? limit_parameters(q.sql) : std::vector<std::string>{};
+  for (const auto& p : q.params) {
+    const auto* n = p.default_value ? std::get_if<int64_t>(&*p.default_value) : nullptr;
+    if (n != nullptr && *n < 0 && contains(in_limit, p.name)) {
+      errs_.add(location_of(r, "query"), "query",
+                "parameter '" + p.name + "' of query '" + r.query +
+                    "' is used in LIMIT or OFFSET, so its default must not be negative, got " +
+                    std::to_string(*n));
+      return false;
+    }
+  }
   auto field = [&](const std::string& name) {
     const QueryParam& p =
         *std::find_if(q.params.begin(), q.params.end(), [&](const auto& x) { return x.name == name; });
     RequestField f;
+    if (p.type == ColumnType::Int && contains(in_limit, p.name)) f.minimum = 0;
     f.name = p.name;
     f.type = p.type;
     f.required = !p.default_value;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "serve/config/detail.hpp"
+#include "store/model/time_zone.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::config_detail {
@@ -120,6 +121,9 @@ const std::vector<std::string>& service_keys() {
                                              "durability",
                                              "write_timeout_ms",
                                              "forwarded_allow_ips",
+                                             "time_zone",
+                                             "max_image_pixels",
+                                             "max_rows",
                                              "routes"};
   return keys;
 }
@@ -275,6 +279,17 @@ void check_service_static(const ServiceSpec& s, Errors& errs) {
   if (s.write_timeout_ms < 1 || s.write_timeout_ms > 3600000)
     errs.add(location_of(s, "write_timeout_ms"), "write_timeout_ms",
              "must be between 1 and 3600000 (an hour), got " + std::to_string(s.write_timeout_ms));
+  if (!s.time_zone.empty()) {
+    if (auto z = TimeZone::load(s.time_zone); !z)
+      errs.add(location_of(s, "time_zone"), "time_zone", z.error().message);
+  }
+  if (s.max_image_pixels < 0)
+    errs.add(
+        location_of(s, "max_image_pixels"), "max_image_pixels",
+        "must be a positive number of pixels (0: the default), got " + std::to_string(s.max_image_pixels));
+  if (s.max_rows < 0)
+    errs.add(location_of(s, "max_rows"), "max_rows",
+             "must be 0 (no cap) or a positive number of rows, got " + std::to_string(s.max_rows));
   std::set<std::string> seen;
   for (const auto& m : s.modules) {
     if (!is_module_name(m))

@@ -248,6 +248,15 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   str(w, service.durability);
   key(w, "write_timeout_ms");
   w.Int64(service.write_timeout_ms);
+  key(w, "time_zone");
+  if (service.time_zone.empty())
+    w.Null();
+  else
+    str(w, service.time_zone);
+  key(w, "max_image_pixels");
+  w.Int64(service.max_image_pixels);
+  key(w, "max_rows");
+  w.Int64(service.max_rows);
   key(w, "config_file");
   if (service.config_file.empty())
     w.Null();

@@ -209,6 +209,9 @@ bool Loader::read_service_key(ServiceSpec& s, const std::string& k, const TValue
   }
   if (k == "durability") return str_field(s.durability);
   if (k == "write_timeout_ms") return int_field(s.write_timeout_ms);
+  if (k == "time_zone") return str_field(s.time_zone);
+  if (k == "max_image_pixels") return int_field(s.max_image_pixels);
+  if (k == "max_rows") return int_field(s.max_rows);
   if (k == "modules") {
     auto m = str_list(v, k);
     if (m) s.modules = std::move(*m);

@@ -75,6 +75,10 @@ struct ServiceSpec {
   std::vector<std::string> forwarded_allow_ips;
   std::string durability = "normal";  // "normal": survives a process crash; "full": also power loss
   int64_t write_timeout_ms = 5000;    // a write waiting longer for the store's lock gets 503
+  // Values and hostile input (README "Security and limits", doc/timestamps.md).
+  std::string time_zone;         // naive Timestamps and answers; empty: the home's (default UTC)
+  int64_t max_image_pixels = 0;  // 0: store/media/image_limits.hpp's default (Pillow's bomb limit)
+  int64_t max_rows = 100000;     // query routes answer at most this many rows; 0: no cap
 };
 
 // A field of a request (JSON key, form field or query parameter).
@@ -84,6 +88,9 @@ struct RequestField {
   bool required = false;               // must be present in the request
   bool nullable = true;                // null accepted
   std::optional<Value> default_value;  // query parameters with defaults
+  // Int fields: the least value accepted (pydantic's ge); a query parameter used in LIMIT or
+  // OFFSET gets 0, since SQLite reads a negative LIMIT as no limit at all.
+  std::optional<int64_t> minimum;
 };
 
 struct BoundRoute {

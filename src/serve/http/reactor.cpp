@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -95,8 +96,20 @@ struct Reactor::Conn {
   size_t linger_left = 0;
 };
 
-Reactor::Reactor(SessionShared& shared, int listen_fd, size_t threads)
-    : shared_(shared), listen_fd_(listen_fd), thread_count_(threads) {
+// A pool thread's state, as the monitor sees it.
+struct Reactor::Worker {
+  enum State { Waiting, Busy, Handed };  // Handed: busy, its place given to a parked thread
+  std::atomic<int> state{Waiting};
+  std::atomic<int64_t> busy_since{0};
+};
+
+Reactor::Reactor(SessionShared& shared, int listen_fd, size_t threads, ReactorTuning tuning)
+    : shared_(shared), listen_fd_(listen_fd), thread_count_(threads), tuning_(tuning) {
+  if (tuning_.active == 0) {
+    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    tuning_.active = static_cast<size_t>(std::max(4L, 2 * cores));
+  }
+  tuning_.active = std::max<size_t>(1, std::min(tuning_.active, thread_count_));
   register_metrics_once();
 }
 
@@ -123,9 +136,11 @@ bool Reactor::start() {
   ev.events = EPOLLIN | EPOLLONESHOT;
   ev.data.ptr = &g_listen_tag;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) return false;
+  workers_ = std::make_unique<Worker[]>(thread_count_);
   try {
     watchdog_ = std::thread([this] { watchdog(); });
-    for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { worker(); });
+    monitor_ = std::thread([this] { monitor(); });
+    for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this, i] { worker(workers_[i]); });
   } catch (const std::system_error& e) {
     errno = e.code().value();
     stop();
@@ -154,25 +169,83 @@ void Reactor::wait() {
     (void)n;
   }
   cv_.notify_all();
+  { std::lock_guard<std::mutex> lock(place_mu_); }  // a thread about to park sees exit_
+  place_cv_.notify_all();
+  { std::lock_guard<std::mutex> lock(monitor_mu_); }
+  monitor_cv_.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   if (watchdog_.joinable()) watchdog_.join();
+  if (monitor_.joinable()) monitor_.join();
 }
 
-void Reactor::worker() {
+void Reactor::worker(Worker& me) {
+  bool placed = false;
   for (;;) {
+    if (!placed && !(placed = take_place())) return;
     epoll_event ev{};
     int n = ::epoll_wait(epoll_fd_, &ev, 1, -1);
     if (exit_.load(std::memory_order_relaxed)) return;
-    if (n <= 0) continue;
-    if (ev.data.ptr == &g_wake_tag) continue;
+    if (n <= 0 || ev.data.ptr == &g_wake_tag) continue;
+    me.busy_since.store(now_ns(), std::memory_order_relaxed);
+    me.state.store(Worker::Busy);
+    if (monitor_idle_.load(std::memory_order_relaxed)) {
+      monitor_idle_.store(false, std::memory_order_relaxed);
+      monitor_cv_.notify_one();
+    }
     if (ev.data.ptr == &g_listen_tag) {
       accept_all();
-      continue;
+    } else {
+      auto* c = static_cast<Conn*>(ev.data.ptr);
+      c->owned.store(true, std::memory_order_relaxed);
+      run(c, ev.events);
     }
-    auto* c = static_cast<Conn*>(ev.data.ptr);
-    c->owned.store(true, std::memory_order_relaxed);
-    run(c, ev.events);
+    int busy = Worker::Busy;
+    if (!me.state.compare_exchange_strong(busy, Worker::Waiting)) {
+      me.state.store(Worker::Waiting);  // the monitor gave its place away: park for a new one
+      placed = false;
+    }
+  }
+}
+
+bool Reactor::take_place() {
+  std::unique_lock<std::mutex> lock(place_mu_);
+  place_cv_.wait(lock, [this] { return exit_.load() || places_taken_ < tuning_.active; });
+  if (exit_.load()) return false;
+  ++places_taken_;
+  return true;
+}
+
+void Reactor::give_place() {
+  {
+    std::lock_guard<std::mutex> lock(place_mu_);
+    --places_taken_;
+  }
+  place_cv_.notify_one();
+}
+
+// Hands the place of a thread whose handler runs past blocked_ns to a parked thread. Looks every
+// tick while handlers run; when none did, sleeps until a thread starts one (monitor_idle_).
+void Reactor::monitor() {
+  std::unique_lock<std::mutex> lock(monitor_mu_);
+  bool any_busy = true;
+  while (!exit_.load()) {
+    if (any_busy) {
+      monitor_cv_.wait_for(lock, std::chrono::nanoseconds(tuning_.monitor_tick_ns));
+    } else {
+      monitor_idle_.store(true);
+      monitor_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    const int64_t now = now_ns();
+    any_busy = false;
+    for (size_t i = 0; i < thread_count_; ++i) {
+      Worker& w = workers_[i];
+      if (w.state.load() != Worker::Busy) continue;
+      any_busy = true;
+      if (now - w.busy_since.load(std::memory_order_relaxed) < tuning_.blocked_ns) continue;
+      int busy = Worker::Busy;
+      if (w.state.compare_exchange_strong(busy, Worker::Handed)) give_place();
+    }
   }
 }
 

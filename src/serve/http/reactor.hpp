@@ -15,13 +15,23 @@
 // connection reads what has arrived, and if that completes a request it handles it right there
 // and writes the answer (no hand-off between threads, so a keep-alive request costs what it cost
 // with a thread per connection: one wake-up, a read, a write, plus one epoll_ctl to re-arm). A
-// partial head or body is kept in the Session and the thread goes back to epoll_wait. A watchdog
+// partial head or body is kept in the Session and the thread goes back to epoll_wait.
+//
+// Only a few of the threads take events at once (`ReactorTuning::active`, about two per core);
+// the others are parked. With all of them in epoll_wait (80 on 2 cores), each event woke a thread
+// that often found it taken by one already running, and each wake-up preempted a thread in the
+// middle of a request: 1.6 context switches per lookup instead of 0.1, 40% more CPU per request
+// and a longer p99 at 64 connections (bench/RESULTS.md, issue 18.11). The parked threads are
+// there for handlers that block (a model call, a write waiting for the writer lock): a monitor
+// thread sees a handler running longer than `blocked_ns` and hands its place to a parked thread,
+// so blocked handlers never hold up the other connections for longer than that. A watchdog
 // thread applies the deadlines (read_timeout_s for a head or a body's start, a minimum body rate,
 // the keep-alive timeout, a slow reader's progress); a connection with bytes waiting unread is
 // never cut, since then the server is behind, not the client.
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -31,11 +41,17 @@
 
 namespace pxt {
 
+struct ReactorTuning {
+  size_t active = 0;               // threads taking events at once; 0: two per core, at least 4
+  int64_t blocked_ns = 5'000'000;  // a handler running longer than this counts as blocked
+  int64_t monitor_tick_ns = 2'000'000;
+};
+
 class Reactor {
  public:
   // `listen_fd` is a bound, listening socket (the reactor makes it non-blocking and closes it).
-  // `threads` handle connections; `shared` must outlive the reactor.
-  Reactor(SessionShared& shared, int listen_fd, size_t threads);
+  // `threads` handle connections, `tuning.active` of them at once; `shared` must outlive the reactor.
+  Reactor(SessionShared& shared, int listen_fd, size_t threads, ReactorTuning tuning = {});
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -54,9 +70,13 @@ class Reactor {
   static uint64_t slow_closed_total();
 
   struct Conn;  // one connection (reactor.cpp)
+  struct Worker;
 
  private:
-  void worker();
+  void worker(Worker& me);
+  bool take_place();
+  void give_place();
+  void monitor();
   void watchdog();
   void accept_all();
   void run(Conn* c, uint32_t events);
@@ -71,7 +91,17 @@ class Reactor {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd, level-triggered: wakes every thread to exit
   std::vector<std::thread> threads_;
+  std::unique_ptr<Worker[]> workers_;
   std::thread watchdog_;
+  std::thread monitor_;
+  ReactorTuning tuning_;
+  // Places for threads taking events: `places_taken_` of `tuning_.active`, guarded by place_mu_.
+  std::mutex place_mu_;
+  std::condition_variable place_cv_;
+  size_t places_taken_ = 0;
+  std::mutex monitor_mu_;
+  std::condition_variable monitor_cv_;
+  std::atomic<bool> monitor_idle_{false};  // no handler was running at its last look
   std::mutex mu_;  // conns_ and closing a socket (so the watchdog never touches a reused fd)
   std::condition_variable cv_;
   std::unordered_set<Conn*> conns_;

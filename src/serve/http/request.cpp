@@ -173,6 +173,16 @@ struct IssueList {
 
 }  // namespace
 
+bool below_minimum(const RequestField& f, const Value& v, ValidationIssue& issue) {
+  const auto* n = std::get_if<int64_t>(&v);
+  if (!f.minimum || n == nullptr || *n >= *f.minimum) return false;
+  issue.type = "greater_than_equal";
+  issue.msg = "Input should be greater than or equal to " + std::to_string(*f.minimum);
+  issue.field = f.name;
+  issue.ctx_ge = f.minimum;
+  return true;
+}
+
 bool is_json_content_type(std::string_view content_type) {
   std::string_view media = trim(content_type.substr(0, content_type.find(';')));
   if (media.empty()) return content_type.empty();
@@ -310,6 +320,11 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
       issue.json_input = v;
       continue;
     }
+    if (Issue low; below_minimum(f, std::get<Value>(c), low)) {
+      low.json_input = v;
+      list.issues.push_back(std::move(low));
+      continue;
+    }
     out.values[j] = std::move(std::get<Value>(c));
   }
   if (!list.issues.empty()) {
@@ -345,6 +360,12 @@ bool decode_query_params(const std::vector<RequestField>& fields, const httplib:
       issue.field = f.name;
       issue.text_input = text;
       issue.has_text = true;
+      continue;
+    }
+    if (Issue low; below_minimum(f, std::get<Value>(c), low)) {
+      low.text_input = text;
+      low.has_text = true;
+      list.issues.push_back(std::move(low));
       continue;
     }
     out.values[j] = std::move(std::get<Value>(c));

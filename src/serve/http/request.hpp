@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "serve/config/route_spec.hpp"
+#include "serve/http/response.hpp"
 #include "store/model/types.hpp"
 
 namespace pxt {
@@ -33,6 +34,10 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
 // the 422 answer. Thread-safe.
 bool decode_query_params(const std::vector<RequestField>& fields, const httplib::Request& req,
                          DecodedFields& out, httplib::Response& res);
+
+// Whether v (a decoded value of field f) is below f.minimum; then the issue is pydantic's
+// greater_than_equal, filled into `issue` (its type, msg and ctx). Thread-safe.
+bool below_minimum(const RequestField& f, const Value& v, ValidationIssue& issue);
 
 // True when a Content-Type header value selects JSON parsing in FastAPI ("" included).
 bool is_json_content_type(std::string_view content_type);

@@ -88,6 +88,13 @@ void reply_validation(httplib::Response& res, std::string_view where,
     } else {
       w.Null();
     }
+    if (issue.ctx_ge) {
+      write_key(w, "ctx");
+      w.StartObject();
+      write_key(w, "ge");
+      w.Int64(*issue.ctx_ge);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,7 @@ struct ValidationIssue {
   const rapidjson::Value* json_input = nullptr;  // must outlive the reply call
   std::string text_input;
   bool has_text = false;
+  std::optional<int64_t> ctx_ge;  // "ctx": {"ge": n} of a greater_than_equal issue
 };
 // res := 422 {"detail": [...]} listing every issue, loc[0] being `where` ("body" or "query").
 // `body` is the parsed body a "missing" issue echoes, or nullptr.

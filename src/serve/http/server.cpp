@@ -178,13 +178,15 @@ Result<int> serve(const ServiceSpec& service, const ServeApp& app, const ServerO
   if (!waiter.start(signals)) {
     return make_error(Errc::internal, std::string("cannot set up signal handling: ") + std::strerror(errno));
   }
+  // The banner comes before the threads start: the socket is already listening, and a request
+  // answered first would put its access-log line above the banner.
+  if (std::string warning = exposure_warning(service); !warning.empty())
+    std::fwrite(warning.data(), 1, warning.size(), stderr);
+  print_banner(service, port, app.route_count(), options.json_banner);
   if (!reactor.start()) {
     return make_error(Errc::internal,
                       std::string("cannot start the server threads: ") + std::strerror(errno));
   }
-  if (std::string warning = exposure_warning(service); !warning.empty())
-    std::fwrite(warning.data(), 1, warning.size(), stderr);
-  print_banner(service, port, app.route_count(), options.json_banner);
   if (options.on_listening) options.on_listening();
   reactor.wait();
   waiter.finish();

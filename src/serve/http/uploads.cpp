@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "serve/http/request.hpp"
 #include "serve/http/response.hpp"
 #include "store/media/media.hpp"
 #include "store/model/values.hpp"
@@ -70,6 +71,12 @@ bool decode_form(const std::vector<RequestField>& fields, const std::vector<Requ
     Converted c = value_from_text(part->content, f.type);
     if (auto* err = std::get_if<ValueError>(&c)) {
       issues.push_back(bad_text(err->type, err->msg, f.name, part->content));
+      continue;
+    }
+    if (ValidationIssue low; below_minimum(f, std::get<Value>(c), low)) {
+      low.text_input = part->content;
+      low.has_text = true;
+      issues.push_back(std::move(low));
       continue;
     }
     out.values[j] = std::move(std::get<Value>(c));

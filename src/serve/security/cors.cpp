@@ -18,7 +18,7 @@ constexpr const char* kMaxAge = "600";
 // Headers a script may read from our answers beyond the CORS-safelisted ones.
 constexpr const char* kExposeHeaders = "Retry-After, WWW-Authenticate";
 
-const std::string* header(const httplib::Request& req, const char* name) {
+const std::string* find_header(const httplib::Request& req, const char* name) {
   auto it = req.headers.find(name);
   return it == req.headers.end() ? nullptr : &it->second;
 }
@@ -75,11 +75,12 @@ bool Cors::allows(std::string_view origin) const {
 }
 
 bool Cors::is_preflight(const httplib::Request& req) {
-  return req.method == "OPTIONS" && header(req, "Origin") && header(req, "Access-Control-Request-Method");
+  return req.method == "OPTIONS" && find_header(req, "Origin") &&
+         find_header(req, "Access-Control-Request-Method");
 }
 
 void Cors::answer_preflight(const httplib::Request& req, httplib::Response& res) const {
-  const std::string* origin = header(req, "Origin");
+  const std::string* origin = find_header(req, "Origin");
   put_header(res, "Vary", "Origin");
   if (!origin || !allows(*origin)) return reply_detail(res, 400, "Disallowed CORS origin");
   res.status = 200;
@@ -87,7 +88,7 @@ void Cors::answer_preflight(const httplib::Request& req, httplib::Response& res)
   put_header(res, "Content-Type", "text/plain; charset=utf-8");
   put_header(res, "Access-Control-Allow-Origin", any_ ? "*" : *origin);
   put_header(res, "Access-Control-Allow-Methods", kAllowMethods);
-  const std::string* asked = header(req, "Access-Control-Request-Headers");
+  const std::string* asked = find_header(req, "Access-Control-Request-Headers");
   if (asked && is_header_list(*asked)) put_header(res, "Access-Control-Allow-Headers", *asked);
   put_header(res, "Access-Control-Max-Age", kMaxAge);
 }

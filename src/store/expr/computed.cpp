@@ -48,6 +48,10 @@ size_t skip_comment(std::string_view s, size_t i) {
 
 }  // namespace
 
+bool is_sql_word(const SqlToken& t, std::string_view w) {
+  return t.kind == SqlToken::Kind::Ident && iequals(t.text, w);
+}
+
 std::vector<SqlToken> tokenize_sql(std::string_view s) {
   std::vector<SqlToken> out;
   size_t i = 0;
@@ -112,6 +116,27 @@ std::vector<SqlToken> tokenize_sql(std::string_view s) {
     if (out.size() > before) {
       out.back().pos = start;
       out.back().len = i - start;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> limit_parameters(std::string_view sql) {
+  std::vector<SqlToken> toks = tokenize_sql(sql);
+  std::vector<std::string> out;
+  // From each LIMIT to the end of its (sub)query: the closing parenthesis of the depth it is at,
+  // or the end of the text. OFFSET and "LIMIT a, b" fall inside that span.
+  for (size_t i = 0; i < toks.size(); ++i) {
+    if (toks[i].kind != SqlToken::Kind::Ident || !iequals(toks[i].text, "limit")) continue;
+    int depth = 0;
+    for (size_t j = i + 1; j < toks.size(); ++j) {
+      const SqlToken& t = toks[j];
+      if (t.kind == SqlToken::Kind::LParen) ++depth;
+      if (t.kind == SqlToken::Kind::RParen && --depth < 0) break;
+      if (t.kind == SqlToken::Kind::Param && t.text.size() > 1 && t.text[0] == ':') {
+        std::string name = t.text.substr(1);
+        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+      }
     }
   }
   return out;

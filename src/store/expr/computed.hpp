@@ -19,9 +19,17 @@ struct SqlToken {
   size_t len = 0;
 };
 
+// Whether t is the unquoted keyword or name w, in any case ("select", "as", "null").
+bool is_sql_word(const SqlToken& t, std::string_view w);
+
 // Splits a SQL expression into tokens, skipping whitespace and comments. Never fails: anything
 // it does not recognise becomes an Other token (the backend reports real syntax errors).
 std::vector<SqlToken> tokenize_sql(std::string_view sql);
+
+// The :parameters (names without the colon) that a query's LIMIT or OFFSET clauses read, e.g.
+// {"limit", "offset"} for "... LIMIT :limit OFFSET :offset". SQLite reads a negative LIMIT as
+// "no limit", so such parameters must not be negative (the serving layer refuses them with 422).
+std::vector<std::string> limit_parameters(std::string_view sql);
 
 // The columns of `columns` that `expr` reads (case-insensitive, spelled as in `columns`), in order
 // of first use. Function names, string literals and qualifiers are not references.

@@ -15,6 +15,14 @@ namespace pxt {
 
 std::vector<SqlFunction> image_functions();
 std::vector<SqlFunction> document_functions();
+// Text functions with Python's semantics (store/functions/text.cpp): upper, lower, trim, ltrim,
+// rtrim (one argument), replace; and pxt_timestamp(x).
+std::vector<SqlFunction> text_functions();
+// Python's str.upper(), str.lower() and str.strip()/lstrip()/rstrip() on UTF-8 text (exposed
+// for tests).
+std::string python_upper(std::string_view s);
+std::string python_lower(std::string_view s);
+std::string python_strip(std::string_view s, bool left, bool right);
 // Functions for the end-to-end tests, registered only with PXT_TEST_FUNCTIONS=1
 // (store/functions/test_functions.cpp): pxt_sleep_ms(ms), pxt_sleep_ahead_ms(ms) and the gates
 // pxt_gate(path, value), pxt_gate_ahead(path, value), which note their start in PATH.started and

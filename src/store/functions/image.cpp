@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,10 +19,13 @@
 #include <utility>
 
 #include "store/functions/builtins.hpp"
+#include "store/functions/image_ops.hpp"
+#include "store/media/image_limits.hpp"
 #include "store/media/jpeg_fast.hpp"
 #include "store/media/libs.hpp"
 #include "store/media/media.hpp"
 #include "store/model/values.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -31,6 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kMaxSide = 16384;  // larger outputs are almost surely a mistake (and huge)
+using imageops::Pixels;
 
 // The libvips table; only called once image_arg has loaded it successfully.
 const medialib::Vips& api() { return **medialib::vips(); }
@@ -129,37 +134,67 @@ Result<Source> image_arg(const FunctionContext& ctx, const Value& v, const char*
   return Source{*full, loader};
 }
 
+// Opens the image (its header; pixels are read when an operation needs them). "fail": a corrupt
+// row is an error, not a warning per row and a garbage result. An image above max_image_pixels
+// (stored before the limit existed, or by a home with a higher one) is refused before decoding.
 Result<Img> open_image(const Source& in, bool sequential, int shrink = 1) {
   VipsAccess access = sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM;
-  VipsImage* img = shrink == 1 ? api().vips_image_new_from_file(in.path.c_str(), "access", access, nullptr)
-                               : api().vips_image_new_from_file(in.path.c_str(), "access", access, "shrink",
-                                                                shrink, nullptr);
+  VipsImage* img =
+      shrink == 1 ? api().vips_image_new_from_file(in.path.c_str(), "access", access, "fail", TRUE, nullptr)
+                  : api().vips_image_new_from_file(in.path.c_str(), "access", access, "fail", TRUE, "shrink",
+                                                   shrink, nullptr);
   if (img == nullptr) return vips_failure();
-  return Img(img);
+  Img out(img);
+  if (shrink == 1) PXT_CHECK(media::check_image_pixels(out.width(), out.height(), "the image"));
+  return out;
 }
 
-// The image scaled to exactly tw x th. A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that
-// still leaves at least the target size (shrink-on-load: the IDCT skips the detail that would be
-// thrown away), then resampled with a bicubic kernel (Pillow's thumbnail uses the same kernel).
-// vips_thumbnail does this too but also opens the file twice, manages colour and uses lanczos3:
-// about twice the time for a 2 MP JPEG, for no visible gain at thumbnail sizes.
-Result<Img> scaled(const Source& in, int tw, int th) {
-  PXT_TRY(Img img, open_image(in, true));
-  int shrink = 1;
-  if (in.jpeg()) {
-    while (shrink < 8 && img.width() / (shrink * 2) >= tw && img.height() / (shrink * 2) >= th) shrink *= 2;
-  }
-  if (shrink > 1) {
-    PXT_TRY(img, open_image(in, true, shrink));
-  }
+// The result of fn would be w x h: refused above max_image_pixels before any work (a 2 x 2 PNG
+// resized to 16384 x 16384 took 12 CPU-seconds and 800 MB).
+Result<void> result_fits(int64_t w, int64_t h) { return media::check_image_pixels(w, h, "the result"); }
+
+// The image at 8 bits per band: sRGB or grey, with or without alpha (1 to 4 bands), as Pillow
+// opens the usual files (CMYK converted, 16-bit scaled down).
+Result<Img> eight_bit(Img img) {
   VipsImage* out = nullptr;
-  if (api().vips_image_get_interpretation(img.get()) == VIPS_INTERPRETATION_CMYK) {
+  VipsInterpretation interp = api().vips_image_get_interpretation(img.get());
+  if (interp == VIPS_INTERPRETATION_CMYK || interp == VIPS_INTERPRETATION_RGB16 ||
+      interp == VIPS_INTERPRETATION_LAB || interp == VIPS_INTERPRETATION_scRGB) {
     PXT_TRY(img, made(api().vips_colourspace(img.get(), &out, VIPS_INTERPRETATION_sRGB, nullptr), out));
+  } else if (interp == VIPS_INTERPRETATION_GREY16) {
+    PXT_TRY(img, made(api().vips_colourspace(img.get(), &out, VIPS_INTERPRETATION_B_W, nullptr), out));
   }
-  if (img.width() == tw && img.height() == th) return img;
-  double hs = static_cast<double>(tw) / img.width(), vs = static_cast<double>(th) / img.height();
-  return made(api().vips_resize(img.get(), &out, hs, "vscale", vs, "kernel", VIPS_KERNEL_CUBIC, nullptr),
-              out);
+  if (api().vips_image_get_format(img.get()) != VIPS_FORMAT_UCHAR) {
+    PXT_TRY(img, made(api().vips_cast(img.get(), &out, VIPS_FORMAT_UCHAR, nullptr), out));
+  }
+  if (api().vips_image_get_bands(img.get()) > 4) {
+    PXT_TRY(img, made(api().vips_extract_band(img.get(), &out, 0, "n", 4, nullptr), out));
+  }
+  return img;
+}
+
+// The whole image decoded into memory, for the operations Pillow defines pixel by pixel. Bounded by
+// max_image_pixels (open_image) and by ImageSlot's one call per core.
+Result<Pixels> decode(const Source& in) {
+  PXT_TRY(Img img, open_image(in, true));
+  PXT_TRY(img, eight_bit(std::move(img)));
+  size_t size = 0;
+  void* mem = api().vips_image_write_to_memory(img.get(), &size);
+  if (mem == nullptr) return vips_failure();
+  std::unique_ptr<void, void (*)(void*)> owned(mem, api().g_free);
+  Pixels p;
+  p.width = img.width();
+  p.height = img.height();
+  p.bands = api().vips_image_get_bands(img.get());
+  p.data.assign(static_cast<const char*>(mem), size);
+  return p;
+}
+
+Result<Img> from_pixels(const Pixels& p) {
+  VipsImage* img = api().vips_image_new_from_memory_copy(p.data.data(), p.data.size(), p.width, p.height,
+                                                         p.bands, VIPS_FORMAT_UCHAR);
+  if (img == nullptr) return vips_failure();
+  return Img(img);
 }
 
 // A new media file name with extension ext, its folder created and the name recorded in
@@ -191,7 +226,10 @@ Result<std::optional<Value>> jpeg_scaled(const FunctionContext& ctx, const Value
 }
 
 // Writes img as a new media file with extension ext (see new_output). Returns the relative name.
-Result<Value> store_image(const FunctionContext& ctx, Img img, const std::string& ext) {
+// A result with alpha keeps it: it is written as PNG rather than JPEG, unless JPEG was asked for
+// (convert(img, 'jpeg')), which flattens it onto white.
+Result<Value> store_image(const FunctionContext& ctx, Img img, std::string ext, bool format_asked = false) {
+  if (ext == ".jpg" && !format_asked && api().vips_image_hasalpha(img.get()) != 0) ext = ".png";
   PXT_TRY(auto output, new_output(ctx, ext));
   const std::string& rel = output.first;
   const fs::path& full = output.second;
@@ -275,39 +313,83 @@ SqlFunction image_fn(const char* name, int arity, ColumnType type, bool creates,
   return f;
 }
 
-Result<Value> do_resize(const FunctionContext& ctx, const std::vector<Value>& a) {
-  PXT_TRY(int64_t w, int_arg(a[1], "w", 1, kMaxSide));
-  PXT_TRY(int64_t h, int_arg(a[2], "h", 1, kMaxSide));
-  PXT_TRY(auto fast, jpeg_scaled(ctx, a[0], [&](int, int) {
+// A size or box given as one JSON array argument, Pixeltable's tuples: resize(img, '[640, 480]'),
+// or from SQL, resize(img, json_array(w, h)).
+Result<std::vector<int64_t>> int_list(const Value& v, const char* name, size_t n, const char* shape) {
+  const auto* text = std::get_if<std::string>(&v);
+  rapidjson::Document d;
+  if (text != nullptr) d.Parse(text->c_str(), text->size());
+  if (text == nullptr || d.HasParseError() || !d.IsArray() || d.Size() != n) {
+    return bad_arg(name, std::string("must be a JSON array ") + shape, v);
+  }
+  std::vector<int64_t> out;
+  for (const auto& e : d.GetArray()) {
+    if (e.IsInt64()) {
+      out.push_back(e.GetInt64());
+    } else if (e.IsDouble() && e.GetDouble() == std::trunc(e.GetDouble()) &&
+               std::fabs(e.GetDouble()) < 1e15) {
+      out.push_back(static_cast<int64_t>(e.GetDouble()));
+    } else {
+      return bad_arg(name, std::string("must be a JSON array of integers ") + shape, v);
+    }
+  }
+  return out;
+}
+
+// resize(img, w, h) and resize(img, '[w, h]'): exactly w x h, Pillow's bicubic.
+Result<Value> resize_to(const FunctionContext& ctx, const Value& img, int64_t w, int64_t h) {
+  PXT_CHECK(result_fits(w, h));
+  PXT_TRY(auto fast, jpeg_scaled(ctx, img, [&](int, int) {
             return std::pair{static_cast<int>(w), static_cast<int>(h)};
           }));
   if (fast) return std::move(*fast);
-  PXT_TRY(Source in, image_arg(ctx, a[0]));
-  PXT_TRY(Img out, scaled(in, static_cast<int>(w), static_cast<int>(h)));
+  PXT_TRY(Source in, image_arg(ctx, img));
+  PXT_TRY(Pixels px, decode(in));
+  PXT_TRY(Img out, from_pixels(imageops::resize(px, static_cast<int>(w), static_cast<int>(h))));
   return store_image(ctx, std::move(out), in.ext());
 }
 
-// Fits w x h in side x side keeping the aspect ratio, never enlarging (like Pillow's thumbnail).
-std::pair<int, int> thumbnail_size(int w, int h, int64_t side) {
-  if (w > side || h > side) {
-    double scale = static_cast<double>(side) / std::max(w, h);
-    w = std::max(1, static_cast<int>(std::lround(w * scale)));
-    h = std::max(1, static_cast<int>(std::lround(h * scale)));
+Result<Value> do_resize(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(int64_t w, int_arg(a[1], "w", 1, kMaxSide));
+  PXT_TRY(int64_t h, int_arg(a[2], "h", 1, kMaxSide));
+  return resize_to(ctx, a[0], w, h);
+}
+
+Result<Value> do_resize_size(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(auto size, int_list(a[1], "size", 2, "[width, height]"));
+  for (int64_t v : size) {
+    if (v < 1 || v > kMaxSide)
+      return bad_arg("size", "must hold sizes between 1 and " + std::to_string(kMaxSide), a[1]);
   }
-  return {w, h};
+  return resize_to(ctx, a[0], size[0], size[1]);
+}
+
+// thumbnail(img, max_side) and thumbnail(img, max_w, max_h): Pillow's thumbnail, the largest
+// size within the box that keeps the aspect ratio, never enlarging.
+Result<Value> thumbnail_within(const FunctionContext& ctx, const Value& img, int64_t mw, int64_t mh) {
+  PXT_TRY(auto fast, jpeg_scaled(ctx, img, [&](int w, int h) {
+            return imageops::thumbnail_size(w, h, static_cast<int>(mw), static_cast<int>(mh));
+          }));
+  if (fast) return std::move(*fast);
+  PXT_TRY(Source in, image_arg(ctx, img));
+  PXT_TRY(Pixels px, decode(in));
+  auto [w, h] = imageops::thumbnail_size(px.width, px.height, static_cast<int>(mw), static_cast<int>(mh));
+  PXT_TRY(Img out, from_pixels(imageops::resize(px, w, h)));
+  return store_image(ctx, std::move(out), in.ext());
 }
 
 Result<Value> do_thumbnail(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(int64_t side, int_arg(a[1], "max_side", 1, kMaxSide));
-  PXT_TRY(auto fast, jpeg_scaled(ctx, a[0], [&](int w, int h) { return thumbnail_size(w, h, side); }));
-  if (fast) return std::move(*fast);
-  PXT_TRY(Source in, image_arg(ctx, a[0]));
-  PXT_TRY(Img head, open_image(in, true));
-  auto [w, h] = thumbnail_size(head.width(), head.height(), side);
-  PXT_TRY(Img out, scaled(in, w, h));
-  return store_image(ctx, std::move(out), in.ext());
+  return thumbnail_within(ctx, a[0], side, side);
 }
 
+Result<Value> do_thumbnail_box(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(int64_t w, int_arg(a[1], "max_w", 1, kMaxSide));
+  PXT_TRY(int64_t h, int_arg(a[2], "max_h", 1, kMaxSide));
+  return thumbnail_within(ctx, a[0], w, h);
+}
+
+// crop(img, x, y, w, h): a w x h area at (x, y), which must lie inside the image.
 Result<Value> do_crop(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
   PXT_TRY(int64_t x, int_arg(a[1], "x", 0, kMaxSide * 8));
@@ -328,8 +410,33 @@ Result<Value> do_crop(const FunctionContext& ctx, const std::vector<Value>& a) {
   return store_image(ctx, std::move(area), in.ext());
 }
 
-Result<Value> do_rotate(const FunctionContext& ctx, const std::vector<Value>& a) {
+// crop(img, '[left, upper, right, lower]'): Pillow's crop box; what lies outside the image is black.
+Result<Value> do_crop_box(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(auto box, int_list(a[1], "box", 4, "[left, upper, right, lower]"));
+  if (box[2] < box[0] || box[3] < box[1]) {
+    return bad_arg("box", "must have right >= left and lower >= upper", a[1]);
+  }
+  if (box[2] == box[0] || box[3] == box[1]) return bad_arg("box", "is empty", a[1]);
+  for (int64_t v : box) {
+    if (std::llabs(v) > kMaxSide * 8) return bad_arg("box", "is too far outside any image", a[1]);
+  }
+  PXT_CHECK(result_fits(box[2] - box[0], box[3] - box[1]));
   PXT_TRY(Source in, image_arg(ctx, a[0]));
+  PXT_TRY(Pixels px, decode(in));
+  PXT_TRY(Img out, from_pixels(imageops::crop(px, box[0], box[1], box[2], box[3])));
+  return store_image(ctx, std::move(out), in.ext());
+}
+
+Result<bool> bool_arg(const Value& v, const char* name) {
+  if (auto* b = std::get_if<bool>(&v)) return *b;
+  if (auto* i = std::get_if<int64_t>(&v); i && (*i == 0 || *i == 1)) return *i == 1;
+  return bad_arg(name, "must be true or false", v);
+}
+
+// rotate(img, degrees[, expand]): Pillow's Image.rotate, counter-clockwise about the centre with
+// nearest-neighbour sampling; the result keeps the input's size (corners cut, the uncovered
+// area black) unless expand is true, which grows the canvas to hold the whole image.
+Result<Value> rotate_impl(const FunctionContext& ctx, const std::vector<Value>& a, bool expand) {
   double deg = 0;
   if (auto* i = std::get_if<int64_t>(&a[1])) {
     deg = static_cast<double>(*i);
@@ -338,49 +445,65 @@ Result<Value> do_rotate(const FunctionContext& ctx, const std::vector<Value>& a)
   } else {
     return bad_arg("degrees", "must be a number", a[1]);
   }
-  // Counter-clockwise, as in Pillow and Pixeltable; the canvas grows to hold the whole image.
-  double norm = std::fmod(std::fmod(deg, 360.0) + 360.0, 360.0);
-  PXT_TRY(Img img, open_image(in, false));
-  VipsImage* out = nullptr;
-  int rc = 0;
-  if (norm == 0) {
-    rc = api().vips_copy(img.get(), &out, nullptr);
-  } else if (norm == 90) {
-    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D270, nullptr);  // vips' fixed angles turn clockwise
-  } else if (norm == 180) {
-    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D180, nullptr);
-  } else if (norm == 270) {
-    rc = api().vips_rot(img.get(), &out, VIPS_ANGLE_D90, nullptr);
-  } else {
-    rc = api().vips_rotate(img.get(), &out, norm, nullptr);  // vips_rotate turns anticlockwise
+  PXT_TRY(Source in, image_arg(ctx, a[0]));
+  {
+    PXT_TRY(Img head, open_image(in, true));
+    auto [w, h] = imageops::rotated_size(head.width(), head.height(), deg, expand);
+    PXT_CHECK(result_fits(w, h));
   }
-  PXT_TRY(Img turned, made(rc, out));
-  return store_image(ctx, std::move(turned), in.ext());
+  PXT_TRY(Pixels px, decode(in));
+  PXT_TRY(Img out, from_pixels(imageops::rotate(px, deg, expand)));
+  return store_image(ctx, std::move(out), in.ext());
 }
 
+Result<Value> do_rotate(const FunctionContext& ctx, const std::vector<Value>& a) {
+  return rotate_impl(ctx, a, false);
+}
+
+Result<Value> do_rotate_expand(const FunctionContext& ctx, const std::vector<Value>& a) {
+  PXT_TRY(bool expand, bool_arg(a[2], "expand"));
+  return rotate_impl(ctx, a, expand);
+}
+
+// To Pillow's mode: L (ITU-R 601-2 luma), LA, RGB (alpha dropped, colours kept) or RGBA.
+Result<Value> to_mode(const FunctionContext& ctx, const Source& in, std::string_view mode) {
+  PXT_TRY(Pixels px, decode(in));
+  auto converted = imageops::convert(px, mode);
+  if (!converted) return make_error(Errc::internal, "unknown mode " + std::string(mode));
+  PXT_TRY(Img out, from_pixels(*converted));
+  return store_image(ctx, std::move(out), in.ext());
+}
+
+// grayscale(img): Pillow's convert('L'), keeping an alpha band (as 'LA').
 Result<Value> do_grayscale(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
-  PXT_TRY(Img img, open_image(in, true));
-  VipsImage* out = nullptr;
-  PXT_TRY(Img grey, made(api().vips_colourspace(img.get(), &out, VIPS_INTERPRETATION_B_W, nullptr), out));
-  return store_image(ctx, std::move(grey), in.ext());
+  PXT_TRY(Img head, open_image(in, true));
+  return to_mode(ctx, in, api().vips_image_hasalpha(head.get()) != 0 ? "LA" : "L");
 }
 
+// convert(img, x): Pillow's modes ('L', 'LA', 'RGB', 'RGBA'), as Pixeltable's convert(mode), or
+// a file format ('png', 'jpeg', 'webp').
 Result<Value> do_convert(const FunctionContext& ctx, const std::vector<Value>& a) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
-  const auto* fmt = std::get_if<std::string>(&a[1]);
-  std::string f = fmt ? to_lower(*fmt) : "";
+  const auto* arg = std::get_if<std::string>(&a[1]);
+  if (arg != nullptr && imageops::mode_bands(*arg) > 0) return to_mode(ctx, in, *arg);
+  std::string f = arg ? to_lower(*arg) : "";
   std::string ext = f == "png" ? ".png" : (f == "jpeg" || f == "jpg") ? ".jpg" : f == "webp" ? ".webp" : "";
-  if (ext.empty()) return bad_arg("format", "must be one of 'png', 'jpeg', 'webp'", a[1]);
+  if (ext.empty()) {
+    return bad_arg("mode", "must be a mode ('L', 'LA', 'RGB', 'RGBA') or a format ('png', 'jpeg', 'webp')",
+                   a[1]);
+  }
   PXT_TRY(Img img, open_image(in, true));
-  return store_image(ctx, std::move(img), ext);
+  return store_image(ctx, std::move(img), ext, true);
 }
 
 Result<Value> dimension(const FunctionContext& ctx, const std::vector<Value>& a, bool want_width) {
   PXT_TRY(Source in, image_arg(ctx, a[0]));
-  // Opening reads the header only; no pixel is decoded.
-  PXT_TRY(Img img, open_image(in, true));
-  return Value(static_cast<int64_t>(want_width ? img.width() : img.height()));
+  // The header only: no pixel is decoded, and no limit applies to reading a size.
+  VipsImage* img = api().vips_image_new_from_file(in.path.c_str(), nullptr);
+  if (img == nullptr) return vips_failure();
+  Img head(img);
+  return Value(static_cast<int64_t>(want_width ? head.width() : head.height()));
 }
 
 }  // namespace
@@ -388,9 +511,13 @@ Result<Value> dimension(const FunctionContext& ctx, const std::vector<Value>& a,
 std::vector<SqlFunction> image_functions() {
   std::vector<SqlFunction> out;
   out.push_back(image_fn("resize", 3, ColumnType::Image, true, do_resize));
+  out.push_back(image_fn("resize", 2, ColumnType::Image, true, do_resize_size));
   out.push_back(image_fn("thumbnail", 2, ColumnType::Image, true, do_thumbnail));
+  out.push_back(image_fn("thumbnail", 3, ColumnType::Image, true, do_thumbnail_box));
   out.push_back(image_fn("crop", 5, ColumnType::Image, true, do_crop));
+  out.push_back(image_fn("crop", 2, ColumnType::Image, true, do_crop_box));
   out.push_back(image_fn("rotate", 2, ColumnType::Image, true, do_rotate));
+  out.push_back(image_fn("rotate", 3, ColumnType::Image, true, do_rotate_expand));
   out.push_back(image_fn("grayscale", 1, ColumnType::Image, true, do_grayscale));
   out.push_back(image_fn("convert", 2, ColumnType::Image, true, do_convert));
   out.push_back(image_fn("width", 1, ColumnType::Int, false,

@@ -19,6 +19,7 @@ struct Registry {
     if (test && std::string(test) == "1") {
       for (auto& f : test_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     }
+    for (auto& f : text_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : image_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : document_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
   }
@@ -54,6 +55,15 @@ std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name) {
   std::lock_guard lock(r.mu);
   for (const auto& f : r.fns) {
     if (iequals(f->name, name)) return f;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name, int arity) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  for (const auto& f : r.fns) {
+    if (iequals(f->name, name) && (f->arity == arity || f->arity < 0)) return f;
   }
   return nullptr;
 }

@@ -56,4 +56,6 @@ void register_sql_function(SqlFunction f);
 std::vector<std::shared_ptr<const SqlFunction>> sql_functions();
 // The registered function named `name` (case-insensitive) or nullptr.
 std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name);
+// The one named `name` that takes `arity` arguments (or any number), or nullptr.
+std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name, int arity);
 }  // namespace pxt

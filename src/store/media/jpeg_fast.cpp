@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "store/media/image_limits.hpp"
 #include "store/media/libs.hpp"
 
 namespace pxt::jpeg {
@@ -200,7 +201,9 @@ Result<std::optional<std::string>> scale_file(const fs::path& src, const TargetS
   if (!read_header(tj, h.decompress, data, hd) || hd.colorspace == TJCS_CMYK || hd.colorspace == TJCS_YCCK) {
     return std::optional<std::string>();
   }
+  PXT_CHECK(media::check_image_pixels(hd.width, hd.height, "the image"));
   auto [tw, th] = target(hd.width, hd.height);
+  PXT_CHECK(media::check_image_pixels(tw, th, "the result"));
   tjscalingfactor f = decode_scale(tj, hd, tw, th);
   int sw = TJSCALED(hd.width, f), sh = TJSCALED(hd.height, f);
   bool gray = hd.colorspace == TJCS_GRAY;
@@ -224,6 +227,33 @@ Result<std::optional<std::string>> scale_file(const fs::path& src, const TargetS
   std::string out(reinterpret_cast<const char*>(jpeg), size);
   tj->tjFree(jpeg);
   return std::optional<std::string>(std::move(out));
+}
+
+Result<bool> verify(const fs::path& file) {
+  auto lib = medialib::turbojpeg();
+  if (!lib) return false;
+  const medialib::TurboJpeg* tj = *lib;
+  Handles& h = handles(tj);
+  if (h.decompress == nullptr) return false;
+  PXT_TRY(std::string data, read_file(file));
+  Header hd;
+  if (!read_header(tj, h.decompress, data, hd))
+    return make_error(Errc::invalid_argument, "the image cannot be decoded");
+  PXT_CHECK(media::check_image_pixels(hd.width, hd.height, "the image"));
+  tjscalingfactor f = decode_scale(tj, hd, 1, 1);
+  int sw = TJSCALED(hd.width, f), sh = TJSCALED(hd.height, f);
+  bool cmyk = hd.colorspace == TJCS_CMYK || hd.colorspace == TJCS_YCCK;
+  // Grey output skips the colour conversion; a CMYK scan can only be decoded as CMYK.
+  int bands = cmyk ? 4 : 1;
+  std::string pixels(static_cast<size_t>(sw) * static_cast<size_t>(sh) * static_cast<size_t>(bands), '\0');
+  if (tj->tjDecompress2(h.decompress, bytes(data), data.size(),
+                        reinterpret_cast<unsigned char*>(pixels.data()), sw, 0, sh,
+                        cmyk ? TJPF_CMYK : TJPF_GRAY, TJFLAG_STOPONWARNING) != 0) {
+    return make_error(
+        Errc::invalid_argument,
+        std::string("the image's pixel data is corrupt or truncated: ") + tj->tjGetErrorStr2(h.decompress));
+  }
+  return true;
 }
 
 Result<bool> header_ok(const fs::path& file) {

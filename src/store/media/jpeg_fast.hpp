@@ -27,6 +27,13 @@ using TargetSize = std::function<std::pair<int, int>(int w, int h)>;
 // when the file cannot be read.
 Result<std::optional<std::string>> scale_file(const std::filesystem::path& src, const TargetSize& target);
 
+// Verifies a JPEG before it is stored: its header, its size against max_image_pixels
+// (store/media/image_limits.hpp) and its entropy-coded data, decoded at the smallest DCT scale
+// (1/8: the inverse DCT does a fraction of its work, the whole scan is still read) with libjpeg's
+// warnings treated as errors, so a corrupt or truncated scan is refused. Returns false when
+// libturbojpeg is missing (the caller checks with libvips); invalid_argument naming the problem.
+Result<bool> verify(const std::filesystem::path& file);
+
 // The JPEG's header parses and gives a non-empty image. Returns false when libturbojpeg is
 // missing (the caller checks with libvips instead); invalid_argument when the header is bad.
 Result<bool> header_ok(const std::filesystem::path& file);

@@ -1,6 +1,7 @@
 // dlopen of the media libraries (see store/media/libs.hpp for why they are not linked).
 #include "store/media/libs.hpp"
 
+#include "store/media/image_limits.hpp"
 #include "store/media/lib_versions.hpp"
 #include "util/dynlib.hpp"
 
@@ -9,6 +10,10 @@
 namespace pxt::medialib {
 
 namespace {
+
+void glib_log(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer) {
+  media::rate_limited_log(domain, static_cast<int>(level), message, nullptr);
+}
 
 Result<const Vips*> load_vips() {
   PXT_TRY(void* lib, dynlib::open("libvips.so.42", "image functions", "libvips42"));
@@ -32,6 +37,15 @@ Result<const Vips*> load_vips() {
   PXT_DYNLIB_RESOLVE(v, lib, vips_rot, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_rotate, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_copy, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_avg, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_write_to_memory, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_new_from_memory_copy, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_bands, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_format, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_cast, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_extract_band, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_bandjoin_const1, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_embed, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_array_double_new, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_area_unref, missing);
   PXT_DYNLIB_RESOLVE(v, lib, g_object_unref, missing);
@@ -42,12 +56,14 @@ Result<const Vips*> load_vips() {
     decltype(&::vips_cache_set_max_mem) vips_cache_set_max_mem = nullptr;
     decltype(&::vips_cache_set_max_files) vips_cache_set_max_files = nullptr;
     decltype(&::vips_concurrency_set) vips_concurrency_set = nullptr;
+    decltype(&::g_log_set_default_handler) g_log_set_default_handler = nullptr;
   } init;
   PXT_DYNLIB_RESOLVE(init, lib, vips_init, missing);
   PXT_DYNLIB_RESOLVE(init, lib, vips_cache_set_max, missing);
   PXT_DYNLIB_RESOLVE(init, lib, vips_cache_set_max_mem, missing);
   PXT_DYNLIB_RESOLVE(init, lib, vips_cache_set_max_files, missing);
   PXT_DYNLIB_RESOLVE(init, lib, vips_concurrency_set, missing);
+  PXT_DYNLIB_RESOLVE(init, lib, g_log_set_default_handler, missing);
   if (missing != nullptr) return dynlib::missing_symbol("libvips.so.42", missing, "libvips42");
   if (init.vips_init("pxt") != 0) {
     std::string why = v.vips_error_buffer();
@@ -62,6 +78,9 @@ Result<const Vips*> load_vips() {
   init.vips_cache_set_max_mem(0);
   init.vips_cache_set_max_files(0);
   init.vips_concurrency_set(1);
+  // A corrupt image made libvips print one warning per row (100,000 lines for one request):
+  // GLib's messages go through a rate limit instead (store/media/image_limits.hpp).
+  init.g_log_set_default_handler(&glib_log, nullptr);
   return &v;
 }
 

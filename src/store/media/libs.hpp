@@ -42,6 +42,15 @@ struct Vips {
   PXT_MEDIA_FN(vips_rot);
   PXT_MEDIA_FN(vips_rotate);
   PXT_MEDIA_FN(vips_copy);
+  PXT_MEDIA_FN(vips_avg);
+  PXT_MEDIA_FN(vips_image_write_to_memory);
+  PXT_MEDIA_FN(vips_image_new_from_memory_copy);
+  PXT_MEDIA_FN(vips_image_get_bands);
+  PXT_MEDIA_FN(vips_image_get_format);
+  PXT_MEDIA_FN(vips_cast);
+  PXT_MEDIA_FN(vips_extract_band);
+  PXT_MEDIA_FN(vips_bandjoin_const1);
+  PXT_MEDIA_FN(vips_embed);
   PXT_MEDIA_FN(vips_array_double_new);
   PXT_MEDIA_FN(vips_area_unref);
   PXT_MEDIA_FN(g_object_unref);

@@ -24,10 +24,12 @@ std::string compact_json(const rapidjson::Value& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// Stored as the instant it names (doc/timestamps.md): a naive value is in the process's time zone.
 Converted timestamp_from_string(std::string_view s) {
-  if (auto reason = check_timestamp(s))
+  auto r = parse_instant(s, default_time_zone());
+  if (const auto* reason = std::get_if<std::string>(&r))
     return err("datetime_parsing", "Input should be a valid datetime, " + *reason);
-  return Value(std::string(s));
+  return Value(stored_instant(std::get<int64_t>(r)));
 }
 
 Converted date_from_string(std::string_view s) {
@@ -145,9 +147,6 @@ std::string iso_utc(int64_t micros, bool date_only) {
   char buf[48];
   if (date_only) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  } else if (frac == 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   } else {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
@@ -156,10 +155,10 @@ std::string iso_utc(int64_t micros, bool date_only) {
 }
 
 Converted timestamp_from_number(double d) {
-  auto us = epoch_micros(d);
+  auto us = instant_from_number(d);
   if (!us)
     return err("datetime_parsing", "Input should be a valid datetime, dates after 9999 are not supported");
-  return Value(iso_utc(*us, false));
+  return Value(stored_instant(*us));
 }
 
 Converted date_from_number(double d) {
@@ -302,7 +301,9 @@ void write_value_json(JsonWriter& w, const Value& v, std::optional<ColumnType> t
       break;
   }
   const std::string& s = std::get<std::string>(v);
-  if (t && is_media(*t)) {
+  if (t == ColumnType::Timestamp) {
+    write_string(w, answer_timestamp_text(s, default_time_zone()));
+  } else if (t && is_media(*t)) {
     std::string url;
     url.reserve(media_url_prefix.size() + s.size());
     url.append(media_url_prefix).append(s);
@@ -331,6 +332,8 @@ std::string value_to_text(const Value& v, std::optional<ColumnType> t) {
     case 3:
       return std::get<bool>(v) ? "true" : "false";
     default:
+      if (t == ColumnType::Timestamp)
+        return answer_timestamp_text(std::get<std::string>(v), default_time_zone());
       return std::get<std::string>(v);
   }
 }

@@ -34,7 +34,8 @@ Converted value_from_json(const rapidjson::Value& v, ColumnType t, Coercion mode
 // Text from a query string, form field or `--set col=value` -> value (numbers parsed from text).
 Converted value_from_text(std::string_view s, ColumnType t);
 
-// Writes v as JSON. Media paths are written as `media_url_prefix + path` (e.g. "/media/").
+// Writes v as JSON. Media paths are written as `media_url_prefix + path` (e.g. "/media/");
+// Timestamps in their answer form in the process's time zone (store/model/iso_time.hpp).
 // Json and Array values are embedded as raw JSON. A column of unknown type (nullopt) is
 // written according to the Value's own alternative.
 void write_value_json(JsonWriter& w, const Value& v, std::optional<ColumnType> t,

@@ -22,8 +22,6 @@ constexpr char kMarkClose = '\x02';
 
 std::string mark(int slot) { return std::string(1, kMarkOpen) + std::to_string(slot) + kMarkClose; }
 
-bool is_word(const SqlToken& t, const char* w) { return t.kind == Kind::Ident && iequals(t.text, w); }
-
 // The index just past the parenthesis closing the one at toks[open], or toks.size().
 size_t closing(const std::vector<SqlToken>& toks, size_t open) {
   int depth = 0;
@@ -50,7 +48,7 @@ class Compiler {
       bool next_paren = i + 1 < toks.size() && toks[i + 1].kind == Kind::LParen;
       bool next_dot = i + 1 < toks.size() && toks[i + 1].kind == Kind::Dot;
       bool after_dot = i > 0 && toks[i - 1].kind == Kind::Dot;
-      bool after_as = i > 0 && is_word(toks[i - 1], "as");
+      bool after_as = i > 0 && is_sql_word(toks[i - 1], "as");
       std::string replacement;
       size_t end = t.pos + t.len;
       if (t.kind == Kind::Ident && next_paren && !after_dot && calls) {
@@ -106,10 +104,12 @@ class Compiler {
         start = i + 1;
       }
     }
-    if (fn->arity >= 0 && static_cast<int>(args.size()) != fn->arity)
+    // Overloads differ by arity (rotate(img, 90) and rotate(img, 90, true)).
+    auto chosen = find_sql_function(fn->name, static_cast<int>(args.size()));
+    if (!chosen)
       return make_error(Errc::invalid_argument, "wrong number of arguments to function " + fn->name + "()");
     int slot = static_cast<int>(out_.calls.size());
-    out_.calls.push_back(CallSite{fn, std::move(args), column_});
+    out_.calls.push_back(CallSite{std::move(chosen), std::move(args), column_});
     return mark(slot);
   }
 
@@ -421,8 +421,14 @@ Result<CompiledTable> compile_table(const TableDef& def) {
     size_t before = out.calls.size();
     Compiler c(def, out, i);
     auto sql = c.rewrite(col.computed, true);
-    if (!sql)
-      return make_error(Errc::invalid_argument, "computed column '" + col.name + "': " + sql.error().message);
+    if (!sql) {
+      // Malformed SQL is named as on SQLite: "invalid expression '...': why".
+      bool malformed = sql.error().message.rfind("unbalanced", 0) == 0;
+      return make_error(Errc::invalid_argument,
+                        "computed column '" + col.name + "': " +
+                            (malformed ? "invalid expression '" + col.computed + "': " : std::string()) +
+                            sql.error().message);
+    }
     // SQLite's comparisons are integers: a Bool expression in an Int or Float column stores 0/1,
     // an Int one in a Bool column is a flag (PostgreSQL has no implicit cast either way).
     if (auto got = infer_computed_type(def, col); got.ok()) {
@@ -480,7 +486,7 @@ bool local_value(std::string_view arg, const TableDef& def, const std::vector<Va
     out = t.text;
     return true;
   }
-  if (is_word(t, "null")) {
+  if (is_sql_word(t, "null")) {
     out = std::monostate{};
     return true;
   }
@@ -511,8 +517,8 @@ std::string order_by_sql(std::string_view order_by, const TableDef& def) {
     std::string item(trim(order_by.substr(from, to - from)));
     if (item.empty()) return;
     bool nulls = false, desc = false;
-    for (size_t i = first_tok; i < end_tok; ++i) nulls |= is_word(toks[i], "nulls");
-    if (end_tok > first_tok) desc = is_word(toks[end_tok - 1], "desc");
+    for (size_t i = first_tok; i < end_tok; ++i) nulls |= is_sql_word(toks[i], "nulls");
+    if (end_tok > first_tok) desc = is_sql_word(toks[end_tok - 1], "desc");
     item = quote_columns(item, def);
     if (!nulls) item += desc ? " NULLS LAST" : " NULLS FIRST";
     items.push_back(std::move(item));
@@ -586,7 +592,8 @@ class QueryCallCutter {
       }
       start = i + 1;
     }
-    if (fn->arity >= 0 && static_cast<int>(nargs) != fn->arity)
+    qc.fn = find_sql_function(fn->name, static_cast<int>(nargs));  // overloads differ by arity
+    if (!qc.fn)
       return make_error(Errc::invalid_argument, "wrong number of arguments to function " + fn->name + "()");
     if (!local) {
       out_.calls.resize(calls_before);

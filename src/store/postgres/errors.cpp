@@ -89,6 +89,34 @@ std::string between_quotes(const std::string& m) {
   return b == std::string::npos ? std::string() : m.substr(a + 1, b - a - 1);
 }
 
+// A filter's calls of pxt's own functions on literals (`at > pxt_timestamp('2024-01-02')`) are
+// evaluated here and bound as parameters, as in named queries; calls on columns stay in the SQL,
+// where PostgreSQL refuses them (user_sql_error says why).
+Result<std::string> bind_filter_calls(const std::string& where, Params& params) {
+  auto calls = extract_query_calls(where);
+  if (!calls) return make_error(Errc::invalid_argument, "invalid filter: " + calls.error().message);
+  if (calls->calls.empty() || !calls->params.empty()) return where;
+  std::vector<Value> results(calls->calls.size());
+  FunctionContext ctx{"", nullptr};  // a filter creates no media
+  for (size_t i = 0; i < calls->calls.size(); ++i) {
+    const QueryCall& call = calls->calls[i];
+    std::vector<Value> args;
+    for (const QueryCallArg& a : call.args) {
+      args.push_back(a.kind == QueryCallArg::Kind::Call ? results[static_cast<size_t>(a.call)] : a.literal);
+      if (const bool* b = std::get_if<bool>(&args.back())) args.back() = int64_t(*b ? 1 : 0);
+    }
+    Result<Value> out = call_sql_function(*call.fn, ctx, args);
+    if (!out)
+      return make_error(Errc::invalid_argument,
+                        "invalid filter: " + call.fn->name + "(): " + out.error().message);
+    results[i] = std::move(*out);
+  }
+  std::vector<int> slots;
+  std::string sql = render_query_calls(calls->sql, calls->calls, static_cast<int>(params.size()) + 1, slots);
+  for (int slot : slots) add_untyped(params, results[static_cast<size_t>(slot)]);
+  return sql;
+}
+
 }  // namespace
 
 Error internal_tables_error(std::string_view what) {
@@ -138,13 +166,12 @@ Error user_sql_error(const PgError& e, const TableDef* def, const Catalog* cat, 
   if (e.sqlstate == "42883" && m.rfind("function ", 0) == 0) {  // function f(text) does not exist
     std::string fn = m.substr(9, m.find('(') == std::string::npos ? std::string::npos : m.find('(') - 9);
     if (auto own = find_sql_function(fn)) {
-      return make_error(
-          Errc::invalid_argument,
-          prefix + "function '" + own->name +
-              "' is pxt's own: on a PostgreSQL store pxt evaluates it in computed columns and, "
-              "on literals and parameters only, in named queries; where filters, orderings and "
-              "other calls run inside PostgreSQL, which does not have it (store its result in a "
-              "computed column and use that)");
+      return make_error(Errc::invalid_argument,
+                        prefix + "function '" + own->name +
+                            "' is pxt's own: on a PostgreSQL store pxt evaluates it in computed columns, on "
+                            "literals and parameters, and as a whole result column of a named query; other "
+                            "calls run inside PostgreSQL, which does not have it (store its result in a "
+                            "computed column and use that)");
     }
     const auto& builtins = known_function_names();
     if (std::find(builtins.begin(), builtins.end(), to_lower(fn)) != builtins.end()) {
@@ -179,7 +206,8 @@ Result<void> append_filter(std::string& sql, Params& params, const TableDef& def
   }
   if (!trim(f.where_sql).empty()) {
     PXT_CHECK(check_internal_refs(f.where_sql, "invalid filter"));
-    terms.push_back("(" + quote_columns(f.where_sql, def) + ")");
+    PXT_TRY(std::string where, bind_filter_calls(f.where_sql, params));
+    terms.push_back("(" + quote_columns(where, def) + ")");
   }
   if (!guard.empty()) terms.push_back(guard);
   if (!terms.empty()) sql += " WHERE " + join(terms, " AND ");
@@ -206,11 +234,22 @@ Result<void> probe_computed(Conn& c, const TableDef& def) {
     const ColumnDef& col = def.columns[i];
     if (!col.is_computed()) continue;
     std::string what = "computed column '" + col.name + "'";
-    std::string expr = render(compiled->exprs[i], [&](int slot) {
+    auto slot_null = [&](int slot) {
       const CallSite& call = compiled->calls[static_cast<size_t>(slot)];
       return std::string("NULL::") + (call.fn->result_type ? pg_type(*call.fn->result_type) : "text");
-    });
-    auto r = c.describe("SELECT (" + expr + ") FROM (" + base + ") AS _p");
+    };
+    // The arguments of pxt's own calls are probed too: the call itself is cut out of the
+    // expression (pxt evaluates it), so upper(nme) must still find that 'nme' is no column.
+    std::string select = "(" + render(compiled->exprs[i], slot_null) + ")";
+    size_t wanted = 1;
+    for (const CallSite& call : compiled->calls) {
+      if (call.column != static_cast<int>(i)) continue;
+      for (const std::string& arg : call.args) {
+        select += ", (" + render(arg, slot_null) + ")";
+        ++wanted;
+      }
+    }
+    auto r = c.describe("SELECT " + select + " FROM (" + base + ") AS _p");
     if (!r) {
       const PgError& e = c.last_error();
       if (is_connection_error(e)) return map_error(e);
@@ -220,7 +259,7 @@ Result<void> probe_computed(Conn& c, const TableDef& def) {
       Error mapped = user_sql_error(e, &def, nullptr, what);
       return make_error(Errc::invalid_argument, mapped.message);
     }
-    if (r->cols() != 1)
+    if (r->cols() != static_cast<int>(wanted))
       return make_error(Errc::invalid_argument, what + ": invalid expression '" + col.computed + "'");
   }
   return {};

@@ -466,4 +466,28 @@ void PgStore::listen_loop() {
   }
 }
 
+Result<std::string> PgStore::get_setting(std::string_view key) {
+  PXT_CHECK(check_setting(key, ""));
+  PXT_TRY(Lease c, conn());
+  Params p;
+  p.add("setting." + std::string(key));
+  PXT_TRY(PgResult r, c->run("SELECT value FROM pxt.meta WHERE key = $1", p));
+  return r.rows() == 0 ? std::string() : std::string(r.text(0, 0));
+}
+
+Result<void> PgStore::set_setting(std::string_view key, std::string_view value) {
+  PXT_CHECK(check_setting(key, value));
+  PXT_TRY(Lease c, conn());
+  Params p;
+  p.add("setting." + std::string(key));
+  if (value.empty()) {
+    PXT_CHECK(c->run("DELETE FROM pxt.meta WHERE key = $1", p));
+    return {};
+  }
+  p.add(std::string(value));
+  PXT_CHECK(c->run(
+      "INSERT INTO pxt.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2", p));
+  return {};
+}
+
 }  // namespace pxt::pg

@@ -90,6 +90,9 @@ class PgStore final : public Store {
                                   const std::vector<std::pair<std::string, Value>>& set) override;
   Result<int64_t> remove(const TableDef& t, const Filter& filter) override;
   Result<int64_t> count(const TableDef& t, const Filter& filter) override;
+  // Settings live in pxt.meta as 'setting.KEY', shared by every process using the database.
+  Result<std::string> get_setting(std::string_view key) override;
+  Result<void> set_setting(std::string_view key, std::string_view value) override;
   Result<void> select(const TableDef& t, const SelectSpec& spec, const RowCallback& cb) override;
   Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns, const Row& inputs) override;
   Result<void> media_names(const std::function<void(std::string_view)>& cb) override;

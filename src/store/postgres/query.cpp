@@ -7,6 +7,7 @@
 
 #include "store/expr/computed.hpp"
 #include "store/functions/context.hpp"
+#include "store/functions/query_calls.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "util/strings.hpp"
 
@@ -118,9 +119,11 @@ struct SqlQuery {
   std::vector<int> slots;     // the call whose result is bound at each later parameter
 };
 
-Result<SqlQuery> sql_query(const QueryDef& q) {
+// `written`: the SQL as the user wrote it, checked for pxt's internal tables (q.sql may be
+// query_calls' rewriting, whose argument columns are named pxt$K$J).
+Result<SqlQuery> sql_query(const QueryDef& q, const std::string& written) {
   PXT_CHECK(check_shape(q));
-  PXT_CHECK(check_internal_refs(q.sql, what(q)));
+  PXT_CHECK(check_internal_refs(written, what(q)));
   SqlQuery out;
   auto calls = extract_query_calls(q.sql);
   if (!calls) return bad(q, calls.error().message);
@@ -217,11 +220,18 @@ Result<std::vector<ResultColumn>> PgStore::describe_query(const QueryDef& q) {
     return out;
   }
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
-  PXT_TRY(SqlQuery sq, sql_query(q));
+  // Result columns that call a slow function (resize(image, 16, 16)) are made by pxt after the
+  // statement, as on SQLite (store/functions/query_calls.hpp).
+  auto plan = plan_query_calls(q.sql, true);
+  if (!plan) return bad(q, plan.error().message);
+  QueryDef planned = q;
+  if (*plan) planned.sql = (*plan)->sql;
+  PXT_TRY(SqlQuery sq, sql_query(planned, q.sql));
   auto r = c->describe(sq.sql);
   if (!r) return user_sql_error(c->last_error(), nullptr, cat.get(), what(q));
   std::vector<bool> keep;
   std::vector<ResultColumn> cols = result_columns(*r, *cat, keep);
+  if (*plan) cols = planned_columns(**plan, cols);
   PXT_CHECK(check_unique_names(q, cols));
   return cols;
 }
@@ -232,16 +242,25 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     return bad(q, "expected " + std::to_string(expected) + " parameter values, got " +
                       std::to_string(params.size()));
   }
-  PXT_TRY(Lease c, conn());
+  PXT_TRY(Lease lease, conn());
+  // Held in an optional so that it goes back to the pool before the slow calls are made.
+  std::optional<Lease> held(std::move(lease));
+  Lease& c = *held;
   PXT_TRY(auto cat, catalog_cached(*c));
   std::shared_ptr<const TableInfo> table;
   SqlQuery sq;
+  std::optional<QueryCallPlan> plan;
   if (q.kind == QueryDef::Kind::Retrieval) {
     PXT_TRY(table, retrieval_table(q, *cat));
     sq.sql = retrieval_sql(*table, q);
     for (size_t k = 0; k < params.size(); ++k) sq.bound.push_back(k);
   } else {
-    PXT_TRY(sq, sql_query(q));
+    const auto& planned = cached_query_plan(q.sql, true);
+    if (!planned) return bad(q, planned.error().message);
+    plan = *planned;
+    QueryDef rewritten = q;
+    if (plan) rewritten.sql = plan->sql;
+    PXT_TRY(sq, sql_query(rewritten, q.sql));
   }
   for (size_t k = 0; k < params.size(); ++k) {
     ColumnDef as_column;
@@ -282,9 +301,22 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
   for (size_t i = 0; i < keep.size(); ++i)
     if (keep[i]) at.push_back(static_cast<int>(i));
   Row row(at.size());
+  std::vector<Row> raw;  // with calls to make: every row, read first (the connection goes back)
   for (int i = 0; i < rows.rows(); ++i) {
     for (size_t k = 0; k < at.size(); ++k) read_cell(rows, i, at[k], cols[k].type, row[k]);
-    if (!cb(row)) return {};
+    if (plan) {
+      raw.push_back(row);
+    } else if (!cb(row)) {
+      return {};
+    }
+  }
+  if (!plan) return {};
+  held.reset();
+  FunctionContext ctx{media_dir_, current_created_files()};
+  for (const Row& r : raw) {
+    auto made = apply_query_calls(*plan, r, ctx);
+    if (!made) return make_error(made.error().code, what(q) + ": " + made.error().message);
+    if (!cb(*made)) return {};
   }
   return {};
 }

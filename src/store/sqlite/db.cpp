@@ -113,10 +113,11 @@ Result<std::unique_ptr<Conn>> Conn::open(const ConnSettings& settings) {
   sqlite3_extended_result_codes(c->db_, 1);
   c->busy_timeout_ms_ = settings.busy_timeout_ms;
   sqlite3_busy_timeout(c->db_, settings.busy_timeout_ms);
-  std::string pragmas =
-      std::string("PRAGMA synchronous=") + (settings.synchronous_full ? "FULL" : "NORMAL") +
-      "; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16000; "
-      "PRAGMA journal_size_limit=167772160;";  // above the WAL's bound: store/sqlite/checkpoint.cpp
+  std::string pragmas = std::string("PRAGMA synchronous=") + (settings.synchronous_full ? "FULL" : "NORMAL") +
+                        "; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16000; "
+                        // journal_size_limit: above the WAL's bound (store/sqlite/checkpoint.cpp). LIKE
+                        // compares case-sensitively, as PostgreSQL and Python do (store/functions/text.cpp).
+                        "PRAGMA journal_size_limit=167772160; PRAGMA case_sensitive_like=ON;";
   PXT_CHECK(c->exec(pragmas.c_str()));
   if (settings.wal_hook) {
     sqlite3_wal_hook(c->db_, settings.wal_hook, settings.wal_hook_arg);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "store/expr/computed.hpp"
+#include "store/functions/query_calls.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -137,11 +138,14 @@ Result<std::vector<ResultColumn>> SqliteStore::describe_query(const QueryDef& q)
     return out;
   }
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
-  auto stmt = c->prepare(q.sql, true);
+  auto plan = plan_query_calls(q.sql);
+  if (!plan) return bad(q, plan.error().message);
+  auto stmt = c->prepare(*plan ? (*plan)->sql : q.sql, true);
   if (!stmt.ok()) return user_sql_error(stmt.error(), nullptr, cat.get(), what(q));
   PXT_CHECK(check_read_only(q, stmt->get()));
   PXT_CHECK(check_params(q, stmt->get()));
   std::vector<ResultColumn> cols = result_columns(stmt->get(), *cat);
+  if (*plan) cols = planned_columns(**plan, cols);
   PXT_CHECK(check_unique_names(q, cols));
   return cols;
 }
@@ -153,48 +157,68 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
     return bad(q, "expected " + std::to_string(expected) + " parameter values, got " +
                       std::to_string(params.size()));
   }
-  PXT_TRY(Lease c, conn());
-  ReadTxn txn(*c);
-  PXT_CHECK(txn.begin());
-  PXT_TRY(auto cat, catalog(*c, false));
-  sqlite3_stmt* s = nullptr;
-  std::vector<std::optional<ColumnType>> types;
-  std::shared_ptr<const TableInfo> table;
-  if (q.kind == QueryDef::Kind::Retrieval) {
-    PXT_TRY(table, retrieval_table(q, *cat));
-    PXT_TRY(s, c->cached(retrieval_sql(*table, q)));
-    for (const auto& col : table->def.columns) types.emplace_back(col.type);
-  } else {
-    auto prepared = c->cached(q.sql, true);
-    if (!prepared.ok()) return user_sql_error(prepared.error(), nullptr, cat.get(), what(q));
-    s = *prepared;
-    PXT_CHECK(check_read_only(q, s));
-    // Expressions without a source column keep SQLite's own value types (nullopt).
-    for (const auto& rc : result_columns(s, *cat)) types.push_back(rc.type);
+  std::optional<QueryCallPlan> plan;
+  if (q.kind == QueryDef::Kind::Sql) {
+    const auto& p = cached_query_plan(q.sql);
+    if (!p) return bad(q, p.error().message);
+    plan = *p;
   }
-  StmtUse use(s);
-  for (size_t k = 0; k < params.size(); ++k) {
-    ColumnDef as_column;
-    if (table) {
-      as_column = *table->def.find(q.match[k]);
+  std::vector<Row> raw;  // with calls to make: every row, read before any call is made
+  {
+    PXT_TRY(Lease c, conn());
+    ReadTxn txn(*c);
+    PXT_CHECK(txn.begin());
+    PXT_TRY(auto cat, catalog(*c, false));
+    sqlite3_stmt* s = nullptr;
+    std::vector<std::optional<ColumnType>> types;
+    std::shared_ptr<const TableInfo> table;
+    if (q.kind == QueryDef::Kind::Retrieval) {
+      PXT_TRY(table, retrieval_table(q, *cat));
+      PXT_TRY(s, c->cached(retrieval_sql(*table, q)));
+      for (const auto& col : table->def.columns) types.emplace_back(col.type);
     } else {
-      as_column.name = q.params[k].name;
-      as_column.type = q.params[k].type;
+      auto prepared = c->cached(plan ? plan->sql : q.sql, true);
+      if (!prepared.ok()) return user_sql_error(prepared.error(), nullptr, cat.get(), what(q));
+      s = *prepared;
+      PXT_CHECK(check_read_only(q, s));
+      // Expressions without a source column keep SQLite's own value types (nullopt).
+      for (const auto& rc : result_columns(s, *cat)) types.push_back(rc.type);
     }
-    if (auto ok = check_value(as_column, params[k]); !ok.ok()) {
-      return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+    StmtUse use(s);
+    for (size_t k = 0; k < params.size(); ++k) {
+      ColumnDef as_column;
+      if (table) {
+        as_column = *table->def.find(q.match[k]);
+      } else {
+        as_column.name = q.params[k].name;
+        as_column.type = q.params[k].type;
+      }
+      if (auto ok = check_value(as_column, params[k]); !ok.ok()) {
+        return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+      }
+      int i =
+          table ? static_cast<int>(k + 1) : sqlite3_bind_parameter_index(s, (":" + q.params[k].name).c_str());
+      if (i > 0) bind_typed(s, i, as_column.type, params[k]);
     }
-    int i =
-        table ? static_cast<int>(k + 1) : sqlite3_bind_parameter_index(s, (":" + q.params[k].name).c_str());
-    if (i > 0) bind_typed(s, i, as_column.type, params[k]);
+    Row row(types.size());
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      for (size_t i = 0; i < types.size(); ++i) read_value(s, static_cast<int>(i), types[i], row[i]);
+      if (plan) {
+        raw.push_back(row);
+      } else if (!cb(row)) {
+        return {};
+      }
+    }
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc, what(q) + " failed");
   }
-  Row row(types.size());
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    for (size_t i = 0; i < types.size(); ++i) read_value(s, static_cast<int>(i), types[i], row[i]);
-    if (!cb(row)) return {};
+  // The read transaction has ended: the slow calls are made now (store/functions/query_calls.hpp).
+  FunctionContext ctx{media_dir(), current_created_files()};
+  for (const Row& r : raw) {
+    auto row = apply_query_calls(*plan, r, ctx);
+    if (!row) return make_error(row.error().code, what(q) + ": " + row.error().message);
+    if (!cb(*row)) return {};
   }
-  if (rc != SQLITE_DONE) return map_error(c->db(), rc, what(q) + " failed");
   return {};
 }
 

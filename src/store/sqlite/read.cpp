@@ -1,4 +1,6 @@
 // Reads of the SQLite store (select, count) and the shared filter builder.
+#include "store/model/iso_time.hpp"
+#include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
@@ -8,6 +10,14 @@ namespace pxt::sqlite {
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
   if (t == ColumnType::Float) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  if (t == ColumnType::Timestamp) {
+    // Every spelling of an instant is stored (and compared) in one form (doc/timestamps.md).
+    if (const auto* text = std::get_if<std::string>(&v)) {
+      if (auto stored = normalize_timestamp(*text, default_time_zone())) {
+        return sqlite3_bind_text(s, i, stored->data(), static_cast<int>(stored->size()), SQLITE_TRANSIENT);
+      }
+    }
   }
   return bind_value(s, i, v);
 }

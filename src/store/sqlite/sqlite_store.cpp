@@ -13,6 +13,7 @@
 #include "store/expr/computed.hpp"
 #include "store/functions/registry.hpp"
 #include "store/media/media.hpp"
+#include "store/model/iso_time.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -222,7 +223,99 @@ Result<void> SqliteStore::init_catalog(Conn& c) {
                           std::to_string(format) + "; this pxt reads format " +
                           std::to_string(kFormatVersion) + " and older): upgrade pxt or use another --home");
   }
-  return init_jobs_table(c);
+  PXT_CHECK(init_jobs_table(c));
+  return normalize_timestamps(c);
+}
+
+namespace {
+
+// pxt$meta's value for key, "" when absent.
+Result<std::string> meta_value(Conn& c, std::string_view key) {
+  PXT_TRY(sqlite3_stmt * s, c.cached("SELECT value FROM \"pxt$meta\" WHERE key = ?1"));
+  StmtUse use(s);
+  sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+  if (rc != SQLITE_DONE) return map_error(c.db(), rc, "cannot read the store's settings");
+  return std::string();
+}
+
+Result<void> set_meta(Conn& c, std::string_view key, std::string_view value) {
+  PXT_TRY(sqlite3_stmt * s, c.cached(value.empty() ? "DELETE FROM \"pxt$meta\" WHERE key = ?1"
+                                                   : "INSERT OR REPLACE INTO \"pxt$meta\" VALUES (?1, ?2)"));
+  StmtUse use(s);
+  sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  if (!value.empty()) sqlite3_bind_text(s, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) return map_error(c.db(), rc, "cannot write the store's settings");
+  return {};
+}
+
+std::string setting_key(std::string_view key) { return "setting." + std::string(key); }
+
+// The marker of a home whose Timestamps are stored as instants (doc/timestamps.md).
+constexpr std::string_view kTimestampsKey = "timestamps";
+constexpr std::string_view kTimestampsInstants = "instants";
+
+}  // namespace
+
+Result<void> SqliteStore::normalize_timestamps(Conn& c) {
+  PXT_TRY(std::string done, meta_value(c, kTimestampsKey));
+  if (done == kTimestampsInstants) return {};
+  WriteTxn txn(writer_mu_, c);
+  PXT_CHECK(txn.begin());
+  PXT_TRY(done, meta_value(c, kTimestampsKey));
+  if (done == kTimestampsInstants) return {};
+  PXT_TRY(std::string zone_name, meta_value(c, setting_key("time_zone")));
+  PXT_TRY(TimeZone zone, TimeZone::load(zone_name));
+  std::vector<std::pair<std::string, std::string>> columns;  // (table, column)
+  {
+    PXT_TRY(sqlite3_stmt * s, c.cached("SELECT t.path, c.name FROM \"pxt$tables\" t JOIN \"pxt$columns\" c "
+                                       "ON c.table_id = t.id WHERE c.type = 'Timestamp'"));
+    StmtUse use(s);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                           reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+    }
+  }
+  for (const auto& [table, column] : columns) {
+    std::string t = quote_ident(table), col = quote_ident(column);
+    PXT_TRY(OwnedStmt read,
+            c.prepare("SELECT rowid, " + col + " FROM " + t + " WHERE " + col + " IS NOT NULL"));
+    PXT_TRY(OwnedStmt write, c.prepare("UPDATE " + t + " SET " + col + " = ?1 WHERE rowid = ?2"));
+    int rc;
+    while ((rc = sqlite3_step(read.get())) == SQLITE_ROW) {
+      std::string_view old(reinterpret_cast<const char*>(sqlite3_column_text(read.get(), 1)),
+                           static_cast<size_t>(sqlite3_column_bytes(read.get(), 1)));
+      // A value that does not parse (none should: they were checked when written) stays as it is.
+      auto stored = normalize_timestamp(old, zone);
+      if (!stored || *stored == old) continue;
+      sqlite3_reset(write.get());
+      sqlite3_bind_text(write.get(), 1, stored->data(), static_cast<int>(stored->size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int64(write.get(), 2, sqlite3_column_int64(read.get(), 0));
+      if (int w = sqlite3_step(write.get()); w != SQLITE_DONE) {
+        return map_error(c.db(), w, "cannot store " + table + "." + column + " as instants");
+      }
+    }
+    if (rc != SQLITE_DONE) return map_error(c.db(), rc, "cannot read " + table + "." + column);
+  }
+  PXT_CHECK(set_meta(c, kTimestampsKey, kTimestampsInstants));
+  return txn.commit();
+}
+
+Result<std::string> SqliteStore::get_setting(std::string_view key) {
+  PXT_CHECK(check_setting(key, ""));
+  PXT_TRY(Lease c, conn());
+  return meta_value(*c, setting_key(key));
+}
+
+Result<void> SqliteStore::set_setting(std::string_view key, std::string_view value) {
+  PXT_CHECK(check_setting(key, value));
+  PXT_TRY(Lease c, conn());
+  WriteTxn txn(writer_mu_, *c);
+  PXT_CHECK(txn.begin());
+  PXT_CHECK(set_meta(*c, setting_key(key), value));
+  return txn.commit();
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) {
@@ -244,6 +337,12 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   s->home_ = options.home;
   s->media_dir_ = media_dir;
   s->write_timeout_ms_ = options.busy_timeout_ms;
+  if (options.wal_restart_bytes > 0) {
+    s->wal_restart_pages_ =
+        static_cast<int>(std::clamp<int64_t>(options.wal_restart_bytes / 4096, 64, 1 << 24));
+    s->wal_force_pages_ = 2 * s->wal_restart_pages_;
+    s->ckpt_pages_ = std::min(kCheckpointPages, s->wal_restart_pages_ / 4);
+  }
   ConnSettings settings;
   settings.file = options.home + "/pxt.db";
   settings.media_dir = media_dir;
@@ -371,6 +470,12 @@ Result<std::shared_ptr<const TableInfo>> SqliteStore::fresh(Conn& c, const Table
     return stale_error();
   }
   return it->second;
+}
+
+Result<std::shared_ptr<const TableInfo>> SqliteStore::current(Conn& c, const TableDef& t) {
+  ReadTxn txn(c);
+  PXT_CHECK(txn.begin());
+  return fresh(c, t);
 }
 
 Result<void> SqliteStore::bump_generation(Conn& c) {

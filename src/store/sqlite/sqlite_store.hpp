@@ -31,6 +31,7 @@ inline constexpr int kWalRestartPages = 16384;  // 64 MB of WAL: restart it once
 inline constexpr int kWalForcePages = 32768;    // 128 MB: restart it even if the final pass is long
 inline constexpr int kWalFinalFrames = 64;      // backlog small enough to finish while writers wait
 inline constexpr int kWalCatchUpPasses = 16;    // unlocked passes per attempt to get there
+inline constexpr int kWalLongHoldMs = 100;      // a restart holding writes this long is logged
 
 struct TableInfo {
   TableDef def;
@@ -155,6 +156,8 @@ class SqliteStore final : public Store {
   Result<void> import_copy(const StoreCopy& copy) override;
 
   Result<void> ping() override;
+  Result<std::string> get_setting(std::string_view key) override;
+  Result<void> set_setting(std::string_view key, std::string_view value) override;
   int64_t writes_queued() override;
 
  private:
@@ -166,22 +169,28 @@ class SqliteStore final : public Store {
   Result<std::shared_ptr<const Catalog>> reload(Conn& c, int64_t schema_version);
   // The current definition of t; schema_changed when t is stale.
   Result<std::shared_ptr<const TableInfo>> fresh(Conn& c, const TableDef& t);
+  // fresh() in a read transaction of its own, ended before this returns: what a write computes
+  // ahead runs after it, outside any transaction (checkpoint.cpp says why).
+  Result<std::shared_ptr<const TableInfo>> current(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
-  // Evaluates every column of t for one input row in a read transaction (compute() and the
-  // computing-ahead of file-creating functions, store/functions/context.hpp); files go to `created`.
-  // Runs body(conn, table) in a read snapshot of `t`, with `created` in scope for the functions
-  // the reads call (image functions store their outputs there). Defined in write.cpp.
-  template <class Body>
-  auto in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
-      -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>()));
-  Result<Row> evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                       const Row& inputs);
+  // Evaluates every column of info's table for one input row, on c outside any transaction
+  // (compute() and the computing-ahead of slow functions, store/functions/context.hpp). The caller
+  // puts a CreatedFilesScope around it for the files image functions create.
+  Result<Row> evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& inputs);
+  // Computes ahead the slow calls of inserting `rows` (stops at the first failing row; its
+  // failure is remembered by the call itself).
+  void insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                    const std::vector<Row>& rows);
   // Computes ahead (store/functions/context.hpp) the calls an update of the rows matching filter to
-  // `values` of columns idx would make in the columns it recomputes, in a read transaction.
-  // Failures are remembered by the calls themselves, so this only returns errors to skip.
+  // `values` of columns idx would make in the columns it recomputes: the rows are read in a short
+  // read transaction, the calls made after it ended. Failures are remembered by the calls
+  // themselves, so this only returns errors to skip.
   Result<void> update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                             const Row& values, const Filter& filter);
   Result<void> init_catalog(Conn& c);
+  // Rewrites the Timestamp values of a home written before they were stored as instants
+  // (doc/timestamps.md), once: naive values are read in the home's time zone.
+  Result<void> normalize_timestamps(Conn& c);
   // Creates pxt$jobs in a home made before jobs existed (store/sqlite/jobs.cpp).
   Result<void> init_jobs_table(Conn& c);
   // Inserts copied jobs as they are, inside the caller's write transaction (store/sqlite/jobs.cpp).
@@ -214,8 +223,11 @@ class SqliteStore final : public Store {
   // Background WAL checkpointing.
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
-  std::atomic<bool> ckpt_wanted_{false};  // set by commits, cleared after a checkpoint
-  std::atomic<int> wal_frames_{0};        // frames in the WAL after the last commit here
+  std::atomic<bool> ckpt_wanted_{false};      // set by commits, cleared after a checkpoint
+  std::atomic<int> wal_frames_{0};            // frames in the WAL after the last commit here
+  int wal_restart_pages_ = kWalRestartPages;  // StoreOptions::wal_restart_bytes in frames
+  int wal_force_pages_ = kWalForcePages;      // twice that
+  int ckpt_pages_ = kCheckpointPages;         // at most a quarter of wal_restart_pages_
   bool ckpt_stop_ = false;
   std::thread ckpt_thread_;
 };

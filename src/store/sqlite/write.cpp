@@ -229,9 +229,7 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
     // below reports it where it would have without computing ahead (after an earlier row's key
     // conflict, say).
     created.set_ahead(true);
-    for (const Row& row : rows) {
-      if (!evaluate(created, t, idx, row).ok()) break;
-    }
+    insert_ahead(created, t, idx, rows);
     created.set_ahead(false);
   }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
@@ -387,68 +385,106 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
   PXT_CHECK(check_row(t, idx, inputs, false));
   // Files made here are the response's values and belong to no row: they stay.
   CreatedFiles created(media_dir());
-  PXT_TRY(Row out, evaluate(created, t, idx, inputs));
+  PXT_TRY(Lease c, conn());
+  PXT_TRY(auto info, current(*c, t));
+  CreatedFilesScope scope(created);
+  PXT_TRY(Row out, evaluate(*c, *info, idx, inputs));
   created.keep_referenced({out});
   return out;
 }
 
-template <class Body>
-auto SqliteStore::in_snapshot(CreatedFiles& created, const TableDef& t, Body&& body)
-    -> decltype(body(std::declval<Conn&>(), std::declval<const TableInfo&>())) {
-  PXT_TRY(Lease c, conn());
+// Why nothing here runs inside a transaction: a read transaction pins the WAL frames its snapshot
+// may need, so no checkpoint can copy past them and the WAL cannot restart. A resize() takes
+// ~50 ms; with overlapping uploads some read transaction was always open, and the WAL grew
+// without bound (1.9 GB in a soak with 5% uploads). The catalog is read in a short transaction
+// (current()); the statements below read no table, so SQLite takes no snapshot for them.
+void SqliteStore::insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+                               const std::vector<Row>& rows) {
+  auto c = conn();
+  if (!c.ok()) return;  // the write itself reports it
+  auto info = current(**c, t);
+  if (!info.ok()) return;
   CreatedFilesScope scope(created);
-  ReadTxn txn(*c);
-  PXT_CHECK(txn.begin());
-  PXT_TRY(auto info, fresh(*c, t));
-  return body(*c, *info);
+  for (const Row& row : rows) {
+    if (!evaluate(**c, **info, idx, row).ok()) break;
+  }
 }
 
 Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
                                        const Row& values, const Filter& filter) {
-  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<void> {
-    const TableDef& def = info.def;
-    std::vector<int> affected = affected_computed(def, info.order, idx);
+  PXT_TRY(Lease c, conn());
+  std::shared_ptr<const TableInfo> info;
+  std::vector<int> affected, kept;  // recomputed columns; the columns of the rows read
+  std::vector<Row> rows;
+  {
+    ReadTxn txn(*c);
+    PXT_CHECK(txn.begin());
+    PXT_TRY(info, fresh(*c, t));
+    const TableDef& def = info->def;
+    affected = affected_computed(def, info->order, idx);
     if (std::none_of(affected.begin(), affected.end(), [&](int i) {
           return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed);
         }))
       return {};  // the update recomputes no slow call
     int first_filter = static_cast<int>(idx.size()) + 1;
     PXT_TRY(FilterSql where, filter_sql(def, filter, first_filter));
-    // The rows as update_sql's SET will see them (its diagnosis's query), every recomputed column.
-    std::string base = updated_row(info, idx, affected) + " FROM " + info.qname + where.where;
+    // The rows as update_sql's SET will see them, without the columns it recomputes.
     PXT_TRY(sqlite3_stmt * s,
-            c.cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+            c->cached(updated_row(*info, idx, affected) + " FROM " + info->qname + where.where));
     StmtUse use(s);
     bind_row(s, def, idx, values);
     bind_filter(s, where, first_filter);
+    for (size_t i = 0; i < def.columns.size(); ++i)
+      if (std::find(affected.begin(), affected.end(), static_cast<int>(i)) == affected.end())
+        kept.push_back(static_cast<int>(i));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      Row& r = rows.emplace_back(kept.size());
+      for (size_t k = 0; k < kept.size(); ++k)
+        read_value(s, static_cast<int>(k), def.columns[static_cast<size_t>(kept[k])].type, r[k]);
+    }
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  }
+  // The read transaction has ended: the slow calls run over the rows' values as parameters.
+  const TableDef& def = info->def;
+  std::string base = "SELECT ";
+  for (size_t k = 0; k < kept.size(); ++k) {
+    base += (k ? ", ?" : "?") + std::to_string(k + 1) + " AS " +
+            quote_ident(def.columns[static_cast<size_t>(kept[k])].name);
+  }
+  CreatedFilesScope scope(created);
+  PXT_TRY(sqlite3_stmt * s,
+          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+  for (const Row& r : rows) {
+    StmtUse use(s);
+    for (size_t k = 0; k < kept.size(); ++k)
+      bind_typed(s, static_cast<int>(k + 1), def.columns[static_cast<size_t>(kept[k])].type, r[k]);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) return map_error(c.db(), rc);
-    return {};
-  });
+    if (rc != SQLITE_DONE) return map_error(c->db(), rc);
+  }
+  return {};
 }
 
-Result<Row> SqliteStore::evaluate(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
+Result<Row> SqliteStore::evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                   const Row& inputs) {
-  return in_snapshot(created, t, [&](Conn& c, const TableInfo& info) -> Result<Row> {
-    const TableDef& def = info.def;
-    std::vector<std::string> cols;
-    for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
-    std::string base = input_select(def, idx);
-    PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
-                                       layered_select(def, base, info.order) + ") AS _c"));
-    StmtUse use(s);
-    bind_row(s, def, idx, inputs);
-    Row out;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-      return write_error(
-          c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
-    }
-    read_row(s, def, out);
-    return out;
-  });
+  const TableDef& def = info.def;
+  std::vector<std::string> cols;
+  for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+  std::string base = input_select(def, idx);
+  PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
+                                     layered_select(def, base, info.order) + ") AS _c"));
+  StmtUse use(s);
+  bind_row(s, def, idx, inputs);
+  Row out;
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    return write_error(
+        c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
+  }
+  read_row(s, def, out);
+  return out;
 }
 
 }  // namespace pxt::sqlite
