@@ -74,7 +74,8 @@ prompt_sql="'a photo of a sunset over the ocean number ' || i"
 for db in fastapi ceiling pxt; do psql_db postgres -c "CREATE DATABASE $db"; done
 for db in fastapi ceiling; do
   psql_db "$db" -c "CREATE TABLE items(id bigint PRIMARY KEY, prompt text, result text);
-    INSERT INTO items SELECT i, $prompt_sql, upper($prompt_sql) FROM generate_series(1, $ROWS) i; VACUUM ANALYZE items"
+    INSERT INTO items SELECT i, $prompt_sql, upper($prompt_sql) FROM generate_series(1, $ROWS) i" \
+    -c "VACUUM ANALYZE items"
 done
 url() { echo "${PG_BASE%/*}/$1"; }
 export PXT_HOME=$TMP/pxt-home PXT_STORE
@@ -82,7 +83,7 @@ PXT_STORE=$(url pxt)
 "$PXT" schema update bench/bench_schema.toml >/dev/null
 # pxt's tables are real tables: the rows go in with SQL too.
 psql_db pxt -c "INSERT INTO \"bench.items\" (id, prompt, result) SELECT i, $prompt_sql, upper($prompt_sql)
-  FROM generate_series(1, $ROWS) i; VACUUM ANALYZE \"bench.items\""
+  FROM generate_series(1, $ROWS) i" -c "VACUUM ANALYZE \"bench.items\""
 
 # ---- servers ----
 start() {  # name command... : starts it, waits for GET /lookup?id=1 to answer 200
@@ -105,6 +106,7 @@ SERVERS=(fastapi ceiling pxt)
 if [ "${BENCH_RATE:-1}" = 1 ]; then
   # The same service with a rate limit that never bites (one client, wrk), per process and
   # shared through the store (rate_limit_shared): what the shared bucket costs.
+  cp bench/bench_schema.toml "$TMP/"  # modules are found beside the config
   for shared in false true; do
     sed "s|^title = .*|&\nrate_limit = \"1000000/s\"\nrate_limit_shared = $shared|" bench/service.toml >"$TMP/rl-$shared.toml"
   done
@@ -156,11 +158,16 @@ for route in "${ROUTES[@]}"; do
       run_idx=$((run_idx + 1))
       case $route in
         lookup) args=("$HOT") ;;
-        insert) args=($((1000000000 + run_idx * 100000000)) 10000000) ;;
       esac
       order=("${SERVERS[@]}")
       ((rep % 2 == 0)) || mapfile -t order < <(printf '%s\n' "${SERVERS[@]}" | tac)
       for s in "${order[@]}"; do
+        # Every pxt server writes the same database: each run of each server gets ids of its own.
+        if [ "$route" = insert ]; then
+          si=0
+          for k in "${!SERVERS[@]}"; do [ "${SERVERS[$k]}" = "$s" ] && si=$k; done
+          args=($((1000000000 + (run_idx * 16 + si) * 30000000)) 10000000)
+        fi
         out=$(timeout $((DURATION + 30)) wrk -t"$t" -c"$c" -d"${DURATION}s" --latency \
           -s "$ROOT/bench/wrk/$route.lua" "http://127.0.0.1:${PORT[$s]}" -- "${args[@]}") || die "wrk failed on $s"
         printf '== %s %s c=%s round %s\n%s\n' "$s" "$route" "$c" "$rep" "$out" >>"$RAW"

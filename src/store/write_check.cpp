@@ -164,12 +164,44 @@ Result<void> check_row(const TableDef& def, const std::vector<int>& idx, const R
   for (size_t k = 0; k < idx.size(); ++k) {
     const ColumnDef& c = def.columns[static_cast<size_t>(idx[k])];
     if (is_null(row[k])) {
-      if (check_required && c.required) return required_null_error(c);
+      if (check_required && c.required) return required_null(c);
       continue;
     }
     PXT_CHECK(check_value(c, row[k]));
   }
   return {};
+}
+
+std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
+  std::vector<std::string> values;
+  for (const auto& k : def.primary_key) {
+    int i = def.index_of(k);
+    auto pos = std::find(idx.begin(), idx.end(), i);
+    Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
+    values.push_back(std::holds_alternative<std::string>(v) ? std::get<std::string>(v)
+                                                            : value_to_text(v, std::nullopt));
+  }
+  if (def.primary_key.empty()) return "Key (rowid)";
+  return "Key (" + join(def.primary_key, ", ") + ")=(" + join(values, ", ") + ")";
+}
+
+std::string updated_pk_text(const TableDef& def, const std::vector<int>& idx, const Row& values) {
+  for (const auto& k : def.primary_key)
+    if (std::find(idx.begin(), idx.end(), def.index_of(k)) == idx.end())
+      return "Key (" + join(def.primary_key, ", ") + ") of the updated row";
+  return pk_text(def, idx, values);
+}
+
+Error duplicate_key_error(const std::string& pk) {
+  return with_code(
+      make_error(Errc::already_exists, "Duplicate primary key value: " + pk + " already exists."),
+      ErrorCode::constraint_violation);
+}
+
+Error required_null(const ColumnDef& c) {
+  return with_code(
+      make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null"),
+      ErrorCode::missing_required);
 }
 
 Error computed_failure(const ColumnDef& col, const std::string& msg, std::optional<Error> fault) {
@@ -182,38 +214,14 @@ Error computed_failure(const ColumnDef& col, const std::string& msg, std::option
   return e;
 }
 
-Error required_null_error(const ColumnDef& c) {
+Error computed_result_error(const ColumnDef& col, bool gave_null) {
   return with_code(
-      make_error(Errc::invalid_argument, "column '" + c.name + "' is required and cannot be null"),
-      ErrorCode::missing_required);
-}
-
-std::string pk_text(const TableDef& def, const std::vector<int>& idx, const Row& row) {
-  std::vector<std::string> names, values;
-  for (const auto& k : def.primary_key) {
-    int i = def.index_of(k);
-    auto pos = std::find(idx.begin(), idx.end(), i);
-    Value v = pos == idx.end() ? Value() : row[static_cast<size_t>(pos - idx.begin())];
-    names.push_back(k);
-    values.push_back(std::holds_alternative<std::string>(v) ? std::get<std::string>(v)
-                                                            : value_to_text(v, std::nullopt));
-  }
-  if (names.empty()) return "Key (rowid)";
-  return "Key (" + join(names, ", ") + ")=(" + join(values, ", ") + ")";
-}
-
-std::string updated_pk_text(const TableDef& def, const std::vector<int>& idx, const Row& values) {
-  for (const auto& k : def.primary_key)
-    if (std::find(idx.begin(), idx.end(), def.index_of(k)) == idx.end())
-      return "Key (" + join(def.primary_key, ", ") + ") of the updated row";
-  return pk_text(def, idx, values);
-}
-
-Error duplicate_key_error(const TableDef& def, const std::string& pk) {
-  (void)def;  // Pixeltable's wording (PostgreSQL's detail) names no table: clients match it.
-  return with_code(
-      make_error(Errc::already_exists, "Duplicate primary key value: " + pk + " already exists."),
-      ErrorCode::constraint_violation);
+      make_error(Errc::invalid_argument,
+                 gave_null
+                     ? "computed column '" + col.name + "' is required but '" + col.computed + "' gave null"
+                     : "computed column '" + col.name + "' expects " + std::string(type_name(col.type)) +
+                           " but '" + col.computed + "' gave a value of another type"),
+      ErrorCode::unsupported_operation);
 }
 
 std::vector<int> media_columns(const TableDef& def, const std::vector<int>& among) {

@@ -185,6 +185,27 @@ expect_eq "$(jq -c '.components.schemas.ItemsBgJobStatus.properties.result.anyOf
   '{"$ref":"#/components/schemas/ItemsBgResponse"}' "the job's result is the route's answer"
 pass "jobs"
 
+# Every status a route can answer, with its body: FastAPI's 422 list or Pixeltable's error body
+# (a duplicate key is 422 CONSTRAINT_VIOLATION), plain {"detail": ...} for the route-level answers.
+expect_eq "$(jq -c '.paths["/api/items"].post.responses | keys' openapi.json)" \
+  '["200","400","409","413","422","500","503","507"]' "insert responses"
+expect_eq "$(jq -c '.paths["/api/items/update"].post.responses | keys' openapi.json)" \
+  '["200","400","404","409","413","422","500","503","507"]' "update responses"
+expect_eq "$(jq -c '.paths["/api/item"].get.responses | keys' openapi.json)" \
+  '["200","400","404","409","413","422","500","503"]' "one_row responses"
+expect_eq "$(jq -c '.paths["/api/items/bg"].post.responses | keys' openapi.json)" \
+  '["200","400","413","422","500","503","507"]' "background responses"
+expect_eq "$(jq -c '[.paths["/api/items"].post.responses["422"].content["application/json"].schema.anyOf[]["$ref"]]' openapi.json)" \
+  '["#/components/schemas/HTTPValidationError","#/components/schemas/PixeltableError"]' "422 bodies"
+http POST /api/items '{"sku": "dup", "price": 1}'
+http POST /api/items '{"sku": "dup", "price": 1}'
+expect_eq "$STATUS $(jq -r .detail.error_code <<<"$BODY")" "422 CONSTRAINT_VIOLATION" "a duplicate key, as declared"
+expect_eq "$(jq -c '.components.schemas.PixeltableErrorDetail.required' openapi.json)" \
+  '["error_code","message","retryable"]' "Pixeltable's error body"
+expect_eq "$(jq '.components.schemas.PixeltableErrorDetail.properties.error_code.enum | index("CONSTRAINT_VIOLATION") != null' openapi.json)" \
+  true "error codes enumerated"
+pass "statuses"
+
 # /docs: Swagger UI, every asset it references loads from the binary (no CDN), relative URLs.
 curl -fsS "$base/docs" >docs.html
 expect_contains "$(cat docs.html)" "<title>Shop &lt;API&gt; - Swagger UI</title>" "docs title, escaped"

@@ -116,9 +116,17 @@ assert.equal(media.status, 200);
 assert.deepEqual(await bytes(media.data), new Uint8Array(png));
 await call(client.GET("/api/media/{path}", { params: { path: { path: "no/such.png" } }, parseAs: "blob" }));
 
-// the same key again, a missing field, a body over the limit: error answers as declared.
+// the same key again, a failing computed column, a missing field, a body over the limit: error
+// answers as declared, Pixeltable's error body typed.
 const dup = await call(client.POST("/api/items", { body: { sku: "a1", price: 1 } }));
-assert.ok(dup.status >= 400, "a duplicate key is refused");
+assert.equal(dup.status, 422);
+const dupError = dup.error as Schemas["PixeltableError"];
+assert.equal(dupError.detail.error_code, "CONSTRAINT_VIOLATION");
+assert.equal(dupError.detail.retryable, false);
+const failing = await call(client.POST("/api/items", { body: { sku: "e5", price: 1, note: "{not json" } }));
+assert.equal(failing.status, 400);
+const failure: Schemas["PixeltableErrorDetail"] = (failing.error as Schemas["PixeltableError"]).detail;
+assert.equal(failure.error_code, "UNSUPPORTED_OPERATION");
 const missing = await call(client.POST("/api/items", { body: { sku: "b2" } as never }));
 assert.equal(missing.status, 422);
 const tooBig = await call(client.POST("/api/items", { body: { sku: "x".repeat(2 << 20), price: 1 } }));

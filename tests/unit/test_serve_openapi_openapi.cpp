@@ -287,3 +287,63 @@ TEST_CASE("no component is left unreferenced, and every $ref resolves") {
     CHECK_MESSAGE(referenced.count(m->name.GetString()) == 1, m->name.GetString());
   CHECK(referenced.size() > 10);
 }
+
+TEST_CASE("statuses: every one a route can answer, Pixeltable's error body where the store answers") {
+  Doc doc = build();
+  const std::string insert = "/paths/~1v1~1users/post/responses";
+  CHECK(keys(doc.at(insert.c_str())) == "200,400,409,413,422,500,503,507");
+  auto schema = [&](const std::string& at) {
+    return doc.json((at + "/content/application~1json/schema").c_str());
+  };
+  // 400: an unreadable body, or a computed column that failed (its table has one: shout).
+  CHECK(
+      schema(insert + "/400") ==
+      R"({"anyOf":[{"$ref":"#/components/schemas/HTTPError"},{"$ref":"#/components/schemas/PixeltableError"}]})");
+  // 422: FastAPI's validation list, or CONSTRAINT_VIOLATION (a duplicate key) and its kin.
+  CHECK(
+      schema(insert + "/422") ==
+      R"({"anyOf":[{"$ref":"#/components/schemas/HTTPValidationError"},{"$ref":"#/components/schemas/PixeltableError"}]})");
+  CHECK(schema(insert + "/409") == R"({"$ref":"#/components/schemas/HTTPError"})");  // the table changed
+  CHECK(schema(insert + "/503") == R"({"$ref":"#/components/schemas/PixeltableError"})");
+  CHECK(doc.at((insert + "/503/headers/Retry-After").c_str()) != nullptr);
+  CHECK(schema(insert + "/507") == R"({"$ref":"#/components/schemas/PixeltableError"})");
+  CHECK(doc.json((insert + "/507/description").c_str()).find("FILE_CACHE_FULL") != std::string::npos);
+  CHECK(keys(doc.at("/paths/~1v1~1users~1update/post/responses")) == "200,400,404,409,413,422,500,503,507");
+  CHECK(keys(doc.at("/paths/~1v1~1users~1delete/post/responses")) == "200,400,409,413,422,500,503,507");
+  // A GET reads no body: no 400 for it; a query may fail on its values (400) or lose its table (404).
+  CHECK(keys(doc.at("/paths/~1search/get/responses")) == "200,400,404,409,413,422,500,503");
+  CHECK(
+      schema("/paths/~1search/get/responses/404") ==
+      R"({"anyOf":[{"$ref":"#/components/schemas/PixeltableError"},{"$ref":"#/components/schemas/HTTPError"}]})");
+  CHECK(keys(doc.at("/paths/~1v1~1jobs~1{job_id}/get/responses")) == "200,404,413,500,503");
+  const std::string detail = "/components/schemas/PixeltableErrorDetail";
+  CHECK(doc.json((detail + "/required").c_str()) == R"(["error_code","message","retryable"])");
+  CHECK(doc.json((detail + "/properties/error_code/enum/0").c_str()) == R"("INTERNAL_ERROR")");
+  CHECK(doc.json((detail + "/properties/retry_after/type").c_str()) == R"("number")");
+  CHECK(doc.json("/components/schemas/PixeltableError/properties/detail/$ref") ==
+        R"("#/components/schemas/PixeltableErrorDetail")");
+}
+
+TEST_CASE("statuses of file responses, uploads, exports and background routes") {
+  BoundRoute file = table_route(RouteType::Insert, "/thumb", "/v1");
+  file.spec.return_fileresponse = true;
+  file.outputs = {out("photo", ColumnType::Image)};
+  file.uploads = {field("photo", ColumnType::Image, true, false)};
+  BoundRoute bg = table_route(RouteType::Insert, "/users/bg", "/v1");
+  bg.spec.background = true;
+  BoundRoute exported = table_route(RouteType::Update, "/users/update", "/v1");
+  exported.spec.export_sql = ExportSqlSpec{};
+  Doc doc = build({file, bg, exported});
+  // A null file output is refused before anything is stored (422); a missing file is the server's.
+  CHECK(doc.json("/paths/~1v1~1thumb/post/responses/422/content/application~1json/schema/anyOf/2/$ref") ==
+        R"("#/components/schemas/HTTPError")");
+  CHECK(doc.json("/paths/~1v1~1thumb/post/responses/500/description").find("file is missing") !=
+        std::string::npos);
+  CHECK(doc.json("/paths/~1v1~1thumb/post/responses/500/description").find("media library") !=
+        std::string::npos);
+  CHECK(keys(doc.at("/paths/~1v1~1users~1bg/post/responses")) == "200,400,413,422,500,503,507");
+  CHECK(doc.json("/paths/~1v1~1users~1bg/post/responses/503/content/application~1json/schema/$ref") ==
+        R"("#/components/schemas/HTTPError")");
+  CHECK(doc.json("/paths/~1v1~1users~1update/post/responses/500/description").find("export_sql") !=
+        std::string::npos);
+}

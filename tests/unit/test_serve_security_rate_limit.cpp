@@ -2,6 +2,9 @@
 // bounded client table; and the 429 from ServeApp::admit.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "serve/app/app.hpp"
 #include "serve/security/rate_limit.hpp"
 #include "serve_test_support.hpp"
@@ -118,4 +121,28 @@ TEST_CASE("a shared bucket that cannot answer falls back to a bucket of this pro
   CHECK(rl.take("a", t0).allowed);
   CHECK(rl.take("a", t0).allowed);
   CHECK_FALSE(rl.take("a", t0).allowed);  // still limited, per process
+}
+
+TEST_CASE("concurrent requests of one client take one chunk between them, not one each") {
+  std::atomic<int> chunks{0}, singles{0};
+  std::atomic<bool> release{false};
+  RateLimiter rl(*parse_rate_limit("1000/s"), [&](std::string_view, int64_t want) -> Result<SharedTake> {
+    if (want > 1) {
+      // The first chunk is still being taken while the others ask (the code before this rule
+      // took a chunk for each: chunks == 6).
+      if (++chunks == 1)
+        while (!release) std::this_thread::yield();
+    } else {
+      ++singles;
+    }
+    return SharedTake{want, 0};
+  });
+  auto t0 = RateLimiter::Clock::time_point() + 1000s;
+  std::thread first([&] { CHECK(rl.take("a", t0).allowed); });
+  while (chunks == 0) std::this_thread::yield();
+  for (int i = 0; i < 5; ++i) CHECK(rl.take("a", t0).allowed);  // while the chunk is in flight
+  release = true;
+  first.join();
+  CHECK(chunks == 1);
+  CHECK(singles == 5);
 }

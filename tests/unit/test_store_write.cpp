@@ -244,7 +244,7 @@ TEST_CASE_FIXTURE(Prompts, "errors carry Pixeltable's codes (the error contract,
   CHECK(code(s().insert(t, {"id", "prompt"}, {{I(1), I(5)}})) == ErrorCode::type_mismatch);
   CHECK(code(s().get_table("nope")) == ErrorCode::table_not_found);
   TableDef j = make("j", {col("doc", ColumnType::String),
-                          computed("v", dialect("json_extract(doc, '$.a')", "CAST(doc AS jsonb)->>'a'"),
+                          computed("v", dialect("json_extract(doc, '$.a')", "CAST(doc AS jsonb) ->> 'a'"),
                                    ColumnType::String)});
   auto failed = s().insert(j, {"doc"}, {{S("{bad")}});
   CHECK(code(failed) == ErrorCode::unsupported_operation);  // Pixeltable's code for a failing computed column

@@ -1,6 +1,7 @@
 #include "serve/app/handlers.hpp"
 
 #include <unistd.h>
+
 #include <algorithm>
 #include <climits>
 #include <filesystem>

@@ -49,7 +49,9 @@ void write_status_object(Out& o, const std::string& title, const std::string& re
           o.obj([&] { o.str("type", "null"); });
         });
         o.str("title", "Error");
-        o.str("description", "What failed; set when status is error");
+        o.str("description",
+              "What failed, set when status is error: the detail the route would have answered (for "
+              "Pixeltable's error body, its detail object as JSON text)");
       });
     });
     o.str("type", "object");

@@ -248,8 +248,9 @@ void write_security(Out& o, const ServiceSpec& service) {
 }  // namespace
 
 std::string build_openapi(const ServiceSpec& service, const std::vector<BoundRoute>& routes) {
-  const std::vector<std::string> shared = {kHttpError, kValidationError, kValidationItem,
-                                           kJobHandle, kJobStatus,       kDeleteResponse};
+  const std::vector<std::string> shared = {kHttpError,       kValidationError,       kValidationItem,
+                                           kPixeltableError, kPixeltableErrorDetail, kJobHandle,
+                                           kJobStatus,       kDeleteResponse};
   std::vector<OperationNames> names = name_operations(routes, service.prefix, shared);
   std::vector<RouteDoc> docs;
   for (size_t i = 0; i < routes.size(); ++i) docs.push_back(RouteDoc{&routes[i], names[i]});

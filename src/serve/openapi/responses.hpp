@@ -1,7 +1,8 @@
 #pragma once
 // The error statuses each operation of the document can answer, with their body schemas: what
-// the handlers, the gate before them (auth, rate limit, body limit) and the error writer
-// (serve/http/response.hpp: reply_error) actually answer for the route, nothing more. Pure.
+// the handlers, the gate before them (auth, rate limit, body limit, body decoding) and the error
+// writer (serve/http/response.hpp: reply_error, Pixeltable's error contract) answer for the
+// route, nothing more. A handler that starts answering a new status declares it here. Pure.
 #include <string>
 #include <vector>
 
@@ -14,9 +15,9 @@ namespace pxt::openapi {
 inline constexpr const char* kHttpError = "HTTPError";                  // {"detail": "text"}
 inline constexpr const char* kValidationError = "HTTPValidationError";  // FastAPI's 422 list
 inline constexpr const char* kValidationItem = "ValidationError";
-// Pixeltable's error body (util/error_code.hpp): {"detail": {"error_code", "message", "retryable",
-// "cause"?, "retry_after"?, "provider"?, "provider_http_status_code"?}}.
+// Pixeltable's error body: {"detail": {"error_code", "message", "retryable", ...}}.
 inline constexpr const char* kPixeltableError = "PixeltableError";
+inline constexpr const char* kPixeltableErrorDetail = "PixeltableErrorDetail";
 
 struct ResponseDoc {
   int status = 0;

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "store/model/values.hpp"
+#include "util/error_code.hpp"
 
 namespace pxt::openapi {
 
@@ -178,49 +179,71 @@ void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, c
 
 namespace {
 
-// Pixeltable's error body: what reply_error writes (serve/http/response.cpp).
+// {"detail": {"error_code", "message", "retryable", "cause"?, "retry_after"?, "provider"?,
+// "provider_http_status_code"?}} as serve/http/response.cpp's reply_error writes it.
 void write_pixeltable_error(JsonWriter& w) {
-  auto prop = [&](const char* name, const char* type) {
+  auto prop = [&](const char* name, const char* type, const char* title, const char* description) {
     write_key(w, name);
     w.StartObject();
     write_key(w, "type");
     write_string(w, type);
+    write_key(w, "title");
+    write_string(w, title);
+    write_key(w, "description");
+    write_string(w, description);
     w.EndObject();
+  };
+  auto required = [&](std::initializer_list<const char*> names) {
+    write_key(w, "required");
+    w.StartArray();
+    for (const char* n : names) write_string(w, n);
+    w.EndArray();
   };
   write_key(w, "PixeltableError");
   w.StartObject();
   write_key(w, "properties");
   w.StartObject();
   write_key(w, "detail");
+  write_ref(w, "PixeltableErrorDetail");
+  w.EndObject();
+  write_key(w, "type");
+  write_string(w, "object");
+  required({"detail"});
+  write_key(w, "title");
+  write_string(w, "PixeltableError");
+  write_key(w, "description");
+  write_string(w, "An error raised by the catalog, the store or a model provider, in Pixeltable's shape");
+  w.EndObject();
+
+  write_key(w, "PixeltableErrorDetail");
   w.StartObject();
   write_key(w, "properties");
   w.StartObject();
-  prop("error_code", "string");
-  prop("message", "string");
-  prop("retryable", "boolean");
-  prop("cause", "string");
-  prop("retry_after", "number");
-  prop("provider", "string");
-  prop("provider_http_status_code", "integer");
+  write_key(w, "error_code");
+  w.StartObject();
+  write_key(w, "type");
+  write_string(w, "string");
+  write_key(w, "enum");
+  w.StartArray();
+  for (const ErrorCodeInfo& c : error_codes()) write_string(w, c.name);
+  w.EndArray();
+  write_key(w, "title");
+  write_string(w, "Error Code");
+  write_key(w, "description");
+  write_string(w, "Pixeltable's ErrorCode name; it decides the HTTP status and whether a retry may succeed");
+  w.EndObject();
+  prop("message", "string", "Message", "What went wrong");
+  prop("retryable", "boolean", "Retryable", "Whether the same request may succeed later");
+  prop("cause", "string", "Cause", "The message of the error that caused this one");
+  prop("retry_after", "number", "Retry After", "Seconds to wait before retrying");
+  prop("provider", "string", "Provider", "The model provider that failed");
+  prop("provider_http_status_code", "integer", "Provider Http Status Code", "The provider's HTTP status");
   w.EndObject();
   write_key(w, "type");
   write_string(w, "object");
-  write_key(w, "required");
-  w.StartArray();
-  for (const char* r : {"error_code", "message", "retryable"}) write_string(w, r);
-  w.EndArray();
+  required({"error_code", "message", "retryable"});
   write_key(w, "title");
-  write_string(w, "Detail");
-  w.EndObject();
-  w.EndObject();
-  write_key(w, "type");
-  write_string(w, "object");
-  write_key(w, "required");
-  w.StartArray();
-  write_string(w, "detail");
-  w.EndArray();
-  write_key(w, "title");
-  write_string(w, "PixeltableError");
+  write_string(w, "PixeltableErrorDetail");
   w.EndObject();
 }
 

@@ -35,8 +35,9 @@ void write_schema(JsonWriter& w, std::optional<ColumnType> t, bool nullable, std
 // An object schema with one required, typed property per column.
 void write_row_object(JsonWriter& w, const std::vector<ResultColumn>& columns, const std::string& title,
                       std::string_view description = {});
-// The HTTPError component and, with `validation`, FastAPI's HTTPValidationError and ValidationError,
-// with `pixeltable` Pixeltable's error body (as members of "schemas").
+// The HTTPError component; with `validation`, FastAPI's HTTPValidationError and ValidationError;
+// with `pixeltable`, PixeltableError and PixeltableErrorDetail (Pixeltable's error body, its
+// error_code one of util/error_code.hpp's names). As members of "schemas".
 void write_error_components(JsonWriter& w, bool validation, bool pixeltable);
 
 }  // namespace pxt::openapi

@@ -64,6 +64,10 @@ RateLimiter::Bucket& RateLimiter::find(Shard& s, std::string_view client, Clock:
 
 RateDecision RateLimiter::take_shared(std::string_view client, Clock::time_point now) {
   Shard& s = *shards_[std::hash<std::string_view>{}(client) % kShards];
+  // One chunk at a time per client: the client's other requests meanwhile take a token each, so
+  // a burst of concurrent requests does not take a chunk each (and empty the shared bucket).
+  int64_t want = 1;
+  bool fetcher = false;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     Bucket& b = find(s, client, now, 0);
@@ -72,8 +76,16 @@ RateDecision RateLimiter::take_shared(std::string_view client, Clock::time_point
       b.tokens -= 1;
       return {};
     }
+    if (!b.fetching) {
+      b.fetching = fetcher = true;
+      want = chunk_;
+    }
   }
-  auto got = shared_(client, chunk_);
+  auto got = shared_(client, want);
+  if (fetcher) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    find(s, client, now, 0).fetching = false;
+  }
   if (!got) {
     if (!fallback_logged_.exchange(true))
       std::fprintf(stderr,

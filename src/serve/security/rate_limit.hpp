@@ -67,6 +67,7 @@ class RateLimiter {
     std::string client;
     double tokens = 0;         // shared: tokens taken from the store, not yet spent
     Clock::time_point last{};  // shared: when they were taken
+    bool fetching = false;     // shared: a chunk is being taken for this client
   };
   struct Shard {
     mutable std::mutex mu;

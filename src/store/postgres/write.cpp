@@ -224,16 +224,18 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
     }
     Result<Value> out = call_sql_function(*call.fn, ctx, args);
     if (!out) {
-      // The function's own error (a provider's RATE_LIMITED, a full disk) keeps its code.
-      const Error& e = out.error();
-      std::optional<Error> fault;
-      if (e.code == Errc::no_space || e.code == Errc::io || e.code == Errc::unsupported ||
-          e.code == Errc::busy || e.pxt_code != ErrorCode::none)
-        fault = e;
+      // A server-side fault (a full disk is 507, not a bad input's 400) or a Pixeltable code of
+      // the function's own (a provider's RATE_LIMITED) stays, as on SQLite (sqlite/db.hpp).
+      Error fault = out.error();
       // A function's message that names it already (vector functions do) is not prefixed twice.
-      std::string msg =
-          e.message.rfind(call.fn->name + "(): ", 0) == 0 ? e.message : call.fn->name + "(): " + e.message;
-      return computed_failure(info.def.columns[static_cast<size_t>(call.column)], msg, std::move(fault));
+      const std::string named = call.fn->name + "(): ";
+      if (fault.message.rfind(named, 0) != 0) fault.message = named + fault.message;
+      const Errc code = fault.code;
+      bool own = fault.pxt_code != ErrorCode::none || code == Errc::no_space || code == Errc::io ||
+                 code == Errc::unsupported || code == Errc::busy;
+      std::string msg = fault.message;  // copied: `fault` is moved into the argument beside it
+      return computed_failure(info.def.columns[static_cast<size_t>(call.column)], msg,
+                              own ? std::optional<Error>(std::move(fault)) : std::nullopt);
     }
     slots[s] = std::move(*out);
   }
@@ -267,21 +269,12 @@ Error write_error(Conn& c, const Shape& shape, const std::vector<int>& cols, con
     if (e.sqlstate == "42P01") return stale_error();  // the table was dropped or renamed meanwhile
     return map_error(e);
   }
-  if (e.sqlstate == "23505") return duplicate_key_error(def, pk);
+  if (e.sqlstate == "23505") return duplicate_key_error(pk);
   if (e.sqlstate == "23502" || e.sqlstate == "42804") {
     std::string name = !e.column.empty() ? e.column : quoted_between(e.message);
     const ColumnDef* col = def.find(name);
-    if (col && col->is_computed()) {
-      return with_code(
-          make_error(
-              Errc::invalid_argument,
-              e.sqlstate == "23502"
-                  ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
-                  : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
-                        " but '" + col->computed + "' gave a value of another type"),
-          ErrorCode::unsupported_operation);
-    }
-    if (col && e.sqlstate == "23502") return required_null_error(*col);
+    if (col && col->is_computed()) return computed_result_error(*col, e.sqlstate == "23502");
+    if (col && e.sqlstate == "23502") return required_null(*col);
   }
   Error first = map_error(e);
   if (e.sqlstate.rfind("23", 0) != 0 && pq().PQtransactionStatus(c.raw()) == PQTRANS_IDLE) {
@@ -404,6 +397,17 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
   return out;
 }
 
+namespace {
+
+// Each stored row passes `check` before the commit, inside the write's transaction (store.hpp).
+Result<void> check_written(const RowCheck& check, const std::vector<Row>& rows) {
+  if (check)
+    for (const Row& r : rows) PXT_CHECK(check(r));
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<Row>> PgStore::insert(const TableDef& t, const std::vector<std::string>& columns,
                                          const std::vector<Row>& rows, const RowCheck& check) {
   if (t_streaming) return nested_write_error();
@@ -433,9 +437,7 @@ Result<std::vector<Row>> PgStore::insert(const TableDef& t, const std::vector<st
     PXT_TRY(out, insert_rows(*c, *info, idx, rows, created, true, 0, &rids));
     if (vectors) PXT_CHECK(check_vector_dims(*c, *info, out));
     if (indexed) PXT_CHECK(write_index_rows(*c, *info, rids, out));
-    if (check)
-      for (const Row& r : out)
-        if (auto fine = check(r); !fine) return fine.error();
+    PXT_CHECK(check_written(check, out));
     PXT_CHECK(txn.commit());
   }
   created.keep_referenced(out);
@@ -575,8 +577,14 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     vectors = vectors || def.columns[static_cast<size_t>(col)].type == ColumnType::Vector;
     for (const IndexDef& ix : def.indexes) reindex = reindex || def.index_of(ix.column) == col;
   }
-  if (replaced.empty() && !calls && !check && !vectors && !reindex) {
-    // One statement, no transaction: the hot path of an update route.
+  if (replaced.empty() && !calls && !vectors && !reindex) {
+    // One statement, no transaction: the hot path of an update route (in one when a check must
+    // see the rows before they are committed).
+    std::optional<Txn> checked;
+    if (check) {
+      checked.emplace(*c);
+      PXT_CHECK(checked->begin());
+    }
     Params p(true);
     add_inputs(p, def, idx, values);
     std::string where;
@@ -585,6 +593,10 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     if (!r)
       return failed([&](int) { return p; }, updated_row(shape, affected) + " FROM " + info->qname + where);
     read_rows(*r, def, out);
+    if (checked) {
+      PXT_CHECK(check_written(check, out));
+      PXT_CHECK(checked->commit());
+    }
     created.keep_referenced(out);
     return out;
   }
@@ -640,9 +652,7 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
   }
   if (vectors) PXT_CHECK(check_vector_dims(*c, *info, out));
   if (reindex) PXT_CHECK(write_index_rows(*c, *info, rids, out, changed));
-  if (check)
-    for (const Row& r : out)
-      if (auto fine = check(r); !fine) return fine.error();
+  PXT_CHECK(check_written(check, out));
   PXT_CHECK(txn.commit());
   created.keep_referenced(out);
   if (!replaced.empty()) remove_replaced_files(media_dir(), old_files, files_in(out, replaced));

@@ -21,7 +21,8 @@ Result<void> SqliteStore::import_copy(const StoreCopy& copy) {
   for (const auto& d : copy.dirs) {
     PXT_TRY(sqlite3_stmt * s, c->cached("INSERT INTO \"pxt$dirs\" (path) VALUES (?1)"));
     StmtUse use(s);
-    bind_value(s, 1, Value(d));
+    const Value path(d);  // bound without a copy (SQLITE_STATIC): must outlive the step
+    bind_value(s, 1, path);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) return map_error(c->db(), rc, "cannot copy directory '" + d + "'");
   }

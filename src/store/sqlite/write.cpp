@@ -130,22 +130,12 @@ template <class Binder>
 Error write_error(Conn& c, int rc, const TableDef& def, const std::vector<int>& cols, const std::string& base,
                   const Binder& bind, const std::string& pk) {
   std::string msg = sqlite3_errmsg(c.db());
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-    return duplicate_key_error(def, pk);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) return duplicate_key_error(pk);
   if (rc == SQLITE_CONSTRAINT_NOTNULL || rc == SQLITE_CONSTRAINT_DATATYPE) {
     std::string name = after_last_dot(msg);
     const ColumnDef* col = def.find(name);
-    if (col && col->is_computed()) {
-      return with_code(
-          make_error(
-              Errc::invalid_argument,
-              rc == SQLITE_CONSTRAINT_NOTNULL
-                  ? "computed column '" + col->name + "' is required but '" + col->computed + "' gave null"
-                  : "computed column '" + col->name + "' expects " + std::string(type_name(col->type)) +
-                        " but '" + col->computed + "' gave a value of another type"),
-          ErrorCode::unsupported_operation);
-    }
-    if (col) return required_null_error(*col);
+    if (col && col->is_computed()) return computed_result_error(*col, rc == SQLITE_CONSTRAINT_NOTNULL);
+    if (col) return required_null(*col);
   }
   if ((rc & 0xff) != SQLITE_CONSTRAINT && (rc & 0xff) != SQLITE_BUSY) {
     Error first = map_error(c.db(), rc);
