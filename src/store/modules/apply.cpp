@@ -248,6 +248,12 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
     if (p.exists && p.changes.empty()) continue;
     IfExists mode = p.exists ? IfExists::replace : IfExists::error;
     auto r = store.create_table(p.decl->def, mode);
+    if (!r && !p.exists && r.error().code == Errc::already_exists) {
+      // Another process applying the same module made it since the plan (several `pxt serve` on
+      // one PostgreSQL store starting at once): made as declared, it is this module's table too.
+      auto stored = store.get_table(p.decl->def.path);
+      if (stored && table_changes(p.decl->def, *stored).empty()) continue;
+    }
     if (!r) {
       return undo(make_error(r.error().code, fmt::format("{}: {}", p.decl->location, r.error().message)));
     }
