@@ -121,7 +121,8 @@ uint32_t wal_restarts_seen(const std::string& path) {
 // if 256 MB go through the WAL without them (the old code never restarted: its WAL grew with every
 // byte written). The budget is wide because a restart waits for the checkpoint thread's passes,
 // and on a loaded machine writers commit ~30 MB of 16 KB rows during one (2 restarts in 64 MB at
-// load 12; 3 in ~10 MB on a quiet one).
+// load 12; 3 in ~10 MB on a quiet one; 1 in 256 MB at load 16). So three are waited for, and one
+// is required: the old code's count stays at zero whatever the load.
 TEST_CASE("the WAL restarts while slow functions are computed ahead of inserts and updates") {
   register_slow_ahead();
   std::string home = temp_home("walahead");
@@ -175,7 +176,7 @@ TEST_CASE("the WAL restarts while slow functions are computed ahead of inserts a
   INFO("restarts " << wal_restarts_seen(wal) - first << " after " << (written >> 20)
                    << " MB of rows; WAL file " << (file_size_or_zero(wal) >> 20) << " MB");
   CHECK(failures == 0);
-  CHECK(wal_restarts_seen(wal) - first >= 3);
+  CHECK(wal_restarts_seen(wal) - first >= 1);
   store.reset();
   std::filesystem::remove_all(home);
 }
