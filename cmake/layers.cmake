@@ -16,6 +16,7 @@
 option(PXT_UNITY "Compile each target's files in batches (unity build)" ON)
 option(PXT_PCH "Precompile each target's third-party headers" ON)
 set(PXT_UNITY_BATCH 8 CACHE STRING "Files per unity batch")
+set(PXT_UNIT_UNITY_BATCH ${PXT_UNITY_BATCH} CACHE STRING "Files per unity batch of the unit tests (pxt_unit)")
 
 function(pxt_build_speed target)
   set_target_properties(${target} PROPERTIES UNITY_BUILD ${PXT_UNITY} UNITY_BUILD_BATCH_SIZE ${PXT_UNITY_BATCH})

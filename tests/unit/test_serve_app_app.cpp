@@ -11,13 +11,13 @@ using namespace pxt::test;
 
 namespace {
 
-struct Harness {
+struct AppHarness {
   FakeStore store;
   ServiceSpec service;
   std::vector<BoundRoute> routes;
   std::unique_ptr<ServeApp> app;
 
-  Harness() {
+  AppHarness() {
     service.title = "Test <API>";
     service.prefix = "/v1";
     routes = {table_route(RouteType::Insert, "/users", "/v1"),
@@ -54,7 +54,7 @@ struct Harness {
 }  // namespace
 
 TEST_CASE("insert: all fields go to the store in field order; the stored row's outputs come back") {
-  Harness h;
+  AppHarness h;
   h.store.rows = {user_row(7, "ann")};
   auto res = h.call("POST", "/v1/users", R"({"id": 7, "name": "ann"})");
   CHECK(res.status == 200);
@@ -67,14 +67,14 @@ TEST_CASE("insert: all fields go to the store in field order; the stored row's o
 }
 
 TEST_CASE("a request that fails validation never reaches the store") {
-  Harness h;
+  AppHarness h;
   auto res = h.call("POST", "/v1/users", R"({"name": "ann"})");
   CHECK(res.status == 422);
   CHECK(h.store.calls == 0);
 }
 
 TEST_CASE("update: key filters, only given inputs are set, explicit null sets null, 404 when no row") {
-  Harness h;
+  AppHarness h;
   h.store.rows = {user_row(3, "bob")};
   auto res = h.call("POST", "/v1/users/update", R"({"id": 3, "score": null})");
   CHECK(res.status == 200);
@@ -106,7 +106,7 @@ TEST_CASE("update: key filters, only given inputs are set, explicit null sets nu
 }
 
 TEST_CASE("delete: match columns filter, num_rows answered, 0 is not an error") {
-  Harness h;
+  AppHarness h;
   h.store.removed = 2;
   auto res = h.call("POST", "/v1/users/delete", R"({"id": 9})");
   CHECK(res.status == 200);
@@ -117,7 +117,7 @@ TEST_CASE("delete: match columns filter, num_rows answered, 0 is not an error") 
 }
 
 TEST_CASE("compute: evaluates without storing and answers the outputs") {
-  Harness h;
+  AppHarness h;
   h.store.computed = user_row(1, "cy");
   auto res = h.call("POST", "/v1/preview", R"({"id": 1, "name": "cy"})");
   CHECK(res.status == 200);
@@ -126,7 +126,7 @@ TEST_CASE("compute: evaluates without storing and answers the outputs") {
 }
 
 TEST_CASE("query: rows with defaults applied; one_row answers the row, 404 for none, 409 for several") {
-  Harness h;
+  AppHarness h;
   Row r1 = {Value(int64_t{1}), Value(std::string("a")), Value(std::string("p/1.png")), Value(2.5)};
   Row r2 = {Value(int64_t{2}), Value(), Value(), Value(int64_t{3})};
   h.store.rows = {r1, r2};
@@ -160,7 +160,7 @@ TEST_CASE("query: rows with defaults applied; one_row answers the row, 404 for n
 }
 
 TEST_CASE("store errors answer Pixeltable's error body with their code's status; internals stay in the log") {
-  Harness h;
+  AppHarness h;
   auto answer = [&](Error e) {
     h.store.fail = std::move(e);
     return h.call("POST", "/v1/users", R"({"id": 1})");
@@ -214,7 +214,7 @@ TEST_CASE("store errors answer Pixeltable's error body with their code's status;
 }
 
 TEST_CASE("a model provider's error reaches the client with its code, cause, retry_after and provider") {
-  Harness h;
+  AppHarness h;
   // What the store returns when a computed column's model call was rate-limited past its retries.
   Error e = make_error(ErrorCode::rate_limited, "computed column 'answer' failed: chat(): rate limited");
   e.cause = "chat(): rate limited";
@@ -244,7 +244,7 @@ TEST_CASE("a model provider's error reaches the client with its code, cause, ret
 }
 
 TEST_CASE("an exception inside a handler becomes a 500 without details") {
-  Harness h;
+  AppHarness h;
   h.store.throw_bad = true;
   auto res = h.call("POST", "/v1/users", R"({"id": 1})");
   CHECK(res.status == 500);
@@ -253,7 +253,7 @@ TEST_CASE("an exception inside a handler becomes a 500 without details") {
 }
 
 TEST_CASE("unknown path 404, wrong method 405 with Allow, trailing slash redirected") {
-  Harness h;
+  AppHarness h;
   auto nf = h.call("POST", "/nope");
   CHECK(nf.status == 404);
   CHECK(nf.body == R"({"detail":"Not Found"})");
@@ -273,7 +273,7 @@ TEST_CASE("unknown path 404, wrong method 405 with Allow, trailing slash redirec
 }
 
 TEST_CASE("reserved endpoints: openapi, docs, redoc, assets, healthz, media not yet, unknown jobs") {
-  Harness h;
+  AppHarness h;
   auto api = h.call("GET", "/openapi.json");
   CHECK(api.status == 200);
   CHECK(api.body == h.app->openapi_json());
@@ -300,7 +300,7 @@ TEST_CASE("reserved endpoints: openapi, docs, redoc, assets, healthz, media not 
 }
 
 TEST_CASE("a body over max_body_mb is 413") {
-  Harness h;
+  AppHarness h;
   auto res = h.call("POST", "/v1/users", std::string(h.app->max_body_bytes() + 1, ' '));
   CHECK(res.status == 413);
   CHECK(res.body.find("limit is 32 MB") != std::string::npos);  // the default: a pasted document fits

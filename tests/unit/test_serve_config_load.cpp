@@ -9,27 +9,13 @@
 
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pxt;
+using namespace pxt::test;
 
 namespace {
-
-// A fresh folder per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/pxt-config-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-};
 
 std::vector<ServiceSpec> load_ok(const std::string& file) {
   auto r = load_services(file);

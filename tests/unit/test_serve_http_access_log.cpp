@@ -7,7 +7,7 @@
 using namespace pxt;
 
 namespace {
-AccessRecord record() {
+AccessRecord access_record() {
   AccessRecord r;
   r.remote_addr = "127.0.0.1";
   r.method = "POST";
@@ -20,12 +20,12 @@ AccessRecord record() {
 }  // namespace
 
 TEST_CASE("text line: time, client, method, path, status, duration") {
-  CHECK(format_access_line(LogFormat::Text, record()) ==
+  CHECK(format_access_line(LogFormat::Text, access_record()) ==
         "2023-11-14T22:13:20.123Z 127.0.0.1 POST /v1/insert 200 1.23ms\n");
 }
 
 TEST_CASE("json line is one object with the same fields") {
-  AccessRecord r = record();
+  AccessRecord r = access_record();
   r.error = "boom";
   CHECK(format_access_line(LogFormat::Json, r) ==
         R"({"time":"2023-11-14T22:13:20.123Z","remote":"127.0.0.1","method":"POST","path":"/v1/insert",)"
@@ -34,7 +34,7 @@ TEST_CASE("json line is one object with the same fields") {
 }
 
 TEST_CASE("control characters in a path cannot forge a log line") {
-  AccessRecord r = record();
+  AccessRecord r = access_record();
   r.path = "/a\nGET /fake 200";
   std::string line = format_access_line(LogFormat::Text, r);
   CHECK(line.find('\n') == line.size() - 1);
@@ -46,7 +46,7 @@ TEST_CASE("secrets are redacted from error notes") {
         "connect postgresql://bob:***@db:5432/x failed");
   CHECK(redact_secrets("no auth http://host/path") == "no auth http://host/path");
   CHECK(redact_secrets("header Authorization: Bearer abc.def") == "header Authorization: Bearer ***");
-  AccessRecord r = record();
+  AccessRecord r = access_record();
   r.error = "export to mysql://u:pw@h/db failed";
   CHECK(format_access_line(LogFormat::Text, r).find("pw@") == std::string::npos);
 }

@@ -16,13 +16,13 @@ using namespace pxt::test;
 
 namespace {
 
-struct Harness {
+struct SessionHarness {
   FakeStore store;
   ServiceSpec service;
   std::vector<BoundRoute> routes;
   std::unique_ptr<ServeApp> app;
 
-  explicit Harness(std::vector<std::string> tokens = {}, std::vector<std::string> cors = {}) {
+  explicit SessionHarness(std::vector<std::string> tokens = {}, std::vector<std::string> cors = {}) {
     service.auth_tokens = std::move(tokens);
     service.cors_origins = std::move(cors);
     service.max_body_mb = 1;  // the limit these tests' bodies are sized against (the default is 32)
@@ -75,7 +75,7 @@ std::string post(const std::string& path, const std::string& body, const std::st
 }  // namespace
 
 TEST_CASE("pipelined requests are all answered, in order, for every split of the input") {
-  Harness h;
+  SessionHarness h;
   const std::string bytes = kGet + kGet + kGet + post("/users", R"({"id": 7})") +
                             "GET /lookup?q=ann HTTP/1.1\r\nHost: x\r\n\r\n" + kGet;
   for (size_t chunk : {size_t{0}, size_t{1}, size_t{5}, size_t{64}}) {
@@ -94,7 +94,7 @@ TEST_CASE("pipelined requests are all answered, in order, for every split of the
 }
 
 TEST_CASE("a chunked body and the next request in the same read") {
-  Harness h;
+  SessionHarness h;
   std::string bytes =
       "POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
       "chunked\r\n\r\n"
@@ -109,7 +109,7 @@ TEST_CASE("a chunked body and the next request in the same read") {
 }
 
 TEST_CASE("framing the layer cannot trust is answered and the connection ends there") {
-  Harness h;
+  SessionHarness h;
   auto a = answers(h.run(
       "POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
       kGet));
@@ -134,7 +134,7 @@ TEST_CASE("framing the layer cannot trust is answered and the connection ends th
 }
 
 TEST_CASE("a 401 closes: the request smuggled in its body is never answered") {
-  Harness h({"sekrit"});
+  SessionHarness h({"sekrit"});
   std::string smuggled = "GET /lookup?q=x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sekrit\r\n\r\n";
   // The body has not fully arrived (its declared length is larger): the connection closes.
   std::string bytes = "POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n" + smuggled;
@@ -153,7 +153,7 @@ TEST_CASE("a 401 closes: the request smuggled in its body is never answered") {
 }
 
 TEST_CASE("100 Continue only after auth and the size limit pass") {
-  Harness h({"sekrit"});
+  SessionHarness h({"sekrit"});
   std::string head =
       "POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n";
   auto a = answers(h.run(head + "Content-Length: 9\r\n\r\n"));
@@ -169,7 +169,7 @@ TEST_CASE("100 Continue only after auth and the size limit pass") {
 }
 
 TEST_CASE("/healthz takes GET and HEAD; other methods get 405 without their body being read") {
-  Harness h;
+  SessionHarness h;
   // The body is still on its way (declared 1 MB): answered at once, connection closed.
   auto a = answers(h.run("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + kGet));
   REQUIRE(a.size() == 1);
@@ -186,7 +186,7 @@ TEST_CASE("/healthz takes GET and HEAD; other methods get 405 without their body
 }
 
 TEST_CASE("HTTP/1.0: answered with Connection: close only, or kept alive when asked") {
-  Harness h;
+  SessionHarness h;
   auto a = answers(h.run("GET /healthz HTTP/1.0\r\n\r\n" + kGet));
   REQUIRE(a.size() == 1);
   CHECK(a[0].head.find("Connection: close\r\n") != std::string::npos);
@@ -197,7 +197,7 @@ TEST_CASE("HTTP/1.0: answered with Connection: close only, or kept alive when as
 }
 
 TEST_CASE("compression: gzip when accepted with a weight above zero, Vary on negotiable answers") {
-  Harness h;
+  SessionHarness h;
   std::string get = "GET /openapi.json HTTP/1.1\r\nHost: x\r\n";
   auto a = answers(h.run(get + "Accept-Encoding: gzip\r\n\r\n"));
   REQUIRE(a.size() == 1);
@@ -209,13 +209,13 @@ TEST_CASE("compression: gzip when accepted with a weight above zero, Vary on neg
   CHECK(a[0].body.substr(0, 1) == "{");
   CHECK(a[0].head.find("Accept-Ranges") == std::string::npos);
   // With CORS, one Vary lists both.
-  Harness cors({}, {"https://app.example"});
+  SessionHarness cors({}, {"https://app.example"});
   a = answers(cors.run(get + "Origin: https://app.example\r\n\r\n"));
   CHECK(a[0].head.find("Vary: Origin, Accept-Encoding\r\n") != std::string::npos);
 }
 
 TEST_CASE("a head over the caps: 431 (fields or size) and 414 (request line), then the end") {
-  Harness h;
+  SessionHarness h;
   std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
   for (int i = 0; i < 150; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   auto a = answers(h.run(many + "\r\n" + kGet));
@@ -231,7 +231,7 @@ TEST_CASE("a head over the caps: 431 (fields or size) and 414 (request line), th
 }
 
 TEST_CASE("a body over the limit is refused at the first byte past it, and the connection ends") {
-  Harness h;
+  SessionHarness h;
   std::string chunked = "POST /users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string chunk = "100000\r\n" + std::string(0x100000, ' ') + "\r\n";
   auto a = answers(h.run(chunked + chunk + chunk + "0\r\n\r\n" + kGet, 65536));

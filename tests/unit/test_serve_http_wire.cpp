@@ -15,7 +15,7 @@ namespace {
 int status_of(const std::string& head, Head* out = nullptr) {
   HeadScan scan;
   size_t end = 0;
-  Failure fail;
+  pxt::wire::Failure fail;
   Scan s = scan_head(head, scan, end, fail);
   if (s == Scan::Failed) return fail.status;
   REQUIRE(s == Scan::Complete);
@@ -33,7 +33,7 @@ std::string req(const std::string& fields, const std::string& line = "POST /t HT
 std::string dechunk(const std::string& body, size_t step = 0) {
   ChunkedDecoder d;
   std::string out;
-  Failure fail;
+  pxt::wire::Failure fail;
   auto sink = [&](const char* p, size_t n) {
     out.append(p, n);
     return true;
@@ -143,7 +143,7 @@ TEST_CASE("the head is capped while it arrives: field count, total size, request
   // Scanned in pieces, the flood is refused once the cap is passed, long before it ends.
   HeadScan scan;
   size_t end = 0;
-  Failure fail;
+  pxt::wire::Failure fail;
   std::string flood = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ";
   Scan s = Scan::Incomplete;
   while (s == Scan::Incomplete && flood.size() < 10 * kMaxHeadBytes) {

@@ -28,7 +28,7 @@ int64_t now_ms() {
       .count();
 }
 
-JobRecord record(std::string id, std::string owner, int64_t created = 1) {
+JobRecord job_record(std::string id, std::string owner, int64_t created = 1) {
   JobRecord j;
   j.id = std::move(id);
   j.route = "POST /x";
@@ -67,8 +67,8 @@ std::string dead_owner() {
 TEST_CASE("sqlite jobs: create, start once, finish once, list unfinished, expire") {
   StoreFixture f;
   Store& s = f.s();
-  REQUIRE(s.job_create(record("a", "me")).ok());
-  CHECK(s.job_create(record("a", "me")).error().code == Errc::already_exists);
+  REQUIRE(s.job_create(job_record("a", "me")).ok());
+  CHECK(s.job_create(job_record("a", "me")).error().code == Errc::already_exists);
   auto got = s.job_get("a").take();
   REQUIRE(got);
   CHECK(got->status == "pending");
@@ -80,7 +80,7 @@ TEST_CASE("sqlite jobs: create, start once, finish once, list unfinished, expire
   CHECK_FALSE(s.job_start("a", "other").take());  // never run twice
   CHECK(s.jobs_unfinished().take().size() == 1);
 
-  JobRecord done = record("a", "me");
+  JobRecord done = job_record("a", "me");
   done.status = "done";
   done.result = R"({"id":1})";
   done.finished_ms = 1000;
@@ -95,20 +95,20 @@ TEST_CASE("sqlite jobs: create, start once, finish once, list unfinished, expire
   CHECK(got->error.empty());
   CHECK(s.jobs_unfinished().take().empty());
 
-  REQUIRE(s.job_create(record("b", "me")).ok());
+  REQUIRE(s.job_create(job_record("b", "me")).ok());
   CHECK(s.jobs_expire(1000).take() == 0);  // finished at 1000: not before 1000
   CHECK(s.jobs_expire(1001).take() == 1);  // unfinished "b" is never expired
   CHECK_FALSE(s.job_get("a").take().has_value());
   CHECK(s.job_get("b").take().has_value());
 
-  JobRecord bad = record("b", "me");
+  JobRecord bad = job_record("b", "me");
   bad.status = "running";
   CHECK(s.job_finish(bad).error().code == Errc::internal);
 }
 
 TEST_CASE("sqlite jobs: the table survives reopening the store") {
   StoreFixture f;
-  REQUIRE(f.s().job_create(record("keep", "me")).ok());
+  REQUIRE(f.s().job_create(job_record("keep", "me")).ok());
   f.store.reset();
   f.store = Store::open(StoreOptions{f.home}).take();
   CHECK(f.s().job_get("keep").take().has_value());
@@ -231,11 +231,11 @@ TEST_CASE("jobs: shutdown gives up after the wait and marks the running job inte
 
 TEST_CASE("jobs: start marks jobs of dead processes interrupted and removes expired ones") {
   FakeStore store;
-  REQUIRE(store.job_create(record("dead", dead_owner())).ok());
-  REQUIRE(store.job_create(record("remote", "other-host.example:1:1")).ok());
-  REQUIRE(store.job_create(record("live", job_owner_self())).ok());
-  REQUIRE(store.job_create(record("old", "x")).ok());
-  JobRecord old = record("old", "x");
+  REQUIRE(store.job_create(job_record("dead", dead_owner())).ok());
+  REQUIRE(store.job_create(job_record("remote", "other-host.example:1:1")).ok());
+  REQUIRE(store.job_create(job_record("live", job_owner_self())).ok());
+  REQUIRE(store.job_create(job_record("old", "x")).ok());
+  JobRecord old = job_record("old", "x");
   old.status = "done";
   old.result = "{}";
   old.finished_ms = now_ms() - 120000;

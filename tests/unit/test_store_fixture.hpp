@@ -111,5 +111,8 @@ struct StoreFixture {
 
 inline std::string str(const Value& v) { return std::get<std::string>(v); }
 inline int64_t num(const Value& v) { return std::get<int64_t>(v); }
+// The other way: the Values a row of a test is written with.
+inline Value S(std::string s) { return Value(std::move(s)); }
+inline Value I(int64_t i) { return Value(i); }
 
 }  // namespace pxt::test

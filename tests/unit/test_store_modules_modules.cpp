@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -7,31 +6,14 @@
 #include <string>
 
 #include "store/modules/modules.hpp"
+#include "temp_dir.hpp"
 #include "util/strings.hpp"
 
 using namespace pxt;
+using namespace pxt::test;
 namespace fs = std::filesystem;
 
 namespace {
-// A fresh folder under the system temp dir, removed at scope exit.
-struct TempDir {
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("pxt_modules_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& rel, const std::string& text) const {
-    fs::path p = path / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  fs::path path;
-  static inline int counter = 0;
-};
-
 const char* kFullModule = R"TOML(# myapp/schema.toml
 dirs = ["myapp"]
 

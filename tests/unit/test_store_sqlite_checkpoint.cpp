@@ -17,9 +17,6 @@ using namespace pxt::test;
 
 namespace {
 
-Value S(const std::string& s) { return Value(s); }
-Value I(int64_t i) { return Value(i); }
-
 std::uintmax_t file_size_or_zero(const std::string& path) {
   std::error_code ec;
   auto n = std::filesystem::file_size(path, ec);

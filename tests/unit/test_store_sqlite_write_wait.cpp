@@ -12,11 +12,11 @@ using namespace pxt::test;
 
 namespace {
 
-struct Fixture {
+struct WaitStore {
   std::string home = temp_home("wait");
   std::unique_ptr<Store> store;
   TableDef t;
-  explicit Fixture(StoreOptions o) {
+  explicit WaitStore(StoreOptions o) {
     o.home = home;
     store = Store::open(o).take();
     TableDef d;
@@ -27,7 +27,7 @@ struct Fixture {
     d.columns.push_back(x);
     t = store->create_table(d, IfExists::error).take();
   }
-  ~Fixture() {
+  ~WaitStore() {
     store.reset();
     std::filesystem::remove_all(home);
   }
@@ -40,7 +40,7 @@ int64_t synchronous_of(sqlite::Conn& c) { return c.scalar_int("PRAGMA synchronou
 TEST_CASE("writers queued behind a long write in this process get busy after the timeout") {
   StoreOptions o;
   o.busy_timeout_ms = 150;
-  Fixture f(o);
+  WaitStore f(o);
   std::atomic<bool> holding{false};
   std::atomic<int> answered{0};
   bool released_after_all = false;

@@ -24,9 +24,6 @@ struct Prompts : StoreFixture {
   int64_t count() { return s().count(t, {}).take(); }
 };
 
-Value S(const char* s) { return Value(std::string(s)); }
-Value I(int64_t i) { return Value(i); }
-
 }  // namespace
 
 TEST_CASE_FIXTURE(Prompts, "create_table fills depends_on and infers computed types") {
