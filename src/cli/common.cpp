@@ -1,11 +1,8 @@
 #include "cli/common.hpp"
 
-#include <toml.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -14,6 +11,7 @@
 #include "store/media/sweep.hpp"
 #include "store/model/time_zone.hpp"
 #include "store/models/provider.hpp"
+#include "util/toml_doc.hpp"
 #include "util/toml_guard.hpp"
 
 namespace pxt {
@@ -47,8 +45,7 @@ std::string CliContext::store_url() const {
   std::string text = read_text_file(file).take();
   check_toml_shape(text, file).take();
   try {
-    std::istringstream in(text);
-    auto doc = toml::parse<toml::discard_comments, std::map, std::vector>(in, file);
+    auto doc = parse_toml_text(text, file);
     if (!doc.is_table() || !doc.contains("store")) return {};
     const auto& v = doc.at("store");
     std::string where = file + ":" + std::to_string(v.location().line());

@@ -3,7 +3,6 @@
 // top-level [[routes]]) and Pixeltable's own config.toml. This layer checks the file's shape
 // (syntax, keys, types, ${VAR}, service names); the values themselves are checked by
 // bind_routes, together with the catalog, so that all of those mistakes are reported at once.
-#include <toml.hpp>
 #include "util/toml_names.hpp"
 
 #include <algorithm>
@@ -11,11 +10,11 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
 #include "util/strings.hpp"
+#include "util/toml_doc.hpp"
 #include "util/toml_guard.hpp"
 
 namespace pxt {
@@ -24,7 +23,7 @@ using namespace config_detail;
 
 namespace {
 
-using TValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+using TValue = TomlDoc;
 
 std::string describe_type(const TValue& v) { return std::string(toml_kind_name(v.type())); }
 
@@ -367,8 +366,7 @@ Result<std::vector<ServiceSpec>> load_services_text(const std::string& text, con
   PXT_CHECK(check_toml_shape(text, file));
   TValue doc;
   try {
-    std::istringstream in(text);
-    doc = toml::parse<toml::discard_comments, std::map, std::vector>(in, file);
+    doc = parse_toml_text(text, file);
   } catch (const toml::exception& e) {
     return make_error(Errc::invalid_argument, toml_syntax_error(file, e));
   } catch (const std::exception& e) {

@@ -1,5 +1,4 @@
 // Which config file to read when --config is not given, and which service of it to serve.
-#include <toml.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
 #include "util/strings.hpp"
+#include "util/toml_doc.hpp"
 
 namespace pxt {
 
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 // moving on to another config.
 bool pyproject_has_services(const fs::path& p) {
   try {
-    auto doc = toml::parse<toml::discard_comments, std::map, std::vector>(p.string());
+    auto doc = parse_toml_file(p.string());
     if (!doc.contains("tool") || !doc.at("tool").is_table()) return false;
     for (const char* name : {"pixeltable", "pxt"}) {
       const auto& tool = doc.at("tool");

@@ -1,5 +1,4 @@
 // [models.NAME] tables: reading them from TOML, the environment's `openai`, checks and merging.
-#include <toml.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -7,10 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <sstream>
 
 #include "store/models/provider.hpp"
 #include "util/strings.hpp"
+#include "util/toml_doc.hpp"
 #include "util/toml_guard.hpp"
 #include "util/toml_names.hpp"
 
@@ -18,7 +17,7 @@ namespace pxt::models {
 
 namespace {
 
-using TValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+using TValue = TomlDoc;
 
 const std::vector<std::string>& provider_keys() {
   static const std::vector<std::string> keys = {"base_url", "api_key",     "timeout_s", "max_concurrency",
@@ -153,8 +152,7 @@ Result<std::vector<ProviderConfig>> parse_model_tables(const std::string& text, 
   PXT_CHECK(check_toml_shape(text, file));
   TValue doc;
   try {
-    std::istringstream in(text);
-    doc = toml::parse<toml::discard_comments, std::map, std::vector>(in, file);
+    doc = parse_toml_text(text, file);
   } catch (const toml::exception& e) {
     std::string what = e.what();
     return make_error(Errc::invalid_argument, file + ":" + std::to_string(e.location().line()) +
