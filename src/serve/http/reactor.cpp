@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "serve/http/metrics.hpp"
+#include "util/blocking.hpp"
 
 namespace pxt {
 
@@ -179,7 +180,29 @@ void Reactor::wait() {
   if (monitor_.joinable()) monitor_.join();
 }
 
+namespace {
+
+// The reactor and pool thread running on this thread, for the blocking hook.
+thread_local Reactor* t_reactor = nullptr;
+thread_local Reactor::Worker* t_worker = nullptr;
+
+}  // namespace
+
+void Reactor::hand_over_place() {
+  if (t_reactor == nullptr || t_worker == nullptr) return;
+  // Busy -> Handed, as the monitor does: whichever of the two comes first gives the place, once;
+  // the worker loop sees Handed when the handler returns and parks for a new place.
+  int busy = Worker::Busy;
+  if (t_worker->state.compare_exchange_strong(busy, Worker::Handed)) t_reactor->give_place();
+}
+
 void Reactor::worker(Worker& me) {
+  // A handler about to wait for a model (util/blocking.hpp) gives its place away at once: with
+  // many connections waiting on one, the monitor's 5 ms per hand-over capped them at
+  // active / 5 ms (bench/RESULTS.md, "Model functions").
+  t_reactor = this;
+  t_worker = &me;
+  set_blocking_hook(&Reactor::hand_over_place);
   bool placed = false;
   for (;;) {
     if (!placed && !(placed = take_place())) return;

@@ -76,6 +76,9 @@ class Reactor {
   void worker(Worker& me);
   bool take_place();
   void give_place();
+  // The blocking hook of pool threads (util/blocking.hpp): the calling thread's handler is about
+  // to wait for a model, so its place goes to a parked thread now.
+  static void hand_over_place();
   void monitor();
   void watchdog();
   void accept_all();
