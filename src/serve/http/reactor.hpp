@@ -24,7 +24,10 @@
 // and a longer p99 at 64 connections (bench/RESULTS.md, issue 18.11). The parked threads are
 // there for handlers that block (a model call, a write waiting for the writer lock): a monitor
 // thread sees a handler running longer than `blocked_ns` and hands its place to a parked thread,
-// so blocked handlers never hold up the other connections for longer than that. A watchdog
+// so blocked handlers never hold up the other connections for longer than that. A handler that
+// knows it is about to wait (a model call: about_to_block(), util/blocking.hpp) gives its place
+// itself, at once: with the monitor alone, 64 connections waiting on a model went through the
+// places at one per blocked_ns each (bench/RESULTS.md, "Model functions"). A watchdog
 // thread applies the deadlines (read_timeout_s for a head or a body's start, a minimum body rate,
 // the keep-alive timeout, a slow reader's progress); a connection with bytes waiting unread is
 // never cut, since then the server is behind, not the client.
