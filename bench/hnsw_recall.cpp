@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
           }
         }
         double per_ms = (now_s() - t1) * 1000 / double(nq / 2);
-        std::printf("  set %zu recall %.3f (%.3f with ties) %.2f ms/query", set + 1, double(hits) / double(5 * nq),
-                    double(tied) / double(5 * nq), per_ms);
+        std::printf("  set %zu recall %.3f (%.3f with ties) %.2f ms/query", set + 1,
+                    double(hits) / double(5 * nq), double(tied) / double(5 * nq), per_ms);
       }
       std::printf("\n");
     }

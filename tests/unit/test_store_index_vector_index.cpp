@@ -180,7 +180,8 @@ std::vector<std::vector<float>> clustered_vectors(size_t n, size_t dim, size_t c
 // (hnswlib alone, 384-d, ef 40: 0.68 on 2,000 points, 0.45 on 5,000, 0.10 on 50,000). These tests
 // pin down the two facts that argument rests on, small enough to run in a second: pxt's parallel
 // build is as good as hnswlib's serial one, and clustered data is found at the default ef.
-TEST_CASE("HNSW on i.i.d. random 384-d vectors: the parallel build as good as a serial one, >= 95% at ef 400") {
+TEST_CASE(
+    "HNSW on i.i.d. random 384-d vectors: the parallel build as good as a serial one, >= 95% at ef 400") {
   auto data = random_vectors(2000, 384, 11);
   auto queries = random_vectors(30, 384, 12);
   auto fast = built(data, kDefaultEfSearch), wide = built(data, 400);

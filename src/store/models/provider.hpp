@@ -31,8 +31,8 @@ struct ProviderConfig {
   // embed: how long a batch waits for more inputs when others are busy. 1 ms did best at 16 and
   // 64 connections and cost least at 8 of the windows measured (0-5 ms, bench/RESULTS.md).
   int batch_window_ms = 1;
-  int max_batch = 32;        // embed: inputs per request at most (Pixeltable's batch size)
-  std::string location;      // "file:line" of the declaration, or "environment"
+  int max_batch = 32;    // embed: inputs per request at most (Pixeltable's batch size)
+  std::string location;  // "file:line" of the declaration, or "environment"
 };
 
 // The [models.NAME] tables of a TOML file: at the top level, or under [tool.pixeltable] /
