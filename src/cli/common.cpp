@@ -13,6 +13,7 @@
 #include "store/media/image_limits.hpp"
 #include "store/media/sweep.hpp"
 #include "store/model/time_zone.hpp"
+#include "store/models/provider.hpp"
 #include "util/toml_guard.hpp"
 
 namespace pxt {
@@ -26,6 +27,15 @@ std::string CliContext::home() const {
         make_error(Errc::invalid_argument, "cannot locate the pxt home: set PXT_HOME or pass --home DIR"));
   }
   return std::string(user_home) + "/.pxt";
+}
+
+void configure_models(const std::string& home, const std::string& service_file) {
+  std::string home_config = home + "/config.toml";
+  std::vector<std::vector<models::ProviderConfig>> layers;
+  layers.push_back(models::load_model_tables(home_config).take());
+  if (!service_file.empty() && std::filesystem::path(service_file) != std::filesystem::path(home_config))
+    layers.push_back(models::load_model_tables(service_file).take());
+  models::configure_providers(models::merge_providers(layers));
 }
 
 std::string CliContext::store_url() const {
@@ -57,6 +67,7 @@ std::string CliContext::store_url() const {
 
 Store& CliContext::store() {
   if (!store_) {
+    if (!models_configured) configure_models(home(), "");
     StoreOptions options = store_options;
     options.home = home();
     if (options.url.empty()) options.url = store_url();

@@ -18,6 +18,8 @@ struct CliContext {
   // How the store is opened (durability, lock wait); the home is filled in by store(). A command
   // that changes it must do so before its first store() call.
   StoreOptions store_options;
+  // Set once the model providers are configured (serve does it with its service file first).
+  bool models_configured = false;
 
   // --home, else $PXT_HOME, else $HOME/.pxt.
   std::string home() const;
@@ -31,5 +33,9 @@ struct CliContext {
  private:
   std::unique_ptr<Store> store_;
 };
+
+// Configures the model providers: [models.NAME] of $home/config.toml, then of the service file
+// (its declarations win), over the environment's `openai`. Throws Failure on a bad declaration.
+void configure_models(const std::string& home, const std::string& service_file);
 
 }  // namespace pxt

@@ -87,6 +87,24 @@ void print_describe_json(const TableDef& t, int64_t rows, const std::vector<int>
     w.EndArray();
     w.EndObject();
   }
+  for (const auto& i : t.indexes) {
+    w.StartObject();
+    write_key(w, "kind");
+    write_string(w, "embedding");
+    write_key(w, "name");
+    write_string(w, i.name);
+    write_key(w, "columns");
+    w.StartArray();
+    write_string(w, i.column);
+    w.EndArray();
+    write_key(w, "embedding");
+    write_string(w, i.embedding);
+    write_key(w, "metric");
+    write_string(w, i.metric);
+    write_key(w, "ef_search");
+    w.Int(i.ef_search);
+    w.EndObject();
+  }
   w.EndArray();
   write_key(w, "columns");
   write_columns_json(w, t);
@@ -123,7 +141,13 @@ void print_describe_json(const TableDef& t, int64_t rows, const std::vector<int>
 void print_describe_text(const TableDef& t, int64_t rows, const std::vector<int>& order,
                          const ServiceRoutes& sr) {
   std::string pk = t.primary_key.empty() ? "(none)" : join(t.primary_key, ", ");
-  std::string indexes = t.primary_key.empty() ? "(none)" : "primary key (" + join(t.primary_key, ", ") + ")";
+  std::vector<std::string> all;
+  if (!t.primary_key.empty()) all.push_back("primary key (" + join(t.primary_key, ", ") + ")");
+  for (const auto& i : t.indexes) {
+    all.push_back("embedding index " + i.name + " on " + i.column + ": " + i.embedding + ", metric " +
+                  i.metric + ", ef_search " + std::to_string(i.ef_search));
+  }
+  std::string indexes = all.empty() ? "(none)" : join(all, "\n         ");
   std::printf("table '%s' (schema version %lld)\nrows: %lld\nprimary key: %s\nindexes: %s\n\n%s",
               t.path.c_str(), static_cast<long long>(t.version), static_cast<long long>(rows), pk.c_str(),
               indexes.c_str(), columns_text(t).c_str());

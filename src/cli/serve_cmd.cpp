@@ -239,6 +239,8 @@ void run_serve(ServeState& st, CliContext& ctx) {
     ctx.store_options.durability = service.durability;
   if (service.write_timeout_ms >= 1 && service.write_timeout_ms <= 3600000)
     ctx.store_options.busy_timeout_ms = static_cast<int>(service.write_timeout_ms);
+  configure_models(ctx.home(), service.config_file);
+  ctx.models_configured = true;
   if (service.job_lease_s >= 1 && service.job_lease_s <= 86400)
     ctx.store_options.lease_ms = static_cast<int>(service.job_lease_s * 1000);
   Store& store = ctx.store();

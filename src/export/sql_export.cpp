@@ -56,6 +56,7 @@ std::vector<TargetKind> accepted_kinds(ColumnType t) {
       return {K::Date, K::Text};
     case ColumnType::Json:
     case ColumnType::Array:
+    case ColumnType::Vector:
       return {K::Json, K::Text};
     default:
       return {K::Text};

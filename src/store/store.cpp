@@ -114,4 +114,16 @@ Result<void> Store::media_names(const std::function<void(std::string_view)>& cb)
   return {};
 }
 
+Result<IndexDef> Store::create_index(std::string_view, IndexDef, IfExists) {
+  return make_error(Errc::unsupported, "embedding indexes are not supported by this store backend yet");
+}
+
+Result<void> Store::drop_index(std::string_view, std::string_view, bool) {
+  return make_error(Errc::unsupported, "embedding indexes are not supported by this store backend yet");
+}
+
+Result<Store::IndexStatus> Store::index_status(std::string_view, std::string_view) {
+  return make_error(Errc::unsupported, "embedding indexes are not supported by this store backend yet");
+}
+
 }  // namespace pxt

@@ -174,8 +174,32 @@ class Store {
   virtual Result<Row> compute(const TableDef& t, const std::vector<std::string>& columns,
                               const Row& inputs) = 0;
 
+  // ---- embedding indexes (IndexDef, store/model/schema.hpp) ----
+  // Adds an embedding index on a column of `table`: checks the column, the expression (it must
+  // read the column and give a Vector) and the metric, embeds every existing row (the model calls
+  // run before the write takes the writer lock, in batches), and returns the stored definition.
+  // An index of that name that exists: IfExists::error fails (already_exists), ignore returns it
+  // when it matches (invalid_argument naming the difference otherwise), replace rebuilds it.
+  // The default refuses (unsupported): a backend without embedding indexes.
+  virtual Result<IndexDef> create_index(std::string_view table, IndexDef index, IfExists if_exists);
+  // Drops the index `name` of `table` (not_found with "did you mean"; ignore_missing: no error).
+  virtual Result<void> drop_index(std::string_view table, std::string_view name, bool ignore_missing);
+  // How an index stands: vectors indexed, memory of its graph, seconds the last (re)build took
+  // (for `pxt describe` and the benchmarks). Brings the graph up to date first.
+  struct IndexStatus {
+    int64_t vectors = 0;
+    int64_t dimension = 0;
+    size_t memory_bytes = 0;
+    double build_seconds = 0;
+    bool loaded_from_disk = false;
+  };
+  virtual Result<IndexStatus> index_status(std::string_view table, std::string_view name);
+
   // ---- named queries ----
   // Checks the query (tables exist, read-only, parameters match) and describes its result.
+  // similarity(COLUMN, :param) on a column with an embedding index compares the column's
+  // embeddings with the parameter's (embedded once per run with the index's expression); with
+  // ORDER BY it DESC (ASC for an l2 index) LIMIT k over that one table, the index answers.
   virtual Result<std::vector<ResultColumn>> describe_query(const QueryDef& q) = 0;
   // Runs the query with params aligned to q.params (defaults already applied by the caller).
   virtual Result<void> run_query(const QueryDef& q, const std::vector<Value>& params,

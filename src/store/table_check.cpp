@@ -9,7 +9,9 @@ namespace {
 
 Error bad(std::string msg) { return make_error(Errc::invalid_argument, std::move(msg)); }
 
-bool keyable(ColumnType t) { return !is_media(t) && t != ColumnType::Json && t != ColumnType::Array; }
+bool keyable(ColumnType t) {
+  return !is_media(t) && t != ColumnType::Json && t != ColumnType::Array && t != ColumnType::Vector;
+}
 
 Result<void> check_names(const TableDef& def) {
   if (def.columns.empty()) return bad("table '" + def.path + "' needs at least one column");

@@ -12,6 +12,7 @@
 #include "store/model/iso_time.hpp"
 #include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
+#include "store/model/vector.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
 
@@ -104,6 +105,12 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
       if (!s) return mismatch(c, v);
       if (auto why = json_problem(*s, c.type == ColumnType::Array)) return mismatch(c, v, *why);
       return {};
+    case ColumnType::Vector:
+      if (!s || !vec::dimension(*s))
+        return with_code(make_error(Errc::invalid_argument,
+                                    "column '" + c.name + "' expects a Vector (a list of numbers)"),
+                         ErrorCode::type_mismatch);
+      return {};
     default:  // media: a path relative to the home's media folder
       if (!s) return mismatch(c, v);
       if (s->empty() || s->front() == '/' || *s == ".." || s->rfind("data:", 0) == 0 ||
@@ -113,6 +120,11 @@ Result<void> check_value(const ColumnDef& c, const Value& v) {
       }
       return {};
   }
+}
+
+Result<void> check_param_value(const ColumnDef& c, const Value& v) {
+  if (c.type == ColumnType::Float && std::holds_alternative<double>(v)) return {};
+  return check_value(c, v);
 }
 
 Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,

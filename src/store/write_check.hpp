@@ -21,6 +21,10 @@ Error unknown_column(const TableDef& def, std::string_view name, std::string_vie
 Result<void> check_value(const ColumnDef& c, const Value& v);
 // invalid_argument MISSING_REQUIRED "column 'x' is required and cannot be null".
 Error required_null(const ColumnDef& c);
+// check_value for a query parameter of column c's type: a Float parameter may also be NaN or
+// infinite, as pydantic's float allows (only a stored Float must be finite; a comparison with NaN
+// matches no row on either engine).
+Result<void> check_param_value(const ColumnDef& c, const Value& v);
 // Input columns of a write, as table positions aligned with `columns`: known, not computed, not
 // given twice; with require_all, every required input column is among them.
 Result<std::vector<int>> plan_inputs(const TableDef& def, const std::vector<std::string>& columns,

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/result.hpp"
+
 namespace pxt {
 
 // The candidate closest to `bad` by edit distance (case-insensitive), or "" when none is close
@@ -35,5 +37,8 @@ size_t utf8_sequence_length(const unsigned char* p, size_t left);
 std::string quote_ident(std::string_view name);
 // SQL string literal quoting with single quotes.
 std::string quote_literal(std::string_view s);
+// Replaces ${VAR} from the environment ("$${" stays a literal "${"). Errors: invalid_argument for
+// a malformed reference, not_found naming a variable that is not set.
+Result<std::string> substitute_env(std::string_view s);
 
 }  // namespace pxt

@@ -141,3 +141,32 @@ http() {  # method path [json-body]
   STATUS=$(curl "${args[@]}" "http://127.0.0.1:$PORT$path")
   BODY=$(cat "$TMP/body")
 }
+# ---- model stand-in (scripts/model-standin): an OpenAI-compatible server on 127.0.0.1 ----
+# Starts it on a free port (extra args go to it: --delay-ms, --dim, --api-key) and sets
+# $STANDIN_PORT and $STANDIN_URL (the base_url, ending in /v1). It is stopped on exit.
+start_standin() {
+  local pf="$TMP/standin.port"
+  rm -f "$pf"
+  python3 "$PXT_SRC/scripts/model-standin" --port 0 --port-file "$pf" "$@" >"$TMP/standin.log" 2>&1 &
+  STANDIN_PID=$!
+  SERVER_PIDS+=("$STANDIN_PID")
+  for _ in $(seq 1 400); do
+    [ -s "$pf" ] && break
+    kill -0 "$STANDIN_PID" 2>/dev/null || fail "stand-in exited: $(cat "$TMP/standin.log")"
+    sleep 0.05
+  done
+  [ -s "$pf" ] || fail "stand-in did not start: $(cat "$TMP/standin.log")"
+  STANDIN_PORT=$(cat "$pf")
+  STANDIN_URL="http://127.0.0.1:$STANDIN_PORT/v1"
+}
+# Changes the stand-in's behaviour: a JSON object (see scripts/model-standin), e.g.
+# standin_control '{"fail": [{"status": 500, "times": 2}]}'.
+standin_control() {
+  curl -fs -X POST -H 'Content-Type: application/json' --data-binary "$1" \
+    "http://127.0.0.1:$STANDIN_PORT/_control" >/dev/null || fail "stand-in control failed: $1"
+}
+standin_reset() { curl -fs -X POST "http://127.0.0.1:$STANDIN_PORT/_reset" >/dev/null; }
+# One counter of the stand-in's /_stats (chat, embeddings, models, inputs, max_in_flight, ...).
+standin_stat() {
+  curl -fs "http://127.0.0.1:$STANDIN_PORT/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+}

@@ -57,7 +57,7 @@ sql = "SELECT :nope"
 TOML
 expect_status 1 "$PXT" schema update bad.toml
 expect_eq "$ERR" "pxt: error: bad.toml:4: unknown key 'colums' in [[tables]], did you mean 'columns'?
-bad.toml:5: table 'x.t': column 'id': unknown column type 'Imt', did you mean 'Int'? (types: String, Int, Float, Bool, Timestamp, Date, Json, Array, Image, Video, Audio, Document)
+bad.toml:5: table 'x.t': column 'id': unknown column type 'Imt', did you mean 'Int'? (types: String, Int, Float, Bool, Timestamp, Date, Json, Array, Image, Video, Audio, Document, Vector)
 bad.toml:8: query 'q': ':nope' is not a declared parameter" "all errors at once, with file:line"
 printf 'dirs = ["x"]\n[[tables]\n' >syntax.toml
 expect_status 1 "$PXT" schema diff syntax.toml

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 repo=$TMP/repo
 mkdir -p "$repo/scripts" "$repo/bin"
-cp "$PXT_SRC/scripts/setup" "$PXT_SRC/scripts/demo" "$repo/scripts/"
+cp "$PXT_SRC/scripts/setup" "$PXT_SRC/scripts/demo" "$PXT_SRC/scripts/model-standin" "$repo/scripts/"
 
 # A failed npm fetch: npm's words, what it was fetching, what to do; exit 1.
 cat >"$repo/bin/npm" <<'SH'
@@ -27,8 +27,8 @@ expect_contains "$OUT" "setup: fetching swagger-ui-dist@" "says what it fetches 
 pass "a failed npm fetch explains itself"
 
 # scripts/demo with a stand-in build (it makes a stand-in build/pxt, as a real build makes the
-# binary): its first line comes before the build; the build asked for the pxt target only; then
-# it serves.
+# binary): its first line says model calls go to a stand-in model server, the next comes before
+# the build; the build asked for the pxt target only; then it serves, with the stand-in's URL.
 cat >"$repo/scripts/build" <<'SH'
 #!/usr/bin/env bash
 echo "build: targets=[${PXT_BUILD_TARGETS:-all}]"
@@ -39,11 +39,14 @@ SH
 chmod +x "$repo/scripts/build"
 port=$(free_port)
 out=$(PORT=$port PXT_HOME=$TMP/demo-home "$repo/scripts/demo" 2>&1) || fail "scripts/demo failed: $out"
-expect_eq "$(head -1 <<<"$out")" "demo: building pxt (first run: a few minutes)..." "first line, before building"
-expect_eq "$(sed -n 2p <<<"$out")" "build: targets=[pxt]" "builds the pxt binary only"
-expect_eq "$(tail -1 <<<"$out")" "pxt serve demo --config demo/service.toml --port $port" "serves the demo on PORT"
+expect_contains "$(head -1 <<<"$out")" "demo: model calls go to a stand-in OpenAI-compatible server on 127.0.0.1" \
+  "first line: the stand-in model server"
+expect_eq "$(sed -n 2p <<<"$out")" "demo: building pxt (first run: a few minutes)..." "before building"
+expect_eq "$(sed -n 3p <<<"$out")" "build: targets=[pxt]" "builds the pxt binary only"
+expect_contains "$(sed -n 4p <<<"$out")" "models at http://127.0.0.1:" "names the stand-in's URL"
+expect_eq "$(tail -1 <<<"$out")" "pxt serve ai --config demo/ai_service.toml --port $port" "serves the demo on PORT"
 out=$(PORT=$port PXT_HOME=$TMP/demo-home "$repo/scripts/demo" 2>&1) || fail "scripts/demo failed: $out"
-expect_eq "$(head -1 <<<"$out")" "demo: building pxt (up to date: seconds)..." "a later run says it is quick"
+expect_eq "$(sed -n 2p <<<"$out")" "demo: building pxt (up to date: seconds)..." "a later run says it is quick"
 pass "scripts/demo talks first and builds only pxt"
 
 # A busy port: found before building, with the PORT= to use instead.

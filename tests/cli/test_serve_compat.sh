@@ -66,12 +66,11 @@ record=$(head -n 1 "$TMP/server.log")
 expect_eq "$(jq -c '[.status, .event, .port, .host]' <<<"$record")" "[\"started\",\"started\",$PORT,\"127.0.0.1\"]" "start record"
 # A port in use: Pixeltable's JSON error record on stderr, exit 1.
 expect_status 1 "$PXT" --json serve notes --config service.toml --host 127.0.0.1 --port "$PORT"
-# The message goes on with a free port to choose (--port N), as without --json.
-expect_eq "$(jq -c '[.status, .code, .port]' <<<"$ERR")" "[\"error\",\"EADDRINUSE\",$PORT]" "port in use under --json"
-expect_contains "$(jq -r .message <<<"$ERR")" "port $PORT is already in use; " "the message under --json"
-expect_contains "$(jq -r .message <<<"$ERR")" "--port " "the --port hint under --json"
+in_use="port $PORT is already in use; stop what listens there or choose another with --port $((PORT + 1))"
+expect_eq "$ERR" "{\"status\":\"error\",\"code\":\"EADDRINUSE\",\"port\":$PORT,\"message\":\"$in_use\"}" \
+  "port in use under --json"
 expect_status 1 "$PXT" serve notes --config service.toml --host 127.0.0.1 --port "$PORT"
-expect_contains "$ERR" "pxt: error: port $PORT is already in use; " "port in use without --json"
+expect_eq "$ERR" "pxt: error: $in_use" "port in use without --json"
 # Other errors under --json are JSON too (configuration, usage).
 expect_status 1 "$PXT" --json serve nosuch --config service.toml --dry-run
 expect_eq "$(jq -r .status <<<"$ERR")" error "unknown service under --json"

@@ -28,6 +28,7 @@ write_service() {  # extra [service] lines
 name = "h"
 modules = ["schema"]
 cors_origins = ["https://app.example"]
+max_body_mb = 1  # the 413 checks send 5 MB (the default limit is 32 MB)
 $1
 
 [[routes]]

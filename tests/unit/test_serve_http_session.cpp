@@ -23,10 +23,9 @@ struct Harness {
   std::unique_ptr<ServeApp> app;
 
   explicit Harness(std::vector<std::string> tokens = {}, std::vector<std::string> cors = {}) {
-    // The limit the body tests are written against (the default is 32 MB since issue 12.23).
-    service.max_body_mb = 1;
     service.auth_tokens = std::move(tokens);
     service.cors_origins = std::move(cors);
+    service.max_body_mb = 1;  // the limit these tests' bodies are sized against (the default is 32)
     routes = {table_route(RouteType::Insert, "/users"), query_route("/lookup", "GET", false)};
     auto created = ServeApp::create(store, service, routes);
     REQUIRE(created.ok());

@@ -151,7 +151,8 @@ TEST_CASE("every module mistake is refused") {
   };
   const Case cases[] = {
       {"dirz = [\"a\"]",
-       "m.toml:1: unknown key 'dirz' in module (expected dirs, [[tables]], [[queries]]), did you mean "
+       "m.toml:1: unknown key 'dirz' in module (expected dirs, [[tables]], [[queries]], [[indexes]]), did "
+       "you mean "
        "'dirs'?"},
       {"dirs = \"a\"", "m.toml:1: 'dirs' must be an array of strings"},
       {"dirs = [\"a b\"]", "m.toml:1: dirs: "},
@@ -177,7 +178,8 @@ TEST_CASE("every module mistake is refused") {
       {"[[tables]]\npath = \"t\"\ncolumns = [{name = \"a\", type = \"Int\"}, {name = \"a\", type = \"Int\"}]",
        "column 'a' is declared twice"},
       {"[[queries]]\nname = \"q\"",
-       "m.toml:1: query 'q': give either 'sql' (an SQL query) or 'table' and 'match'"},
+       "m.toml:1: query 'q': give either 'sql' (an SQL query) or 'table' with 'match' (a retrieval query) or "
+       "with 'similar' (a similarity query)"},
       {"[[queries]]\nname = \"q\"\nsql = \"SELECT 1\"\ntable = \"t\"", "give either 'sql'"},
       {"[[queries]]\nsql = \"SELECT 1\"", "m.toml:1: [[queries]]: missing key 'name'"},
       {"[[queries]]\nname = \"q\"\nsql = \"SELECT 1\"\nmatch = [\"id\"]",

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "store/functions/registry.hpp"
+#include "store/model/vector.hpp"
 #include "store/postgres/dialect.hpp"
 
 using namespace pxt;
@@ -133,4 +134,19 @@ TEST_CASE("postgres dialect: nested pxt calls in a query are evaluated inner fir
   CHECK(left.calls.empty());
   CHECK(left.sql == on_column);
   CHECK_FALSE(extract_query_calls("SELECT width(:a, :b)").ok());  // wrong number of arguments
+}
+
+TEST_CASE("postgres dialect: a Vector is a real[] whose elements read back as the same float32") {
+  CHECK(std::string(pg_type(ColumnType::Vector)) == "real[]");
+  std::vector<float> v = {0.1f, -2.5f, 3.0e-8f, 123456.789f, 1.0f / 3.0f};
+  std::string text = vector_to_pg(vec::pack(v));
+  CHECK(text.front() == '{');
+  CHECK(text.back() == '}');
+  auto back = floats_from_pg(text);
+  REQUIRE(back.has_value());
+  CHECK(*back == v);  // bit for bit
+  CHECK(floats_from_pg("{1,2.5,-3}") == std::optional<std::vector<float>>({1.0f, 2.5f, -3.0f}));
+  CHECK_FALSE(floats_from_pg("{1,NULL}").has_value());
+  CHECK_FALSE(floats_from_pg("{{1,2},{3,4}}").has_value());
+  CHECK_FALSE(floats_from_pg("[1,2]").has_value());
 }

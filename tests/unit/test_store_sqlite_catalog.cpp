@@ -90,3 +90,23 @@ TEST_CASE("another process holding the write lock gives busy after the timeout, 
   s.reset();
   std::filesystem::remove_all(o.home);
 }
+
+// A named query runs restricted (no catalog tables), and SQLite connects its JSON table functions
+// through the schema table on first use: they are connected when the connection opens, so a
+// query (and an index-answered similarity query, which filters by json_each) can use them.
+TEST_CASE_FIXTURE(StoreFixture, "named queries can use json_each and json_tree") {
+  QueryDef q;
+  q.name = "q";
+  q.kind = QueryDef::Kind::Sql;
+  q.sql = "SELECT sum(e.value), count(*) FROM json_each(:j) e, json_tree('{\"a\": 1}') t";
+  q.params = {{"j", ColumnType::String, std::nullopt}};
+  std::vector<Row> got;
+  auto r = s().run_query(q, {std::string("[1, 2, 3]")}, [&](const Row& row) {
+    got.push_back(row);
+    return true;
+  });
+  REQUIRE_MESSAGE(r.ok(), r.error().message);
+  REQUIRE(got.size() == 1);
+  CHECK(std::get<int64_t>(got[0][0]) == 12);  // 1 + 2 + 3, each twice: json_tree gives the root and 'a'
+  CHECK(std::get<int64_t>(got[0][1]) == 6);
+}

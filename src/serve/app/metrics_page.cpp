@@ -1,6 +1,7 @@
 // ServeApp's /metrics: which slot a request is counted in, and the page itself.
 #include "export/sql_export.hpp"
 #include "serve/app/app.hpp"
+#include "store/models/metrics.hpp"
 
 namespace pxt {
 
@@ -69,6 +70,7 @@ std::string ServeApp::render_metrics() const {
   out.reserve(4096);
   metrics_.render(out);
   append_export_failures(out);
+  models::render_model_metrics(out);
   metrics::append_header(out, "pxt_store_writes_queued",
                          "Writes waiting for the store's group commit to take them.", "gauge");
   out += "pxt_store_writes_queued " + std::to_string(store_.writes_queued()) + "\n";

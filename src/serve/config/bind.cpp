@@ -9,11 +9,14 @@
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
 #include "store/expr/computed.hpp"
+#include "store/index/similarity_sql.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
 
 using namespace config_detail;
+
+std::vector<models::ModelUse> route_model_uses(const BoundRoute& b) { return b.model_uses; }
 
 namespace {
 
@@ -63,6 +66,7 @@ class Binder {
   bool bind_update(BoundRoute& b, const TableDef& t);
   bool bind_delete(BoundRoute& b, const TableDef& t);
   bool bind_query(BoundRoute& b);
+  bool check_models(BoundRoute& b);
 
   Store& store_;
   const ServiceSpec& s_;
@@ -388,6 +392,46 @@ bool Binder::bind_query(BoundRoute& b) {
   return true;
 }
 
+// Every model the route's table or query calls must have a configured provider: a typo in a
+// provider name is found before serving, not by the first request.
+bool Binder::check_models(BoundRoute& b) {
+  const RouteSpec& r = b.spec;
+  std::vector<models::ModelUse> uses;
+  if (r.type == RouteType::Query) {
+    if (b.query.kind == QueryDef::Kind::Sql) {
+      uses = models::model_uses_in(b.query.sql, "query '" + b.query.qualified_name() + "'");
+      // similarity() on an indexed column embeds the parameter with the index's expression.
+      std::map<std::string, TableDef> seen;
+      auto lookup = [&](const std::string& path) -> const TableDef* {
+        auto it = seen.find(path);
+        if (it == seen.end()) {
+          auto t = store_.get_table(path);
+          if (!t) return nullptr;
+          it = seen.emplace(path, std::move(*t)).first;
+        }
+        return &it->second;
+      };
+      if (auto plan = plan_similarity(b.query.sql, lookup)) {
+        for (const auto& call : plan->calls) {
+          auto more = models::model_uses_in(call.index.embedding,
+                                            "index '" + call.index.name + "' of table '" + call.table + "'");
+          uses.insert(uses.end(), more.begin(), more.end());
+        }
+      }
+    }
+  } else if (r.type != RouteType::Delete) {
+    uses = models::model_uses(b.table);
+  }
+  b.model_uses = uses;
+  bool ok = true;
+  for (const auto& problem : models::check_model_uses(uses)) {
+    const char* key = r.type == RouteType::Query ? "query" : "table";
+    errs_.add(location_of(r, key), key, problem);
+    ok = false;
+  }
+  return ok;
+}
+
 std::vector<BoundRoute> Binder::run() {
   check_service_static(s_, errs_);
   for (const auto& r : s_.routes) check_route_static(r, errs_);
@@ -422,6 +466,7 @@ std::vector<BoundRoute> Binder::run() {
       }
     }
     if (ok && r.export_sql) ok = bind_export_sql(b, errs_);
+    if (ok) ok = check_models(b);
     refuse_unsupported(r, errs_);
     if (ok) out.push_back(std::move(b));
   }

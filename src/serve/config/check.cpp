@@ -388,32 +388,4 @@ void refuse_unsupported(const RouteSpec&, Errors&) {
   // without it. Every route feature of the reference is served now.
 }
 
-Result<std::string> substitute_env(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '$' || i + 1 >= s.size()) {
-      out += s[i];
-    } else if (s.compare(i, 3, "$${") == 0) {
-      out += "${";
-      i += 2;
-    } else if (s[i + 1] == '{') {
-      size_t end = s.find('}', i + 2);
-      if (end == std::string_view::npos)
-        return make_error(Errc::invalid_argument, "unterminated '${' (write '$${' for a literal '${')");
-      std::string var(s.substr(i + 2, end - i - 2));
-      if (!is_identifier(var))
-        return make_error(Errc::invalid_argument,
-                          "'${" + var + "}' is not a valid environment variable reference");
-      const char* value = std::getenv(var.c_str());
-      if (!value) return make_error(Errc::not_found, "environment variable '" + var + "' is not set");
-      out += value;
-      i = end;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace pxt::config_detail

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "serve/config/route_spec.hpp"
+#include "store/models/uses.hpp"
 #include "store/modules/modules.hpp"
 #include "store/store.hpp"
 
@@ -30,7 +31,11 @@ Result<ServiceSpec> select_service(const std::vector<ServiceSpec>& services, con
 // against the catalog. Every error is reported at once, one "location: message" per line.
 Result<std::vector<BoundRoute>> bind_routes(Store& store, const ServiceSpec& service);
 
+// The models a bound route's table (computed columns) or query calls.
+std::vector<models::ModelUse> route_model_uses(const BoundRoute& b);
+
 // --dry-run output: a human listing, or the validated service with defaults filled in as JSON.
+// Both list the models the routes call and the provider each goes to (never an API key).
 std::string describe_routes_text(const ServiceSpec& service, const std::vector<BoundRoute>& routes);
 std::string describe_routes_json(const ServiceSpec& service, const std::vector<BoundRoute>& routes);
 

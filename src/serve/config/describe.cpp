@@ -1,11 +1,13 @@
 // --dry-run output: the routes a service would serve, as text for people or JSON for scripts.
 #include <rapidjson/prettywriter.h>
 
+#include <optional>
 #include <sstream>
 
 #include "export/sql_url.hpp"
 #include "serve/config/config.hpp"
 #include "serve/config/detail.hpp"
+#include "store/models/provider.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
 
@@ -62,6 +64,29 @@ std::string target_text(const BoundRoute& b) {
 }
 
 using Pretty = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+// Each distinct model the routes call, with where it is used and the provider it goes to.
+struct ModelLine {
+  std::string model, function, where;
+  std::optional<models::ProviderConfig> provider;
+};
+std::vector<ModelLine> model_lines(const std::vector<BoundRoute>& routes) {
+  std::vector<ModelLine> out;
+  for (const auto& b : routes) {
+    for (const auto& u : route_model_uses(b)) {
+      bool seen = false;
+      for (const auto& l : out) seen = seen || (l.model == u.model && l.where == u.where);
+      if (seen) continue;
+      ModelLine line{u.model, u.function, u.where, std::nullopt};
+      if (auto ref = models::parse_model_ref(u.model)) {
+        for (auto& p : models::provider_configs())
+          if (p.name == ref->provider) line.provider = std::move(p);
+      }
+      out.push_back(std::move(line));
+    }
+  }
+  return out;
+}
 
 void str(Pretty& w, std::string_view s) { write_string(w, s); }
 void key(Pretty& w, std::string_view s) { write_key(w, s); }
@@ -195,6 +220,14 @@ std::string describe_routes_text(const ServiceSpec& service, const std::vector<B
     if (!b.uploads.empty()) out << "      uploads: " << fields_text(b.uploads) << "\n";
     out << "      outputs: " << columns_text(b.outputs) << "\n";
   }
+  auto lines = model_lines(routes);
+  if (!lines.empty()) {
+    out << "Models (" << lines.size() << "):\n";
+    for (const auto& l : lines) {
+      out << "  " << l.function << "(" << l.model << ")  " << l.where << "\n";
+      if (l.provider) out << "      provider " << models::describe_provider(*l.provider) << "\n";
+    }
+  }
   return out.str();
 }
 
@@ -265,6 +298,31 @@ std::string describe_routes_json(const ServiceSpec& service, const std::vector<B
   key(w, "routes");
   w.StartArray();
   for (const auto& b : routes) route_json(w, b);
+  w.EndArray();
+  key(w, "models");  // providers without their API keys
+  w.StartArray();
+  for (const auto& l : model_lines(routes)) {
+    w.StartObject();
+    key(w, "function");
+    str(w, l.function);
+    key(w, "model");
+    str(w, l.model);
+    key(w, "used_by");
+    str(w, l.where);
+    if (l.provider) {
+      key(w, "provider");
+      str(w, l.provider->name);
+      key(w, "base_url");
+      str(w, l.provider->base_url);
+      key(w, "api_key_set");
+      w.Bool(!l.provider->api_key.empty());
+      key(w, "max_concurrency");
+      w.Int(l.provider->max_concurrency);
+      key(w, "timeout_s");
+      w.Double(l.provider->timeout_s);
+    }
+    w.EndObject();
+  }
   w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";

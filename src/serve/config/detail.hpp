@@ -9,6 +9,7 @@
 
 #include "serve/config/route_spec.hpp"
 #include "util/result.hpp"
+#include "util/strings.hpp"
 
 namespace pxt::config_detail {
 
@@ -80,7 +81,7 @@ bool bind_export_sql(BoundRoute& b, Errors& errs);
 std::string full_path(const ServiceSpec& s, const RouteSpec& r);
 std::string http_method(const RouteSpec& r);
 
-// Replaces ${VAR} from the environment ("$${" stays a literal "${"). Errors name the variable.
-Result<std::string> substitute_env(std::string_view s);
+// ${VAR} substitution (util/strings.hpp), shared with the model provider tables.
+using ::pxt::substitute_env;
 
 }  // namespace pxt::config_detail

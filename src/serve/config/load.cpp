@@ -91,7 +91,8 @@ class Loader {
 std::vector<ServiceSpec> Loader::read_root(const TValue& root, Flavor flavor, const std::string& where) {
   const auto& t = root.as_table();
   if (flavor == Flavor::Standalone) {
-    static const std::vector<std::string> keys{"service", "routes", "modules"};
+    // [models.NAME] tables are read by models::parse_model_tables (store/models/provider.hpp).
+    static const std::vector<std::string> keys{"service", "routes", "modules", "models"};
     for (const auto& [k, v] : t)
       if (std::find(keys.begin(), keys.end(), k) == keys.end())
         errs_.add(loc(v), k,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/model/schema.hpp"
+#include "store/models/uses.hpp"
 
 namespace pxt {
 
@@ -106,6 +107,9 @@ struct BoundRoute {
   std::vector<RequestField> uploads;    // multipart file fields
   std::vector<ResultColumn> outputs;    // response columns in order
   std::shared_ptr<SqlExport> exporter;  // export_sql: validated target, shared pool; else null
+  // The models the route's table (computed columns, embedding indexes) or query calls, with
+  // literal names (store/models/uses.hpp); checked against the configured providers when bound.
+  std::vector<models::ModelUse> model_uses;
 };
 
 }  // namespace pxt

@@ -31,6 +31,7 @@ ValueError null_error(ColumnType t) {
     case ColumnType::Date:
       return {"date_type", "Input should be a valid date"};
     case ColumnType::Array:
+    case ColumnType::Vector:
       return {"list_type", "Input should be a valid list"};
     case ColumnType::Json:
       return {"value_error", "Value error, a value is required (null is not allowed)"};

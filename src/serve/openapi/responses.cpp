@@ -87,6 +87,18 @@ void table_route_errors(Errors& e, const BoundRoute& r) {
     e.add(507, "the server's disk is full (FILE_CACHE_FULL) while keeping a media result", kPixeltableError);
 }
 
+// A route whose table or query calls a model (literal model names, BoundRoute::model_uses) also
+// answers its provider's failures (store/models/errors.cpp), after the retries.
+void model_errors(Errors& e, const BoundRoute& r) {
+  if (r.model_uses.empty()) return;
+  e.add(400, "the model provider refused the request (PROVIDER_BAD_REQUEST)", kPixeltableError);
+  e.add(401, "the model provider refused the server's key (PROVIDER_AUTH_ERROR)", kPixeltableError);
+  e.add(429, "the model provider's rate limit held (RATE_LIMITED, with retry_after)", kPixeltableError, true);
+  e.add(502, "the model provider failed or answered malformed JSON (PROVIDER_ERROR)", kPixeltableError);
+  e.add(503, "the model provider is overloaded (PROVIDER_OVERLOADED)", kPixeltableError, true);
+  e.add(504, "the model provider did not answer in time (PROVIDER_TIMEOUT)", kPixeltableError);
+}
+
 }  // namespace
 
 std::vector<ResponseDoc> route_errors(const BoundRoute& r, const ServiceDoc& service) {
@@ -115,6 +127,7 @@ std::vector<ResponseDoc> route_errors(const BoundRoute& r, const ServiceDoc& ser
   } else {
     table_route_errors(e, r);
   }
+  model_errors(e, r);
   if (has_computed(r) && r.spec.type != RouteType::Delete)
     e.add(500, "a function a computed column calls needs a library the server cannot load (INTERNAL_ERROR)",
           kPixeltableError);

@@ -54,6 +54,14 @@ void write_type_members(JsonWriter& w, std::optional<ColumnType> t, MediaForm me
       write_key(w, "contentMediaType");
       write_string(w, media_range(*t));
       return;
+    case ColumnType::Vector:  // JSON on the wire: an array of float32 values
+      type("array");
+      write_key(w, "items");
+      w.StartObject();
+      write_key(w, "type");
+      write_string(w, "number");
+      w.EndObject();
+      return;
   }
 }
 

@@ -15,6 +15,8 @@ namespace pxt {
 
 std::vector<SqlFunction> image_functions();
 std::vector<SqlFunction> document_functions();
+// similarity (cosine), inner_product, l2_distance over Vectors (store/functions/vector_fns.cpp).
+std::vector<SqlFunction> vector_functions();
 // Text functions with Python's semantics (store/functions/text.cpp): upper, lower, trim, ltrim,
 // rtrim (one argument), replace; and pxt_timestamp(x).
 std::vector<SqlFunction> text_functions();

@@ -19,7 +19,9 @@
 //
 // Thread-safety: a CreatedFiles is used by one thread at a time (the thread running the write);
 // the scope is per thread, so concurrent writes never see each other's files.
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +69,10 @@ class CreatedFiles {
   void set_ahead(bool ahead) { ahead_ = ahead; }
   bool ahead() const { return ahead_; }
   void remember(std::string call, Result<Value> outcome);
+  // Prefetching: outcomes computed in bulk before computing ahead (SqlFunction::batch). Each is
+  // taken once, by the computing-ahead pass's identical call, which then remembers it as if it had
+  // made the call itself.
+  void prefetched(std::string call, Result<Value> outcome);
   // The remembered outcome of call: an error (kept in the memo), or, when not computing ahead, a
   // value (removed from the memo); nullopt when there is none.
   std::optional<Result<Value>> take(const std::string& call);
@@ -77,7 +83,41 @@ class CreatedFiles {
   bool ahead_ = false;
   std::unordered_multimap<std::string, Value> ahead_values_;
   std::unordered_map<std::string, Error> ahead_errors_;
+  std::unordered_multimap<std::string, Result<Value>> prefetched_;
 };
+
+struct SqlFunction;  // store/functions/registry.hpp
+struct FunctionContext;
+
+// A collecting pass (see SqlFunction::batch): while a CallCollector is in scope on a thread, the
+// calls of functions with `batch` made on that thread are recorded here instead of made, and give
+// NULL. Calls are kept per function, with their arguments; identical calls are kept once.
+class CallCollector {
+ public:
+  CallCollector();
+  ~CallCollector();
+  CallCollector(const CallCollector&) = delete;
+  CallCollector& operator=(const CallCollector&) = delete;
+
+  // fn must stay alive until run() (the calling connection holds its functions).
+  void add(const SqlFunction* fn, const std::vector<Value>& args);
+  // Makes every recorded call with its function's batch and hands each outcome to `created`
+  // (prefetched), once per time the call was recorded. Returns the number of calls made.
+  size_t run(const FunctionContext& ctx, CreatedFiles& created);
+  bool empty() const { return calls_.empty(); }
+
+ private:
+  struct Calls {
+    const SqlFunction* fn;  // kept alive by the connection that called it
+    std::vector<std::vector<Value>> args;
+    std::vector<std::string> keys;
+    std::unordered_map<std::string, size_t> count;  // key -> times recorded
+  };
+  std::vector<Calls> calls_;
+  CallCollector* previous_;
+};
+// The current thread's collector, or nullptr.
+CallCollector* current_collector();
 
 // A key for a call: the function name and its arguments with their types (texts with their
 // length), so two different calls never share a key.
@@ -104,6 +144,9 @@ CreatedFiles* current_created_files();
 struct FunctionContext {
   std::filesystem::path media_dir;
   CreatedFiles* created = nullptr;
+  // Bit i set: argument i is a BLOB in the backend, i.e. a Vector (its bytes are packed floats,
+  // store/model/vector.hpp), not a text. Set by every backend for the first 32 arguments.
+  uint32_t blob_args = 0;
 };
 
 // Removes the media files an update replaced: each name in old_files that is not in new_files

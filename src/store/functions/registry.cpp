@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "store/functions/builtins.hpp"
+#include "store/models/functions.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -22,6 +23,9 @@ struct Registry {
     for (auto& f : text_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : image_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
     for (auto& f : document_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
+    for (auto& f : vector_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
+    for (auto& f : models::model_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
+    for (auto& f : models::ocr_functions()) fns.push_back(std::make_shared<SqlFunction>(std::move(f)));
   }
 };
 
@@ -71,6 +75,14 @@ std::shared_ptr<const SqlFunction> find_sql_function(const std::string& name, in
 Result<Value> call_sql_function(const SqlFunction& f, const FunctionContext& ctx,
                                 const std::vector<Value>& args) {
   auto call = [&] { return f.with_context ? f.with_context(ctx, args) : f.impl(args); };
+  if (f.batch) {
+    if (CallCollector* collector = current_collector()) {
+      collector->add(&f, args);
+      return Value();
+    }
+  } else if (f.computed_ahead() && current_collector() != nullptr) {
+    return Value();  // a collecting pass makes no slow call: computing ahead will
+  }
   if (!f.computed_ahead() || ctx.created == nullptr) return call();
   std::string key = call_key(f.name, args);
   if (auto done = ctx.created->take(key)) return std::move(*done);

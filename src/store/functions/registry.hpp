@@ -36,6 +36,14 @@ struct SqlFunction {
   // does not hold up every other writer of the store. File-creating functions are computed
   // ahead without this flag.
   bool compute_ahead = false;
+  // Optional, for computed-ahead functions that are cheaper many at a time (embed(): up to 32
+  // inputs per request): computes many calls at once, one outcome per call, in order. A write of
+  // many rows first runs a collecting pass in which such calls are only recorded (and give NULL),
+  // then makes them all with `batch`, and its computing-ahead pass takes the outcomes
+  // (store/functions/context.hpp, "Prefetching").
+  std::function<std::vector<Result<Value>>(const FunctionContext& ctx,
+                                           const std::vector<std::vector<Value>>& calls)>
+      batch;
 
   // Whether writes evaluate this function ahead of their transaction.
   bool computed_ahead() const { return creates_file || compute_ahead; }
@@ -43,7 +51,8 @@ struct SqlFunction {
 
 // Calls f as SQLite's function callback does: with_context (else impl), and, for a function
 // computed ahead within a write (ctx.created set), through the write's memo: while computing ahead
-// the outcome is remembered; afterwards a remembered outcome is used instead of calling f.
+// the outcome is remembered; afterwards a remembered outcome is used instead of calling f. During
+// a collecting pass (a CallCollector in scope) a function with `batch` is recorded and gives NULL.
 // Returns f's result or error.
 Result<Value> call_sql_function(const SqlFunction& f, const FunctionContext& ctx,
                                 const std::vector<Value>& args);

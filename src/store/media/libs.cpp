@@ -29,6 +29,10 @@ Result<const Vips*> load_vips() {
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_width, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_height, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_interpretation, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_bands, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_format, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_image_write_to_memory, missing);
+  PXT_DYNLIB_RESOLVE(v, lib, vips_cast_uchar, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_hasalpha, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_colourspace, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_resize, missing);
@@ -38,10 +42,7 @@ Result<const Vips*> load_vips() {
   PXT_DYNLIB_RESOLVE(v, lib, vips_rotate, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_copy, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_avg, missing);
-  PXT_DYNLIB_RESOLVE(v, lib, vips_image_write_to_memory, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_image_new_from_memory_copy, missing);
-  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_bands, missing);
-  PXT_DYNLIB_RESOLVE(v, lib, vips_image_get_format, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_cast, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_extract_band, missing);
   PXT_DYNLIB_RESOLVE(v, lib, vips_bandjoin_const1, missing);

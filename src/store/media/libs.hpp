@@ -34,6 +34,10 @@ struct Vips {
   PXT_MEDIA_FN(vips_image_get_width);
   PXT_MEDIA_FN(vips_image_get_height);
   PXT_MEDIA_FN(vips_image_get_interpretation);
+  PXT_MEDIA_FN(vips_image_get_bands);
+  PXT_MEDIA_FN(vips_image_get_format);
+  PXT_MEDIA_FN(vips_image_write_to_memory);
+  PXT_MEDIA_FN(vips_cast_uchar);
   PXT_MEDIA_FN(vips_image_hasalpha);
   PXT_MEDIA_FN(vips_colourspace);
   PXT_MEDIA_FN(vips_resize);
@@ -43,10 +47,7 @@ struct Vips {
   PXT_MEDIA_FN(vips_rotate);
   PXT_MEDIA_FN(vips_copy);
   PXT_MEDIA_FN(vips_avg);
-  PXT_MEDIA_FN(vips_image_write_to_memory);
   PXT_MEDIA_FN(vips_image_new_from_memory_copy);
-  PXT_MEDIA_FN(vips_image_get_bands);
-  PXT_MEDIA_FN(vips_image_get_format);
   PXT_MEDIA_FN(vips_cast);
   PXT_MEDIA_FN(vips_extract_band);
   PXT_MEDIA_FN(vips_bandjoin_const1);

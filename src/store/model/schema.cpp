@@ -24,6 +24,12 @@ std::vector<std::string> TableDef::column_names() const {
   return out;
 }
 
+const IndexDef* TableDef::find_index(std::string_view name) const {
+  for (const auto& i : indexes)
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
 bool TableDef::is_pk(std::string_view name) const {
   for (const auto& k : primary_key) {
     if (iequals(k, name)) return true;

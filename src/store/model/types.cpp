@@ -7,9 +7,9 @@
 namespace pxt {
 
 namespace {
-constexpr std::array<std::string_view, 12> kNames = {"String",    "Int",   "Float", "Bool",
-                                                     "Timestamp", "Date",  "Json",  "Array",
-                                                     "Image",     "Video", "Audio", "Document"};
+constexpr std::array<std::string_view, 13> kNames = {"String", "Int",      "Float", "Bool",  "Timestamp",
+                                                     "Date",   "Json",     "Array", "Image", "Video",
+                                                     "Audio",  "Document", "Vector"};
 }  // namespace
 
 std::string_view type_name(ColumnType t) { return kNames[static_cast<size_t>(t)]; }

@@ -2,6 +2,7 @@
 // Column types and cell values. A Value's meaning depends on its column's type:
 //   String, Timestamp (ISO 8601 text), Date (YYYY-MM-DD), Json and Array (JSON text),
 //   Image/Video/Audio/Document (path relative to the home's media/ folder) -> std::string;
+//   Vector (float32 values, packed little-endian: store/model/vector.hpp) -> std::string;
 //   Int -> int64_t; Float -> double; Bool -> bool; SQL NULL -> std::monostate.
 #include <cstdint>
 #include <string>
@@ -25,7 +26,8 @@ enum class ColumnType {
   Image,
   Video,
   Audio,
-  Document
+  Document,
+  Vector  // float32 embedding of a fixed dimension (store/model/vector.hpp)
 };
 
 // "String", "Int", ...: the spelling used in TOML, the CLI and error messages.

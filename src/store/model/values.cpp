@@ -10,6 +10,7 @@
 #include <rapidjson/error/en.h>
 
 #include "store/model/iso_time.hpp"
+#include "store/model/vector.hpp"
 #include "util/strings.hpp"
 
 namespace pxt {
@@ -79,6 +80,14 @@ Converted json_text(std::string_view s, bool want_array) {
   }
   if (want_array && !d.IsArray()) return err("list_type", "Input should be a valid list");
   return Value(compact_json(d));
+}
+
+// A Vector from a JSON array of numbers: float32 values, packed (store/model/vector.hpp).
+Converted vector_from_json(const rapidjson::Value& v) {
+  if (!v.IsArray()) return err("list_type", "Input should be a valid list");
+  auto packed = vec::from_json(v);
+  if (!packed) return err("value_error", "Value error, " + packed.error().message);
+  return Value(std::move(*packed));
 }
 
 Converted bool_from_text(std::string_view s) {
@@ -234,6 +243,8 @@ Converted value_from_json(const rapidjson::Value& v, ColumnType t, Coercion mode
     case ColumnType::Audio:
     case ColumnType::Document:
       return media_from_json(v);
+    case ColumnType::Vector:
+      return vector_from_json(v);
   }
   return err("value_error", "Value error, unknown column type");
 }
@@ -261,6 +272,12 @@ Converted value_from_text(std::string_view s, ColumnType t) {
     case ColumnType::Audio:
     case ColumnType::Document:
       return err("value_error", "Value error, media values cannot be given as text; upload the file instead");
+    case ColumnType::Vector: {
+      rapidjson::Document d;
+      d.Parse(s.data(), s.size());
+      if (d.HasParseError()) return err("list_type", "Input should be a valid list of numbers");
+      return vector_from_json(d);
+    }
   }
   return err("value_error", "Value error, unknown column type");
 }
@@ -311,7 +328,9 @@ void write_value_json(JsonWriter& w, const Value& v, std::optional<ColumnType> t
       break;
   }
   const std::string& s = std::get<std::string>(v);
-  if (t == ColumnType::Timestamp) {
+  if (t == ColumnType::Vector && vec::dimension(s)) {
+    vec::write_json(w, s);
+  } else if (t == ColumnType::Timestamp) {
     write_string(w, answer_timestamp_text(s, default_time_zone()));
   } else if (t && is_media(*t)) {
     std::string url;
@@ -342,6 +361,8 @@ std::string value_to_text(const Value& v, std::optional<ColumnType> t) {
     case 3:
       return std::get<bool>(v) ? "true" : "false";
     default:
+      if (t == ColumnType::Vector && vec::dimension(std::get<std::string>(v)))
+        return vec::to_json_text(std::get<std::string>(v));
       if (t == ColumnType::Timestamp)
         return answer_timestamp_text(std::get<std::string>(v), default_time_zone());
       return std::get<std::string>(v);

@@ -105,6 +105,22 @@ Result<std::vector<TablePlan>> plan_tables(Store& store, const ModuleDef& m, con
   return plans;
 }
 
+// An [[indexes]] entry against the catalog: missing (nullopt), matching (""), or how it differs.
+Result<std::optional<std::string>> index_change(Store& store, const IndexDecl& d) {
+  auto t = store.get_table(d.table);
+  if (!t) return std::optional<std::string>();  // its table is created by the module, or missing
+  const IndexDef* s = t->find_index(d.def.name);
+  if (!s) return std::optional<std::string>();
+  std::vector<std::string> diffs;
+  if (s->column != d.def.column) diffs.push_back(fmt::format("column '{}' -> '{}'", s->column, d.def.column));
+  if (trim(s->embedding) != trim(d.def.embedding))
+    diffs.push_back(fmt::format("embedding '{}' -> '{}'", s->embedding, d.def.embedding));
+  if (s->metric != d.def.metric) diffs.push_back(fmt::format("metric {} -> {}", s->metric, d.def.metric));
+  if (s->ef_search != d.def.ef_search)
+    diffs.push_back(fmt::format("ef_search {} -> {}", s->ef_search, d.def.ef_search));
+  return std::optional<std::string>(join(diffs, ", "));
+}
+
 std::string column_count(const TableDef& t) {
   return fmt::format("{} column{}", t.columns.size(), t.columns.size() == 1 ? "" : "s");
 }
@@ -116,6 +132,27 @@ QueryParam retrieval_param(const ColumnDef& c) {
 }
 
 Result<void> resolve_retrieval_params(Store& store, QueryDef& q) {
+  if (!q.similar.empty() && q.sql.empty()) {
+    auto table = store.get_table(q.table);
+    if (!table)
+      return make_error(table.error().code,
+                        fmt::format("{}: query '{}': {}", q.location, q.name, table.error().message));
+    const ColumnDef* col = table->find(q.similar);
+    const IndexDef* index = nullptr;
+    for (const auto& i : table->indexes)
+      if (col && i.column == col->name) index = &i;
+    if (!index) {
+      return make_error(
+          Errc::invalid_argument,
+          fmt::format("{}: query '{}': column '{}' of table '{}' has no embedding index (pxt "
+                      "create-index {} {} --embedding \"embed({}, 'provider/model')\", or [[indexes]])",
+                      q.location, q.name, q.similar, q.table, q.table, q.similar, q.similar));
+    }
+    q.sql = fmt::format("SELECT *, similarity({}, :{}) AS score FROM {} ORDER BY score {} LIMIT {}",
+                        quote_ident(col->name), q.params.at(0).name, quote_ident(table->path),
+                        index->metric == "l2" ? "ASC" : "DESC", q.limit);
+    return {};
+  }
   if (q.kind != QueryDef::Kind::Retrieval || q.params.size() == q.match.size()) return {};
   auto table = store.get_table(q.table);
   if (!table) {
@@ -153,6 +190,15 @@ Result<std::vector<std::string>> diff_module(Store& store, const ModuleDef& m) {
           fmt::format("~ table {}: re-created (if_exists = \"replace\"; its rows are dropped)", def.path));
     }
   }
+  for (const auto& d : m.indexes) {
+    PXT_TRY(auto change, index_change(store, d));
+    if (!change) {
+      out.push_back(
+          fmt::format("+ index {} on {}.{} ({})", d.def.name, d.table, d.def.column, d.def.embedding));
+    } else if (!change->empty()) {
+      out.push_back(fmt::format("~ index {} of {}: {}", d.def.name, d.table, *change));
+    }
+  }
   return out;
 }
 
@@ -169,6 +215,14 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
                     p.decl->location, p.decl->def.path));
     for (const auto& line : p.changes) refused.push_back("  " + line);
   }
+  for (const auto& d : m.indexes) {
+    PXT_TRY(auto change, index_change(store, d));
+    if (change && !change->empty())
+      refused.push_back(
+          fmt::format("{}: index '{}' of table '{}' differs from its declaration ({}); drop it first "
+                      "(pxt drop-index {} {})",
+                      d.location, d.def.name, d.table, *change, d.table, d.def.name));
+  }
   if (!refused.empty()) return make_error(Errc::conflict, join(refused, "\n"));
 
   std::vector<std::string> done;
@@ -176,7 +230,10 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
   // (newest first), so a bad declaration never leaves half a module behind. Replaced tables
   // cannot be restored, but replacing one already means dropping its rows.
   std::vector<std::string> new_dirs, new_tables;
+  std::vector<std::pair<std::string, std::string>> new_indexes;  // (table, name)
   auto undo = [&](Error e) {
+    for (auto it = new_indexes.rbegin(); it != new_indexes.rend(); ++it)
+      (void)store.drop_index(it->first, it->second, true);
     for (auto it = new_tables.rbegin(); it != new_tables.rend(); ++it) (void)store.drop_table(*it, true);
     for (auto it = new_dirs.rbegin(); it != new_dirs.rend(); ++it) (void)store.drop_dir(*it, false);
     return e;
@@ -191,12 +248,29 @@ Result<std::vector<std::string>> apply_module(Store& store, const ModuleDef& m) 
     if (p.exists && p.changes.empty()) continue;
     IfExists mode = p.exists ? IfExists::replace : IfExists::error;
     auto r = store.create_table(p.decl->def, mode);
+    if (!r && !p.exists && r.error().code == Errc::already_exists) {
+      // Another process applying the same module made it since the plan (several `pxt serve` on
+      // one PostgreSQL store starting at once): made as declared, it is this module's table too.
+      auto stored = store.get_table(p.decl->def.path);
+      if (stored && table_changes(p.decl->def, *stored).empty()) continue;
+    }
     if (!r) {
       return undo(make_error(r.error().code, fmt::format("{}: {}", p.decl->location, r.error().message)));
     }
     if (!p.exists) new_tables.push_back(r->path);
     done.push_back(
         fmt::format("{} table {} ({})", p.exists ? "replaced" : "created", r->path, column_count(*r)));
+  }
+  // Indexes after their tables (a replaced table lost its indexes), before the queries that use them.
+  for (const auto& d : m.indexes) {
+    auto before = store.get_table(d.table);
+    bool had = before && before->find_index(d.def.name);
+    auto r = store.create_index(d.table, d.def, IfExists::ignore);
+    if (!r) return undo(make_error(r.error().code, fmt::format("{}: {}", d.location, r.error().message)));
+    if (!had) {
+      new_indexes.emplace_back(d.table, r->name);
+      done.push_back(fmt::format("created index {} on {}.{}", r->name, d.table, r->column));
+    }
   }
   // Queries live in the module, not the catalog: check each now that its tables exist.
   std::vector<std::string> errors;

@@ -144,9 +144,9 @@ std::optional<std::string> ModuleParser::path_at(const toml::value& table, std::
 
 void ModuleParser::module(const toml::value& root) {
   if (!root.is_table()) return;
-  check_keys(root, kModuleKeys, "module (expected dirs, [[tables]], [[queries]])");
+  check_keys(root, kModuleKeys, "module (expected dirs, [[tables]], [[queries]], [[indexes]])");
   if (const toml::value* d = get(root, "dirs")) dirs(*d);
-  for (const char* key : {"tables", "queries"}) {
+  for (const char* key : {"tables", "queries", "indexes"}) {
     const toml::value* list = get(root, key);
     if (!list) continue;
     if (!list->is_array()) {
@@ -158,6 +158,8 @@ void ModuleParser::module(const toml::value& root) {
         error(item, fmt::format("each entry of '{}' must be a table, got {}", key, toml_type(item)));
       } else if (std::string_view(key) == "tables") {
         table(item);
+      } else if (std::string_view(key) == "indexes") {
+        index(item);
       } else {
         query(item);
       }

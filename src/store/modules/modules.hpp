@@ -16,12 +16,20 @@ struct TableDecl {
   std::string location;                  // "file:line"
 };
 
+// An [[indexes]] entry: an embedding index of a table's column (IndexDef).
+struct IndexDecl {
+  std::string table;  // canonical path
+  IndexDef def;
+  std::string location;  // "file:line"
+};
+
 struct ModuleDef {
   std::string name;  // "myapp.schema" ("" when loaded by file path)
   std::string file;
   std::vector<std::string> dirs;
   std::vector<TableDecl> tables;
   std::vector<QueryDef> queries;  // module field set to `name`
+  std::vector<IndexDecl> indexes;
 };
 
 // Search folders for modules: extra first, then ".", then each entry of $PXT_PATH.

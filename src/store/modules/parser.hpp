@@ -41,6 +41,8 @@ class ModuleParser {
   void table(const toml::value& v);
   std::optional<ColumnDef> column(const toml::value& v, std::string_view table_path);
   void query(const toml::value& v);
+  void similar_query(const toml::value& v, QueryDef& q, const std::string& what);
+  void index(const toml::value& v);
   std::optional<QueryParam> param(const toml::value& v, std::string_view query);
   std::optional<Value> default_value(const toml::value& v, ColumnType type, std::string_view what);
   void check_sql_params(const toml::value& at, const QueryDef& q);
@@ -50,10 +52,13 @@ class ModuleParser {
   std::vector<std::pair<size_t, std::string>> errors_;
 };
 
-inline const std::vector<std::string> kModuleKeys = {"dirs", "tables", "queries"};
+inline const std::vector<std::string> kModuleKeys = {"dirs", "tables", "queries", "indexes"};
+inline const std::vector<std::string> kIndexKeys = {"table",  "column", "embedding",
+                                                    "metric", "name",   "ef_search"};
 inline const std::vector<std::string> kTableKeys = {"path", "primary_key", "columns", "if_exists"};
 inline const std::vector<std::string> kColumnKeys = {"name", "type", "required", "computed"};
-inline const std::vector<std::string> kQueryKeys = {"name", "params", "sql", "table", "match", "limit"};
+inline const std::vector<std::string> kQueryKeys = {"name",  "params",  "sql",   "table",
+                                                    "match", "similar", "param", "limit"};
 inline const std::vector<std::string> kParamKeys = {"name", "type", "default"};
 
 inline std::string_view toml_type(const toml::value& v) { return toml_kind_name(v.type()); }

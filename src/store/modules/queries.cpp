@@ -31,8 +31,10 @@ void ModuleParser::query(const toml::value& v) {
   }
   bool has_sql = get(v, "sql") != nullptr, has_table = get(v, "table") != nullptr;
   if (has_sql == has_table) {
-    error(v, fmt::format("{}: give either 'sql' (an SQL query) or 'table' and 'match' (a retrieval query)",
-                         what));
+    error(v,
+          fmt::format("{}: give either 'sql' (an SQL query) or 'table' with 'match' (a retrieval query) or "
+                      "with 'similar' (a similarity query)",
+                      what));
     return;
   }
   auto refuse = [&](const char* key, const char* why) {
@@ -63,8 +65,11 @@ void ModuleParser::query(const toml::value& v) {
       }
     }
     check_sql_params(*get(v, "sql"), q);
+  } else if (get(v, "similar")) {
+    similar_query(v, q, what);
   } else {
     q.kind = QueryDef::Kind::Retrieval;
+    refuse("param", "is only for similarity queries (with 'similar')");
     refuse("params", "is only for SQL queries; a retrieval query's parameters are its match columns");
     if (auto table = string_at(v, "table", what, true)) {
       auto p = normalize_path(*table);
@@ -101,6 +106,43 @@ void ModuleParser::query(const toml::value& v) {
     }
   }
   m_.queries.push_back(std::move(q));
+}
+
+// table + similar = COLUMN [+ param, limit]: the rows most similar to one text parameter, by the
+// column's embedding index; the SQL is made when the index is known (resolve_retrieval_params).
+void ModuleParser::similar_query(const toml::value& v, QueryDef& q, const std::string& what) {
+  q.kind = QueryDef::Kind::Sql;
+  if (const toml::value* x = get(v, "match"))
+    error(*x, fmt::format("{}: give 'match' (equality) or 'similar' (similarity), not both", what));
+  if (const toml::value* x = get(v, "params"))
+    error(*x, fmt::format("{}: a similarity query takes one parameter: name it with 'param'", what));
+  if (auto table = string_at(v, "table", what, true)) {
+    auto p = normalize_path(*table);
+    if (!p) {
+      error(*get(v, "table"), fmt::format("{}: {}", what, p.error().message));
+    } else {
+      q.table = *p;
+    }
+  }
+  if (auto col = string_at(v, "similar", what, true)) q.similar = *col;
+  std::string param = q.similar;
+  if (auto p = string_at(v, "param", what, false)) {
+    if (!is_identifier(*p)) error(*get(v, "param"), fmt::format("{}: invalid parameter name '{}'", what, *p));
+    param = *p;
+  }
+  q.params.push_back({param, ColumnType::String, std::nullopt});
+  if (const toml::value* limit = get(v, "limit")) {
+    if (!limit->is_integer() || limit->as_integer() <= 0) {
+      error(*limit, fmt::format("{}: 'limit' must be a positive integer", what));
+    } else {
+      q.limit = limit->as_integer();
+    }
+  }
+  for (const auto& decl : m_.tables) {
+    if (decl.def.path == q.table && !q.similar.empty() && !decl.def.find(q.similar))
+      error(*get(v, "similar"), fmt::format("{}: unknown column '{}' in table '{}'{}", what, q.similar,
+                                            q.table, did_you_mean(q.similar, decl.def.column_names())));
+  }
 }
 
 std::optional<QueryParam> ModuleParser::param(const toml::value& v, std::string_view query_what) {

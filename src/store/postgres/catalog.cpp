@@ -98,6 +98,7 @@ Result<void> drop_table_rows(Conn& c, const TableInfo& t, std::vector<std::strin
       for (int k = 0; k < r.cols(); ++k)
         if (!r.null(i, k)) media.emplace_back(r.text(i, k));
   }
+  for (const IndexDef& idx : t.def.indexes) PXT_CHECK(drop_index_objects(c, idx.id));
   PXT_CHECK(c.exec("DROP TABLE " + t.qname));
   Params p;
   p.add_int(t.def.id);
@@ -244,13 +245,16 @@ Result<void> PgStore::drop_table(std::string_view path, bool force) {
   (void)force;  // as SQLite's: no catalog object depends on a table yet
   PXT_TRY(std::string p, normalize_path(path));
   std::vector<std::string> media;
+  std::vector<IndexDef> indexes;  // their graphs go too
   auto changed = change_catalog([&](Conn& c, const Catalog& cat) -> Result<void> {
     media.clear();
     auto it = cat.tables.find(p);
     if (it == cat.tables.end()) return table_not_found(cat, p);
+    indexes = it->second->def.indexes;
     return drop_table_rows(c, *it->second, media);
   });
   if (!changed) return changed.error();
+  for (const IndexDef& idx : indexes) graphs_->forget(idx.id);
   remove_media_files(media_dir(), media);
   return {};
 }

@@ -9,6 +9,7 @@
 
 #include "store/expr/computed.hpp"
 #include "store/model/values.hpp"
+#include "store/model/vector.hpp"
 #include "util/strings.hpp"
 
 namespace pxt::pg {
@@ -141,9 +142,41 @@ const char* pg_type(ColumnType t) {
     case ColumnType::Json:
     case ColumnType::Array:
       return "jsonb";
+    case ColumnType::Vector:
+      return "real[]";
     default:
       return "text";
   }
+}
+
+std::string vector_to_pg(std::string_view packed) {
+  std::string out = "{";
+  size_t n = packed.size() / 4;
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += ',';
+    char buf[32];
+    // The shortest text that reads back as the same float32: a real[] keeps it exactly.
+    auto r = std::to_chars(buf, buf + sizeof buf, vec::at(packed, i));
+    out.append(buf, r.ptr);
+  }
+  return out + "}";
+}
+
+std::optional<std::vector<float>> floats_from_pg(std::string_view text) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return std::nullopt;
+  if (text.find('{', 1) != std::string_view::npos) return std::nullopt;
+  std::vector<float> out;
+  std::string item;
+  for (size_t i = 1; i + 1 < text.size();) {
+    size_t end = text.find(',', i);
+    if (end == std::string_view::npos || end > text.size() - 1) end = text.size() - 1;
+    item.assign(text.data() + i, end - i);
+    if (item == "NULL") return std::nullopt;
+    // strtof also reads PostgreSQL's NaN and Infinity.
+    out.push_back(std::strtof(item.c_str(), nullptr));
+    i = end + 1;
+  }
+  return out;
 }
 
 std::string column_ddl_type(ColumnType t) {
@@ -158,6 +191,12 @@ std::string param(int n, ColumnType t) {
 }
 
 void add_value(Params& p, const Value& v, ColumnType t) {
+  if (t == ColumnType::Vector) {
+    if (const auto* packed = std::get_if<std::string>(&v); packed && vec::dimension(*packed)) {
+      p.add(vector_to_pg(*packed));
+      return;
+    }
+  }
   // SQLite stores -0.0 as 0 (an integral REAL is stored as an integer): the same here.
   if (const double* d = std::get_if<double>(&v); d != nullptr && *d == 0 && t == ColumnType::Float) {
     p.add("0");
@@ -168,7 +207,7 @@ void add_value(Params& p, const Value& v, ColumnType t) {
 
 void add_read_value(Params& p, const Value& v, ColumnType t) {
   const auto* text = std::get_if<std::string>(&v);
-  if (text == nullptr) return add_value(p, v, t);
+  if (text == nullptr || t == ColumnType::Vector) return add_value(p, v, t);
   std::string out;
   out.reserve(text->size());
   const auto* b = reinterpret_cast<const unsigned char*>(text->data());
@@ -207,11 +246,27 @@ void add_untyped(Params& p, const Value& v) {
   }
 }
 
+void add_result(Params& p, const Value& v, const SqlFunction& fn) {
+  if (fn.result_type == ColumnType::Vector) return add_value(p, v, ColumnType::Vector);
+  add_untyped(p, v);
+}
+
 namespace {
 
 // PostgreSQL type OIDs (pg_type.dat) of the results read by kind.
 constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700, kFloat8 = 701, kNumeric = 1700,
-              kJson = 114, kJsonb = 3802, kTimestamptz = 1184;
+              kJson = 114, kJsonb = 3802, kTimestamptz = 1184, kFloat4Array = 1021, kFloat8Array = 1022;
+
+// A real[] read as a Vector (packed floats); anything else (a NULL element, another shape) as
+// its text, which a Vector column's check then refuses.
+void read_vector(std::string_view s, Value& out) {
+  auto floats = floats_from_pg(s);
+  if (floats && !floats->empty()) {
+    out = vec::pack(*floats);
+  } else {
+    out = std::string(s);
+  }
+}
 
 void read_float(std::string_view s, Value& out) {
   std::string text(s);
@@ -250,6 +305,12 @@ void read_cell(const PgResult& r, int row, int col, std::optional<ColumnType> t,
     }
     if (oid == kTimestamptz) return read_text(iso_timestamp(s), out);
     if (oid == kJson || oid == kJsonb) return read_text(compact_json(s), out);
+    if (oid == kFloat4Array || oid == kFloat8Array) {
+      // An array of numbers without a column type (an expression, a function's argument): its
+      // JSON text, which the vector functions and JSON answers take.
+      if (auto floats = floats_from_pg(s); floats && !floats->empty())
+        return read_text(vec::to_json_text(vec::pack(*floats)), out);
+    }
     return read_text(s, out);
   }
   switch (*t) {
@@ -265,6 +326,8 @@ void read_cell(const PgResult& r, int row, int col, std::optional<ColumnType> t,
     case ColumnType::Json:
     case ColumnType::Array:
       return read_text(compact_json(s), out);
+    case ColumnType::Vector:
+      return read_vector(s, out);
     default:
       return read_text(s, out);
   }
@@ -460,7 +523,8 @@ std::string render(std::string_view expr, const std::function<std::string(int sl
 }
 
 bool local_value(std::string_view arg, const TableDef& def, const std::vector<Value>& values,
-                 const std::vector<bool>& known, Value& out) {
+                 const std::vector<bool>& known, Value& out, bool* is_vector) {
+  if (is_vector) *is_vector = false;
   if (arg.find(kMarkOpen) != std::string_view::npos) return false;
   std::vector<SqlToken> toks = tokenize_sql(arg);
   bool negative = false;
@@ -494,6 +558,7 @@ bool local_value(std::string_view arg, const TableDef& def, const std::vector<Va
     int col = def.index_of(t.text);
     if (col < 0 || !known[static_cast<size_t>(col)]) return false;
     out = values[static_cast<size_t>(col)];
+    if (is_vector) *is_vector = def.columns[static_cast<size_t>(col)].type == ColumnType::Vector;
     // SQLite hands a Bool to functions as 0 or 1: keep functions' inputs the same on both.
     if (const bool* b = std::get_if<bool>(&out)) out = int64_t(*b ? 1 : 0);
     return true;

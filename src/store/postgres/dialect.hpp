@@ -23,8 +23,14 @@
 namespace pxt::pg {
 
 // The PostgreSQL type of a column ("text", "int8", "float8", "bool", "timestamptz", "date",
-// "jsonb"); media columns hold text paths.
+// "jsonb", "real[]" for a Vector); media columns hold text paths.
 const char* pg_type(ColumnType t);
+// A Vector (packed float32, store/model/vector.hpp) as a real[] literal ("{0.5,-1,2.25}"), each
+// element the shortest text that reads back as the same float32.
+std::string vector_to_pg(std::string_view packed);
+// A real[] or float8[] literal as floats; nullopt when it is not a one-dimensional array of
+// numbers (a NULL element, nested braces).
+std::optional<std::vector<float>> floats_from_pg(std::string_view text);
 // The column's type in CREATE TABLE: text columns compare byte-wise (COLLATE "C") as in SQLite.
 std::string column_ddl_type(ColumnType t);
 // "$n::type" (with COLLATE "C" for text): a parameter typed as column type t.
@@ -38,6 +44,9 @@ void add_value(Params& p, const Value& v, ColumnType t);
 void add_read_value(Params& p, const Value& v, ColumnType t);
 // Adds a value of no known column type (a function's argument or result): by its own kind.
 void add_untyped(Params& p, const Value& v);
+// Adds a pxt function's result, bound where the SQL casts it to fn's result type: a Vector result
+// as a real[] literal, anything else as add_untyped.
+void add_result(Params& p, const Value& v, const SqlFunction& fn);
 // Reads a result cell: as column type t when known, else by the result column's PostgreSQL
 // type (`oid`): integers, floats and numerics, booleans, everything else as text.
 void read_cell(const PgResult& r, int row, int col, std::optional<ColumnType> t, Value& out);
@@ -75,8 +84,9 @@ Result<CompiledTable> compile_table(const TableDef& def);
 std::string render(std::string_view expr, const std::function<std::string(int slot)>& slot_sql);
 // Whether an argument is a plain literal or a reference to a column whose value is known
 // (known[i]; values[i] by table position): its value is then known without asking the server.
+// is_vector (when given) is set when the value is a Vector column's (packed floats).
 bool local_value(std::string_view arg, const TableDef& def, const std::vector<Value>& values,
-                 const std::vector<bool>& known, Value& out);
+                 const std::vector<bool>& known, Value& out, bool* is_vector = nullptr);
 
 // PostgreSQL's spelling of a user expression over def's columns (quoted references, REAL as
 // float8): for where filters and orderings.

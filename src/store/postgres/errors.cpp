@@ -113,7 +113,8 @@ Result<std::string> bind_filter_calls(const std::string& where, Params& params) 
   }
   std::vector<int> slots;
   std::string sql = render_query_calls(calls->sql, calls->calls, static_cast<int>(params.size()) + 1, slots);
-  for (int slot : slots) add_untyped(params, results[static_cast<size_t>(slot)]);
+  for (int slot : slots)
+    add_result(params, results[static_cast<size_t>(slot)], *calls->calls[static_cast<size_t>(slot)].fn);
   return sql;
 }
 

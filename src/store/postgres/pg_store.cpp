@@ -244,6 +244,8 @@ Result<std::unique_ptr<Store>> PgStore::create(const StoreOptions& options) {
       if (r.error().code == Errc::unsupported) return r.error();
       return make_error(r.error().code, "cannot open the store " + url.redacted + ": " + r.error().message);
     }
+    if (auto r = s->init_index_schema(*c); !r)
+      return make_error(r.error().code, "cannot open the store " + url.redacted + ": " + r.error().message);
     PXT_TRY(PgResult schema, c->exec("SELECT value FROM pxt.meta WHERE key = 'data_schema'"));
     config.search_path = schema.rows() ? std::string(schema.text(0, 0)) : "public";
     // Registered before this process does anything: survivors and sweeps see it at once.
@@ -259,6 +261,7 @@ Result<std::unique_ptr<Store>> PgStore::create(const StoreOptions& options) {
 }
 
 PgStore::~PgStore() {
+  if (graphs_) graphs_->save_all();
   stop_ = true;
   if (wake_fd_[1] >= 0) (void)!::write(wake_fd_[1], "x", 1);
   if (listener_.joinable()) listener_.join();
@@ -311,6 +314,8 @@ Result<std::shared_ptr<const Catalog>> PgStore::reload(Conn& c) {
                 "FROM pxt.tables t JOIN pxt.columns c ON "
                 "c.table_id = t.id ORDER BY t.id, c.position",
                 {}));
+  std::map<int64_t, std::vector<IndexDef>> indexes;
+  PXT_CHECK(load_indexes(c, indexes));
   if (own) PXT_CHECK(txn.commit());
   std::shared_ptr<TableInfo> cur;
   std::vector<std::pair<int64_t, std::string>> pk;
@@ -330,6 +335,9 @@ Result<std::shared_ptr<const Catalog>> PgStore::reload(Conn& c) {
     std::vector<std::string> names;
     for (const auto& col : cur->def.columns) names.push_back(quote_ident(col.name));
     cur->columns = join(names, ", ");
+    if (auto ix = indexes.find(cur->def.id); ix != indexes.end()) cur->def.indexes = ix->second;
+    // Writes to an indexed table learn each row's "pxt$row", the key of its embeddings.
+    cur->returning = cur->def.indexes.empty() ? cur->columns : cur->columns + ", \"pxt$row\"";
     cat->tables[cur->def.path] = cur;
     return {};
   };

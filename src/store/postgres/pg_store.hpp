@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "store/functions/context.hpp"
+#include "store/index/graph_cache.hpp"
+#include "store/index/similarity_sql.hpp"
 #include "store/postgres/conn.hpp"
 #include "store/postgres/dialect.hpp"
 #include "store/store.hpp"
@@ -38,6 +40,7 @@ struct TableInfo {
   CompiledTable compiled;  // computed expressions in PostgreSQL's dialect (dialect.hpp)
   std::string guard;       // "pxt.table_current(id, version)"
   std::string columns;     // every user column, quoted, comma-separated (RETURNING, SELECT)
+  std::string returning;   // what writes return: columns, then "pxt$row" when the table has indexes
   Oid oid = 0;             // the table's pg_class oid: query results name their source by it
 };
 
@@ -121,7 +124,39 @@ class PgStore final : public Store {
 
   Result<void> ping() override;
 
+  // ---- embedding indexes and Vector columns (indexes.cpp; similarity queries in query.cpp) ----
+  Result<IndexDef> create_index(std::string_view table, IndexDef index, IfExists if_exists) override;
+  Result<void> drop_index(std::string_view table, std::string_view name, bool ignore_missing) override;
+  Result<IndexStatus> index_status(std::string_view table, std::string_view name) override;
+
  private:
+  // Creates pxt.indexes and pxt.columns.vector_dim in a store made before them; sets graphs_.
+  Result<void> init_index_schema(Conn& c);
+  // The embeddings of `values` (a column's values) with idx's expression, batched; null for a
+  // null value. Errors: the function's (a provider's RATE_LIMITED keeps its code), prefixed.
+  Result<std::vector<Value>> embed_values(const TableDef& def, const IndexDef& idx,
+                                          const std::vector<Value>& values);
+  // Stores the embeddings of the rows written (rids: their "pxt$row"; rows: every column) for
+  // every index of the table whose column is among `changed` (all when empty), inside the
+  // caller's transaction.
+  Result<void> write_index_rows(Conn& c, const TableInfo& info, const std::vector<int64_t>& rids,
+                                const std::vector<Row>& rows, const std::vector<int>& changed = {});
+  // Marks deleted rows gone in every index of the table, inside the caller's transaction.
+  Result<void> clear_index_rows(Conn& c, const TableInfo& info, const std::vector<int64_t>& rids);
+  // The Vector values of rows against their column's dimension (the first stored decides, kept in
+  // pxt.columns.vector_dim), inside the caller's transaction.
+  Result<void> check_vector_dims(Conn& c, const TableInfo& info, const std::vector<Row>& rows);
+  // The graph of idx, caught up with its table.
+  Result<std::shared_ptr<VectorIndex>> synced_index(Conn& c, const IndexDef& idx);
+  // The embedding of a query text with idx's expression (cached per index).
+  Result<std::string> query_embedding(const TableDef& def, const IndexDef& idx, const std::string& text);
+  // run_query for SQL that calls similarity() on indexed columns.
+  Result<void> run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
+                              const std::vector<Value>& params, const RowCallback& cb);
+  std::unique_ptr<GraphCache> graphs_;  // under the home: indexes/pg-<store_id>/
+  std::mutex dims_mu_;
+  std::map<std::pair<int64_t, std::string>, int64_t> vector_dims_;  // learned Vector dimensions
+
   PgStore() = default;
   Result<Lease> conn();
   Result<void> init_schema(Conn& c);
@@ -142,12 +177,13 @@ class PgStore final : public Store {
   Result<void> lease_renew(Conn& c);
 
   // Writes (write.cpp).
+  // rids, when given, receives each stored row's "pxt$row" if the table has indexes.
   Result<std::vector<Row>> insert_rows(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                        const std::vector<Row>& rows, CreatedFiles& created, bool returning,
-                                       int64_t first_row_number);
+                                       int64_t first_row_number, std::vector<int64_t>* rids);
   Result<std::vector<Row>> insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                             const std::vector<Row>& rows, bool returning,
-                                            int64_t first_row_number);
+                                            int64_t first_row_number, std::vector<int64_t>* rids);
   Result<std::vector<Value>> resolve_calls(Conn& c, const TableInfo& info, const std::vector<Value>& base,
                                            const std::vector<int>& cols, CreatedFiles& created);
 
@@ -187,6 +223,12 @@ Result<void> check_table_for_postgres(const TableDef& def);
 // Creates table def (its PostgreSQL table and catalog rows; sets def.id and def.version) in the
 // caller's transaction, which holds the catalog lock.
 Result<void> create_table_storage(Conn& c, TableDef& def);
+// Embedding indexes (indexes.cpp): an index's table of embeddings (pxt."idx_7"); dropping an
+// index's table, trigger function and catalog row in the caller's transaction; reading every
+// index of the store by table id.
+std::string index_side_table(int64_t id);
+Result<void> drop_index_objects(Conn& c, int64_t id);
+Result<void> load_indexes(Conn& c, std::map<int64_t, std::vector<IndexDef>>& by_table);
 // Prepares each computed expression of def over typed nulls; the first that PostgreSQL refuses
 // is reported in pxt's words, naming the column.
 Result<void> probe_computed(Conn& c, const TableDef& def);

@@ -8,6 +8,7 @@
 #include "store/expr/computed.hpp"
 #include "store/functions/context.hpp"
 #include "store/functions/query_calls.hpp"
+#include "store/index/similarity_sql.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "util/strings.hpp"
 
@@ -153,9 +154,14 @@ Result<std::vector<Value>> eval_calls(const QueryDef& q, const QueryCalls& calls
   for (size_t i = 0; i < calls.calls.size(); ++i) {
     const QueryCall& call = calls.calls[i];
     std::vector<Value> args;
+    ctx.blob_args = 0;
     for (const QueryCallArg& a : call.args) {
       if (a.kind == QueryCallArg::Kind::Call) {
         args.push_back(results[static_cast<size_t>(a.call)]);
+        // An earlier call's Vector (embed()) is packed floats, as a Vector column's.
+        if (calls.calls[static_cast<size_t>(a.call)].fn->result_type == ColumnType::Vector &&
+            args.size() <= 32)
+          ctx.blob_args |= 1u << (args.size() - 1);
       } else if (a.kind == QueryCallArg::Kind::Param) {
         auto p =
             std::find_if(q.params.begin(), q.params.end(), [&](const auto& x) { return x.name == a.param; });
@@ -168,10 +174,14 @@ Result<std::vector<Value>> eval_calls(const QueryDef& q, const QueryCalls& calls
     }
     Result<Value> out = call_sql_function(*call.fn, ctx, args);
     if (!out) {
-      Errc code = out.error().code;
-      if (code != Errc::no_space && code != Errc::io && code != Errc::unsupported && code != Errc::busy)
-        code = Errc::invalid_argument;
-      return make_error(code, what(q) + " failed: " + call.fn->name + "(): " + out.error().message);
+      Error e = out.error();
+      // A function's own error (a provider's RATE_LIMITED, a full disk) keeps its code.
+      if (e.pxt_code == ErrorCode::none && e.code != Errc::no_space && e.code != Errc::io &&
+          e.code != Errc::unsupported && e.code != Errc::busy)
+        e.code = Errc::invalid_argument;
+      const std::string named = call.fn->name + "(): ";
+      e.message = what(q) + " failed: " + (e.message.rfind(named, 0) == 0 ? "" : named) + e.message;
+      return e;
     }
     results[i] = std::move(*out);
   }
@@ -208,6 +218,63 @@ std::string retrieval_sql(const TableInfo& t, const QueryDef& q) {
          " ORDER BY \"pxt$row\" LIMIT " + std::to_string(q.limit);
 }
 
+TableLookup table_lookup(const Catalog& cat) {
+  return [&cat](const std::string& path) -> const TableDef* {
+    auto it = cat.tables.find(path);
+    return it == cat.tables.end() ? nullptr : &it->second->def;
+  };
+}
+
+// The SQL of a metric between a row's embedding in the index's table and a query vector, computed
+// by PostgreSQL in double precision over the real[] elements.
+std::string metric_sql(const SimilarityCall& call, const std::string& query_param) {
+  std::string pairs = "unnest((SELECT vec FROM " + index_side_table(call.index.id) +
+                      " WHERE rid = " + call.row_ref + ".\"pxt$row\"), " + query_param + ") AS u(a, b)";
+  // Rounded to float32 as the vector functions answer (the same vector scores exactly 1).
+  std::string agg = call.index.metric == "ip"   ? "sum(a::float8 * b)"
+                    : call.index.metric == "l2" ? "sqrt(sum((a::float8 - b) ^ 2))"
+                                                : "sum(a::float8 * b) / nullif(sqrt(sum(a::float8 * a)) * "
+                                                  "sqrt(sum(b::float8 * b)), 0)";
+  return "(SELECT CAST(CAST(" + agg + " AS real) AS float8) FROM " + pairs + ")";
+}
+
+// q with each similarity() on an indexed column turned into metric_sql over the parameter
+// :pxt_qN (the embedding of its text), and, with `candidates`, a top-k query restricted to the
+// rows in :pxt_candidates (the graph's answer) that still have an embedding.
+QueryDef similarity_query(const QueryDef& q, const SimilarityPlan& plan, bool candidates) {
+  struct Edit {
+    size_t pos, len;
+    std::string text;
+  };
+  std::vector<Edit> edits;
+  QueryDef out = q;
+  for (size_t i = 0; i < plan.calls.size(); ++i) {
+    const std::string name = "pxt_q" + std::to_string(i);
+    std::string metric = metric_sql(plan.calls[i], ":" + name);
+    // A null text compares as null; the CASE also keeps the parameter in the SQL.
+    if (!plan.calls[i].text)
+      metric = "(CASE WHEN :" + plan.calls[i].param + " IS NULL THEN NULL ELSE " + metric + " END)";
+    edits.push_back({plan.calls[i].pos, plan.calls[i].len, metric});
+    out.params.push_back(QueryParam{name, ColumnType::Vector});
+  }
+  if (candidates) {
+    const SimilarityCall& first = plan.calls[0];
+    std::string restrict =
+        first.row_ref + ".\"pxt$row\" = ANY(CAST(:pxt_candidates AS int8[])) AND (SELECT vec " + "FROM " +
+        index_side_table(first.index.id) + " WHERE rid = " + first.row_ref + ".\"pxt$row\") IS NOT NULL";
+    if (plan.has_where) {
+      edits.push_back({plan.where_pos, 0, " " + restrict + " AND ("});
+      edits.push_back({plan.where_end, 0, ") "});
+    } else {
+      edits.push_back({plan.where_pos, 0, " WHERE " + restrict + " "});
+    }
+    out.params.push_back(QueryParam{"pxt_candidates", ColumnType::String});
+  }
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.pos > b.pos; });
+  for (const auto& e : edits) out.sql.replace(e.pos, e.len, e.text);
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<ResultColumn>> PgStore::describe_query(const QueryDef& q) {
@@ -222,10 +289,13 @@ Result<std::vector<ResultColumn>> PgStore::describe_query(const QueryDef& q) {
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
   // Result columns that call a slow function (resize(image, 16, 16)) are made by pxt after the
   // statement, as on SQLite (store/functions/query_calls.hpp).
+  auto similar = plan_similarity(q.sql, table_lookup(*cat));
+  if (!similar) return bad(q, similar.error().message);
   auto plan = plan_query_calls(q.sql, true);
   if (!plan) return bad(q, plan.error().message);
-  QueryDef planned = q;
-  if (*plan) planned.sql = (*plan)->sql;
+  QueryDef planned = similar->calls.empty() ? q : similarity_query(q, *similar, similar->top_k);
+  if (*plan && similar->calls.empty()) planned.sql = (*plan)->sql;
+  if (!similar->calls.empty()) *plan = std::nullopt;
   PXT_TRY(SqlQuery sq, sql_query(planned, q.sql));
   auto r = c->describe(sq.sql);
   if (!r) return user_sql_error(c->last_error(), nullptr, cat.get(), what(q));
@@ -255,6 +325,9 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     sq.sql = retrieval_sql(*table, q);
     for (size_t k = 0; k < params.size(); ++k) sq.bound.push_back(k);
   } else {
+    auto similar = plan_similarity(q.sql, table_lookup(*cat));
+    if (!similar) return bad(q, similar.error().message);
+    if (!similar->calls.empty()) return run_similarity(*c, *cat, q, *similar, params, cb);
     const auto& planned = cached_query_plan(q.sql, true);
     if (!planned) return bad(q, planned.error().message);
     plan = *planned;
@@ -270,11 +343,7 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
       as_column.name = q.params[k].name;
       as_column.type = q.params[k].type;
     }
-    // A Float parameter may be NaN or infinite, as pydantic's float allows; only a stored Float
-    // must be finite. PostgreSQL compares them as float8 does (NaN above every number), as
-    // Pixeltable's queries on PostgreSQL do.
-    bool any_float = as_column.type == ColumnType::Float && std::holds_alternative<double>(params[k]);
-    if (auto ok = any_float ? Result<void>() : check_value(as_column, params[k]); !ok.ok())
+    if (auto ok = check_param_value(as_column, params[k]); !ok.ok())
       return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
   }
   Params p(true);
@@ -282,7 +351,8 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     add_read_value(p, params[k], table ? table->def.find(q.match[k])->type : q.params[k].type);
   if (!sq.slots.empty()) {
     PXT_TRY(std::vector<Value> results, eval_calls(q, sq.calls, params, media_dir_));
-    for (int slot : sq.slots) add_untyped(p, results[static_cast<size_t>(slot)]);
+    for (int slot : sq.slots)
+      add_result(p, results[static_cast<size_t>(slot)], *sq.calls.calls[static_cast<size_t>(slot)].fn);
   }
   const std::string& sql = sq.sql;
   PgResult rows;
@@ -323,6 +393,117 @@ Result<void> PgStore::run_query(const QueryDef& q, const std::vector<Value>& par
     if (!cb(*made)) return {};
   }
   return {};
+}
+
+}  // namespace pxt::pg
+
+namespace pxt::pg {
+
+Result<void> PgStore::run_similarity(Conn& c, const Catalog& cat, const QueryDef& q,
+                                     const SimilarityPlan& plan, const std::vector<Value>& params,
+                                     const RowCallback& cb) {
+  for (size_t k = 0; k < params.size(); ++k) {
+    ColumnDef as_column;
+    as_column.name = q.params[k].name;
+    as_column.type = q.params[k].type;
+    if (auto ok = check_param_value(as_column, params[k]); !ok.ok())
+      return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+  }
+  auto param_value = [&](const std::string& name) -> const Value* {
+    for (size_t i = 0; i < q.params.size(); ++i)
+      if (q.params[i].name == name) return &params[i];
+    return nullptr;
+  };
+  // The embedding of each call's query text, once per run (and cached per index).
+  std::vector<Value> values = params;
+  for (const SimilarityCall& call : plan.calls) {
+    const Value* v = call.text ? nullptr : param_value(call.param);
+    if (!call.text && !v) return bad(q, "parameter ':" + call.param + "' is not declared");
+    Value embedded;
+    if (call.text || !is_null(*v)) {
+      const auto* text = call.text ? &*call.text : std::get_if<std::string>(v);
+      if (!text)
+        return bad(q, "parameter '" + call.param + "' is compared by similarity() and must be a text");
+      PXT_TRY(std::string packed, query_embedding(cat.tables.at(call.table)->def, call.index, *text));
+      if (call.index.dimension != 0 && static_cast<int64_t>(packed.size() / 4) != call.index.dimension)
+        return bad(q, "the query's embedding has " + std::to_string(packed.size() / 4) +
+                          " dimensions, index '" + call.index.name + "' holds " +
+                          std::to_string(call.index.dimension));
+      embedded = Value(std::move(packed));
+    }
+    values.push_back(std::move(embedded));
+  }
+  int64_t k = plan.limit;
+  if (plan.top_k && !plan.limit_param.empty()) {
+    const Value* lim = param_value(plan.limit_param);
+    k = lim && std::holds_alternative<int64_t>(*lim) ? std::get<int64_t>(*lim) : 0;
+  }
+  const bool use_index = plan.top_k && k > 0 && !is_null(values[params.size()]);
+  QueryDef rewritten = similarity_query(q, plan, use_index);
+  PXT_TRY(SqlQuery sq, sql_query(rewritten, q.sql));
+  std::shared_ptr<VectorIndex> graph;
+  if (use_index) {
+    PXT_TRY(graph, synced_index(c, plan.calls[0].index));
+    values.emplace_back(std::string("{}"));
+  }
+  std::vector<Value> results;
+  if (!sq.slots.empty()) {
+    PXT_TRY(results, eval_calls(rewritten, sq.calls, values, media_dir_));
+  }
+  // Runs the statement; rows go to cb, or to *keep when given. Returns the number of rows.
+  auto run = [&](std::vector<Row>* keep) -> Result<int64_t> {
+    Params p(true);
+    for (size_t b : sq.bound) add_read_value(p, values[b], rewritten.params[b].type);
+    for (int slot : sq.slots)
+      add_result(p, results[static_cast<size_t>(slot)], *sq.calls.calls[static_cast<size_t>(slot)].fn);
+    auto r = c.pipeline({{"BEGIN READ ONLY", Params()}, {sq.sql, p}, {"COMMIT", Params()}});
+    if (!r) {
+      if (pq().PQtransactionStatus(c.raw()) != PQTRANS_IDLE && !c.broken()) (void)c.exec("ROLLBACK");
+      return user_sql_error(c.last_error(), nullptr, &cat, what(q) + " failed");
+    }
+    if (r->size() < 2) return make_error(Errc::internal, what(q) + ": no result");
+    const PgResult& rows = (*r)[1];
+    std::vector<bool> kept;
+    std::vector<ResultColumn> cols = result_columns(rows, cat, kept);
+    std::vector<int> at;
+    for (size_t i = 0; i < kept.size(); ++i)
+      if (kept[i]) at.push_back(static_cast<int>(i));
+    Row row(at.size());
+    for (int i = 0; i < rows.rows(); ++i) {
+      for (size_t j = 0; j < at.size(); ++j) read_cell(rows, i, at[j], cols[j].type, row[j]);
+      if (keep) {
+        keep->push_back(row);
+      } else if (!cb(row)) {
+        break;
+      }
+    }
+    return static_cast<int64_t>(rows.rows());
+  };
+  if (!use_index) {
+    PXT_TRY(int64_t n, run(nullptr));
+    (void)n;
+    return {};
+  }
+  // The graph's nearest rows; some may be filtered out (a WHERE clause, rows deleted or changed
+  // since), so ask for more until k rows pass or the graph has no more to give.
+  size_t want = static_cast<size_t>(k) * (plan.has_where ? 4 : 1);
+  while (true) {
+    PXT_TRY(std::vector<Neighbor> found, graph->search(std::get<std::string>(values[params.size()]), want));
+    std::vector<int64_t> ids;
+    for (const auto& n : found) ids.push_back(n.row);
+    std::string list = "{";
+    for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+    values.back() = list + "}";
+    bool exhausted = found.size() < want;
+    std::vector<Row> rows;
+    PXT_TRY(int64_t n, run(&rows));
+    if (n >= k || exhausted) {
+      for (const Row& r : rows)
+        if (!cb(r)) break;
+      return {};
+    }
+    want *= 4;
+  }
 }
 
 }  // namespace pxt::pg

@@ -116,7 +116,7 @@ struct Shape {
       std::string list = join(cols, ", ");
       sql += " (" + list + ") SELECT " + list + " FROM (" + layered(t.order) + ") AS _in WHERE " + t.guard;
     }
-    return returning ? sql + " RETURNING " + t.columns : sql;
+    return returning ? sql + " RETURNING " + t.returning : sql;
   }
 };
 
@@ -124,9 +124,31 @@ void add_inputs(Params& p, const TableDef& def, const std::vector<int>& idx, con
   for (size_t k = 0; k < idx.size(); ++k) add_value(p, row[k], def.columns[static_cast<size_t>(idx[k])].type);
 }
 
-void add_slots(Params& p, const std::vector<Value>& slots, int max_slot) {
+void add_slots(Params& p, const std::vector<Value>& slots, int max_slot, const std::vector<CallSite>& calls) {
   for (int k = 0; k <= max_slot && static_cast<size_t>(k) < slots.size(); ++k)
-    add_untyped(p, slots[static_cast<size_t>(k)]);
+    add_result(p, slots[static_cast<size_t>(k)], *calls[static_cast<size_t>(k)].fn);
+}
+
+bool has_vectors(const TableDef& def) {
+  return std::any_of(def.columns.begin(), def.columns.end(),
+                     [](const ColumnDef& c) { return c.type == ColumnType::Vector; });
+}
+
+// Whether some call of the table batches (embed()): a write of many rows then collects them first.
+bool batches_calls(const TableInfo& info) {
+  return std::any_of(info.compiled.calls.begin(), info.compiled.calls.end(),
+                     [](const CallSite& call) { return static_cast<bool>(call.fn->batch); });
+}
+
+// Reads each returned row (every column) and, for an indexed table, its "pxt$row" into rids.
+void read_returned(const PgResult& r, const TableInfo& info, std::vector<Row>& out,
+                   std::vector<int64_t>* rids) {
+  const size_t n = info.def.columns.size();
+  for (int i = 0; i < r.rows(); ++i) {
+    Row& o = out.emplace_back(n);
+    for (size_t k = 0; k < n; ++k) read_cell(r, i, static_cast<int>(k), info.def.columns[k].type, o[k]);
+    if (rids && !info.def.indexes.empty()) rids->push_back(r.int_at(i, static_cast<int>(n)));
+  }
 }
 
 // The parameters of a statement that refers to call slots up to max_slot.
@@ -168,8 +190,12 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
     if (std::find(cols.begin(), cols.end(), call.column) == cols.end()) continue;
     std::vector<Value> args(call.args.size());
     std::vector<size_t> remote;
-    for (size_t a = 0; a < call.args.size(); ++a)
-      if (!local_value(call.args[a], info.def, values, known, args[a])) remote.push_back(a);
+    ctx.blob_args = 0;
+    for (size_t a = 0; a < call.args.size(); ++a) {
+      bool is_vector = false;
+      if (!local_value(call.args[a], info.def, values, known, args[a], &is_vector)) remote.push_back(a);
+      if (is_vector && a < 32) ctx.blob_args |= 1u << a;  // packed floats, not JSON text
+    }
     if (!remote.empty()) {
       // The columns computed before this call's column, as the write will compute them.
       std::vector<int> before;
@@ -184,7 +210,7 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
       std::string sql = "SELECT " + join(exprs, ", ") + " FROM (" + shape.layered(before) + ") AS _a";
       Params p(true);
       add_inputs(p, info.def, idx, inputs);
-      add_slots(p, slots, shape.max_slot);
+      add_slots(p, slots, shape.max_slot, info.compiled.calls);
       auto r = c.run(sql, p);
       if (!r) {
         if (is_connection_error(c.last_error())) return r.error();
@@ -201,7 +227,9 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
       // A server-side fault (a full disk is 507, not a bad input's 400) or a Pixeltable code of
       // the function's own (a provider's RATE_LIMITED) stays, as on SQLite (sqlite/db.hpp).
       Error fault = out.error();
-      fault.message = call.fn->name + "(): " + fault.message;
+      // A function's message that names it already (vector functions do) is not prefixed twice.
+      const std::string named = call.fn->name + "(): ";
+      if (fault.message.rfind(named, 0) != 0) fault.message = named + fault.message;
       const Errc code = fault.code;
       bool own = fault.pxt_code != ErrorCode::none || code == Errc::no_space || code == Errc::io ||
                  code == Errc::unsupported || code == Errc::busy;
@@ -264,7 +292,8 @@ constexpr size_t kPipelineBatch = 100;
 
 Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& info,
                                                    const std::vector<int>& idx, const std::vector<Row>& rows,
-                                                   bool returning, int64_t first_row_number) {
+                                                   bool returning, int64_t first_row_number,
+                                                   std::vector<int64_t>* rids) {
   Shape shape{info, idx};
   std::string sql = shape.insert(returning);
   std::vector<Row> out;
@@ -293,13 +322,7 @@ Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& inf
         e.message = "row " + std::to_string(first_row_number + int64_t(start + failed)) + ": " + e.message;
       return e;
     }
-    for (const PgResult& one : *res) {
-      for (int i = 0; i < one.rows(); ++i) {
-        Row& o = out.emplace_back(info.def.columns.size());
-        for (size_t k = 0; k < info.def.columns.size(); ++k)
-          read_cell(one, i, static_cast<int>(k), info.def.columns[k].type, o[k]);
-      }
-    }
+    for (const PgResult& one : *res) read_returned(one, info, out, rids);
   }
   return out;
 }
@@ -307,7 +330,8 @@ Result<std::vector<Row>> PgStore::insert_pipelined(Conn& c, const TableInfo& inf
 // Inserts rows (already checked) on c, inside the caller's transaction when there are several.
 Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                               const std::vector<Row>& rows, CreatedFiles& created,
-                                              bool returning, int64_t first_row_number) {
+                                              bool returning, int64_t first_row_number,
+                                              std::vector<int64_t>* rids) {
   Shape shape{info, idx};
   std::string sql = shape.insert(returning);
   std::vector<Row> out;
@@ -315,7 +339,29 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
   std::vector<Value> base(info.def.columns.size());
   std::vector<Value> slots_used;
   const bool calls = !info.compiled.calls.empty();
-  if (!calls && rows.size() > 1) return insert_pipelined(c, info, idx, rows, returning, first_row_number);
+  if (!calls && rows.size() > 1)
+    return insert_pipelined(c, info, idx, rows, returning, first_row_number, rids);
+  bool ahead = false;
+  if (calls && rows.size() > 1 && batches_calls(info)) {
+    // Many rows calling embed(): record those calls first, then make them in batches of up to 32
+    // inputs with several requests in flight, instead of one request per row in turn.
+    CallCollector collector;
+    for (const Row& row : rows) {
+      std::fill(base.begin(), base.end(), Value());
+      for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = row[k];
+      (void)resolve_calls(c, info, base, info.order, created);
+    }
+    collector.run(FunctionContext{media_dir_, &created}, created);
+    created.set_ahead(true);  // the calls below take the batched outcomes
+    ahead = true;
+  }
+  struct AheadOff {
+    CreatedFiles& created;
+    bool on;
+    ~AheadOff() {
+      if (on) created.set_ahead(false);
+    }
+  } ahead_off{created, ahead};
   for (size_t r = 0; r < rows.size(); ++r) {
     const Row& row = rows[r];
     auto numbered = [&](Error e) {
@@ -331,7 +377,7 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
       auto slots = resolve_calls(c, info, base, info.order, created);
       if (!slots) return numbered(slots.error());
       slots_used = std::move(*slots);
-      add_slots(p, slots_used, shape.max_slot);
+      add_slots(p, slots_used, shape.max_slot, info.compiled.calls);
     }
     auto res = c.run(sql, p);
     if (!res) {
@@ -341,16 +387,12 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
       Binder bind = [&](int max_slot) {
         Params q(true);
         add_inputs(q, info.def, idx, row);
-        add_slots(q, slots_used, max_slot);
+        add_slots(q, slots_used, max_slot, info.compiled.calls);
         return q;
       };
       return numbered(write_error(c, shape, info.order, bind, pk_text(info.def, idx, row)));
     }
-    for (int i = 0; i < res->rows(); ++i) {
-      Row& o = out.emplace_back(info.def.columns.size());
-      for (size_t k = 0; k < info.def.columns.size(); ++k)
-        read_cell(*res, i, static_cast<int>(k), info.def.columns[k].type, o[k]);
-    }
+    read_returned(*res, info, out, rids);
   }
   return out;
 }
@@ -376,12 +418,25 @@ Result<std::vector<Row>> PgStore::insert(const TableDef& t, const std::vector<st
   PXT_TRY(auto info, fresh(*c, t));
   CreatedFiles created(media_dir());  // files made by pxt's functions; removed unless committed
   std::vector<Row> out;
-  if (rows.size() == 1 && !check) {
-    PXT_TRY(out, insert_rows(*c, *info, idx, rows, created, true, 0));
+  const bool vectors = has_vectors(info->def), indexed = !info->def.indexes.empty();
+  if (rows.size() == 1 && !check && !vectors && !indexed) {
+    PXT_TRY(out, insert_rows(*c, *info, idx, rows, created, true, 0, nullptr));
   } else {
     Txn txn(*c);
     PXT_CHECK(txn.begin());
-    PXT_TRY(out, insert_rows(*c, *info, idx, rows, created, true, 0));
+    std::vector<int64_t> rids;
+    if (vectors) {
+      // A given Vector of another dimension is named as such, before computed columns over it fail.
+      std::vector<Row> given;
+      for (const Row& row : rows) {
+        Row& g = given.emplace_back(info->def.columns.size());
+        for (size_t k = 0; k < idx.size(); ++k) g[static_cast<size_t>(idx[k])] = row[k];
+      }
+      PXT_CHECK(check_vector_dims(*c, *info, given));
+    }
+    PXT_TRY(out, insert_rows(*c, *info, idx, rows, created, true, 0, &rids));
+    if (vectors) PXT_CHECK(check_vector_dims(*c, *info, out));
+    if (indexed) PXT_CHECK(write_index_rows(*c, *info, rids, out));
     PXT_CHECK(check_written(check, out));
     PXT_CHECK(txn.commit());
   }
@@ -415,8 +470,12 @@ Result<int64_t> PgStore::insert_stream(const TableDef& t, const std::vector<std:
       row = Row();
     }
     if (batch.size() == kPipelineBatch || (!*more && !batch.empty())) {
-      PXT_CHECK(
-          insert_rows(*c, *info, idx, batch, created, false, n - static_cast<int64_t>(batch.size()) + 1));
+      const bool vectors = has_vectors(info->def), indexed = !info->def.indexes.empty();
+      std::vector<int64_t> rids;
+      PXT_TRY(std::vector<Row> stored, insert_rows(*c, *info, idx, batch, created, vectors || indexed,
+                                                   n - static_cast<int64_t>(batch.size()) + 1, &rids));
+      if (vectors) PXT_CHECK(check_vector_dims(*c, *info, stored));
+      if (indexed) PXT_CHECK(write_index_rows(*c, *info, rids, stored));
       batch.clear();
     }
     if (!*more) break;
@@ -512,7 +571,13 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     return write_error(*c, diag, affected, bind, updated_pk_text(def, idx, values));
   };
   std::vector<Row> out;
-  if (replaced.empty() && !calls) {
+  std::vector<int64_t> rids;
+  bool vectors = false, reindex = false;  // the update changes a Vector, an indexed column
+  for (int col : changed) {
+    vectors = vectors || def.columns[static_cast<size_t>(col)].type == ColumnType::Vector;
+    for (const IndexDef& ix : def.indexes) reindex = reindex || def.index_of(ix.column) == col;
+  }
+  if (replaced.empty() && !calls && !vectors && !reindex) {
     // One statement, no transaction: the hot path of an update route (in one when a check must
     // see the rows before they are committed).
     std::optional<Txn> checked;
@@ -524,7 +589,7 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     add_inputs(p, def, idx, values);
     std::string where;
     PXT_CHECK(append_filter(where, p, def, filter, info->guard));
-    auto r = c->run(sql + where + " RETURNING " + info->columns, p);
+    auto r = c->run(sql + where + " RETURNING " + info->returning, p);
     if (!r)
       return failed([&](int) { return p; }, updated_row(shape, affected) + " FROM " + info->qname + where);
     read_rows(*r, def, out);
@@ -572,19 +637,21 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     Binder bind = [&](int max_slot) {
       Params p(true);
       add_inputs(p, def, idx, values);
-      add_slots(p, slots, max_slot);
+      add_slots(p, slots, max_slot, info->compiled.calls);
       return p;
     };
     Params p = bind(shape.max_slot);
     p.add(std::get<std::string>(row.back()));
     std::string by_row = " WHERE ctid = $" + std::to_string(p.size()) + "::tid AND " + info->guard;
-    auto r = c->run(sql + by_row + " RETURNING " + info->columns, p);
+    auto r = c->run(sql + by_row + " RETURNING " + info->returning, p);
     if (!r) {
       Params q = p;
       return failed([&](int) { return q; }, updated_row(shape, affected) + " FROM " + info->qname + by_row);
     }
-    read_rows(*r, def, out);
+    read_returned(*r, *info, out, &rids);
   }
+  if (vectors) PXT_CHECK(check_vector_dims(*c, *info, out));
+  if (reindex) PXT_CHECK(write_index_rows(*c, *info, rids, out, changed));
   PXT_CHECK(check_written(check, out));
   PXT_CHECK(txn.commit());
   created.keep_referenced(out);
@@ -603,8 +670,13 @@ Result<int64_t> PgStore::remove(const TableDef& t, const Filter& filter) {
   Params p(true);
   PXT_CHECK(append_filter(sql, p, info->def, filter, info->guard));
   // The deleted rows' media names come back from the statement itself; the files go once it
-  // committed (a failed delete keeps every file).
+  // committed (a failed delete keeps every file). An indexed table's rows leave its indexes in
+  // the same transaction.
+  const bool indexed = !info->def.indexes.empty();
+  if (indexed) names.push_back("\"pxt$row\"");
   if (!names.empty()) sql += " RETURNING " + join(names, ", ");
+  Txn txn(*c);
+  if (indexed) PXT_CHECK(txn.begin());
   auto r = c->run(sql, p);
   if (!r) {
     const PgError& e = c->last_error();
@@ -613,9 +685,17 @@ Result<int64_t> PgStore::remove(const TableDef& t, const Filter& filter) {
     return user_sql_error(e, &info->def, nullptr, "invalid filter");
   }
   std::vector<std::string> gone;
-  for (int i = 0; i < r->rows(); ++i)
-    for (int k = 0; k < r->cols(); ++k)
+  std::vector<int64_t> rids;
+  const int media_cols = r->cols() - (indexed ? 1 : 0);
+  for (int i = 0; i < r->rows(); ++i) {
+    for (int k = 0; k < media_cols; ++k)
       if (!r->null(i, k)) gone.emplace_back(r->text(i, k));
+    if (indexed) rids.push_back(r->int_at(i, media_cols));
+  }
+  if (indexed) {
+    PXT_CHECK(clear_index_rows(*c, *info, rids));
+    PXT_CHECK(txn.commit());
+  }
   remove_media_files(media_dir(), gone);
   return r->changed();
 }
@@ -639,7 +719,7 @@ Result<Row> PgStore::compute(const TableDef& t, const std::vector<std::string>& 
   }
   std::string sql =
       "SELECT " + info->columns + " FROM (" + shape.layered(info->order) + ") AS _c WHERE " + info->guard;
-  add_slots(p, slots, shape.max_slot);
+  add_slots(p, slots, shape.max_slot, info->compiled.calls);
   auto r = c->run(sql, p);
   if (!r) {
     return write_error(

@@ -107,6 +107,7 @@ std::string deps_json(const std::vector<std::string>& deps) {
 // `media` collects the table's media files, removed by the caller once the drop committed.
 Result<void> drop_table_rows(Conn& c, const TableInfo& t, std::vector<std::string>& media) {
   PXT_CHECK(collect_media(c, t, media_columns(t.def), nullptr, 1, media));
+  for (const auto& idx : t.def.indexes) PXT_CHECK(drop_index_rows(c, idx));
   PXT_CHECK(c.exec(("DROP TABLE " + t.qname).c_str()));
   PXT_CHECK(exec_bound(c, "DELETE FROM \"pxt$columns\" WHERE table_id = ?1", {Value(t.def.id)}));
   return exec_bound(c, "DELETE FROM \"pxt$tables\" WHERE id = ?1", {Value(t.def.id)});
@@ -176,6 +177,7 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
   WriteTxn txn(writer_mu_, *c);
   PXT_CHECK(txn.begin());
   std::vector<std::string> media;  // of a replaced table
+  std::vector<int64_t> dropped_indexes;
   PXT_TRY(auto cat, catalog(*c, true));
   if (cat->dirs.count(def.path)) {
     return make_error(Errc::already_exists, "'" + def.path + "' already exists and is a directory");
@@ -186,12 +188,14 @@ Result<TableDef> SqliteStore::create_table(TableDef def, IfExists if_exists) {
     }
     if (if_exists == IfExists::ignore) return it->second->def;
     PXT_CHECK(drop_table_rows(*c, *it->second, media));
+    for (const auto& idx : it->second->def.indexes) dropped_indexes.push_back(idx.id);
   }
   PXT_CHECK(check_parent(*cat, def.path));
   PXT_CHECK(create_table_storage(*c, def));
   PXT_CHECK(bump_generation(*c));
   PXT_CHECK(txn.commit());
   remove_media_files(media_dir(), media);
+  for (int64_t id : dropped_indexes) forget_index(id);
   return def;
 }
 
@@ -243,6 +247,7 @@ Result<void> SqliteStore::drop_table(std::string_view path, bool force) {
   PXT_CHECK(bump_generation(*c));
   PXT_CHECK(txn.commit());
   remove_media_files(media_dir(), media);
+  for (const auto& idx : it->second->def.indexes) forget_index(idx.id);
   return {};
 }
 
@@ -275,6 +280,8 @@ Result<void> SqliteStore::drop_dir(std::string_view path, bool force) {
   PXT_CHECK(bump_generation(*c));
   PXT_CHECK(txn.commit());
   remove_media_files(media_dir(), media);
+  for (const TableInfo* t : tables)
+    for (const auto& idx : t->def.indexes) forget_index(idx.id);
   return {};
 }
 

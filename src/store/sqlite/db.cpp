@@ -23,16 +23,21 @@ void value_from_sqlite(sqlite3_value* v, Value& out) {
       out = sqlite3_value_double(v);
       break;
     case SQLITE_TEXT:
-    case SQLITE_BLOB:
       out = std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
                         static_cast<size_t>(sqlite3_value_bytes(v)));
       break;
+    case SQLITE_BLOB: {  // a Vector
+      const void* p = sqlite3_value_blob(v);
+      out = std::string(p ? static_cast<const char*>(p) : "", static_cast<size_t>(sqlite3_value_bytes(v)));
+      break;
+    }
     default:
       out = std::monostate{};
   }
 }
 
-void result_value(sqlite3_context* ctx, const Value& v) {
+// `blob`: the function returns a Vector, which SQLite stores as a BLOB.
+void result_value(sqlite3_context* ctx, const Value& v, bool blob) {
   switch (v.index()) {
     case 0:
       sqlite3_result_null(ctx);
@@ -48,7 +53,11 @@ void result_value(sqlite3_context* ctx, const Value& v) {
       break;
     default: {
       const auto& s = std::get<std::string>(v);
-      sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      if (blob) {
+        sqlite3_result_blob64(ctx, s.data(), s.size(), SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      }
     }
   }
 }
@@ -59,7 +68,8 @@ struct Registered {
   std::filesystem::path media_dir;
 };
 
-// The last failure of a pxt function on this thread, for function_fault().
+// The last failure of a pxt function on this thread, for function_fault(): the message SQLite
+// was given and the function's own error.
 struct FunctionFailure {
   std::string message;  // as given to sqlite3_result_error
   Error error;          // the function's own
@@ -70,16 +80,22 @@ void call_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   const auto& reg = *static_cast<Registered*>(sqlite3_user_data(ctx));
   const auto& fn = reg.fn;
   std::vector<Value> args(static_cast<size_t>(argc));
-  for (int i = 0; i < argc; ++i) value_from_sqlite(argv[i], args[static_cast<size_t>(i)]);
+  FunctionContext fctx{reg.media_dir, current_created_files()};
+  for (int i = 0; i < argc; ++i) {
+    value_from_sqlite(argv[i], args[static_cast<size_t>(i)]);
+    if (i < 32 && sqlite3_value_type(argv[i]) == SQLITE_BLOB) fctx.blob_args |= 1u << i;
+  }
   try {
-    Result<Value> r = call_sql_function(*fn, FunctionContext{reg.media_dir, current_created_files()}, args);
+    Result<Value> r = call_sql_function(*fn, fctx, args);
     if (!r.ok()) {
-      std::string msg = fn->name + "(): " + r.error().message;
+      // Functions whose messages already name them (the model and vector functions) keep theirs.
+      const std::string& m = r.error().message;
+      std::string msg = m.rfind(fn->name + "(): ", 0) == 0 ? m : fn->name + "(): " + m;
       sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
       t_function_failure = FunctionFailure{std::move(msg), r.error()};
       return;
     }
-    result_value(ctx, *r);
+    result_value(ctx, *r, fn->result_type == ColumnType::Vector);
   } catch (const std::exception& e) {
     std::string msg = fn->name + "(): " + e.what();
     sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
@@ -125,6 +141,10 @@ Result<std::unique_ptr<Conn>> Conn::open(const ConnSettings& settings) {
     sqlite3_wal_autocheckpoint(c->db_, 0);
   }
   register_functions(c->db_, settings.media_dir);
+  // The JSON table functions are connected on first use, which writes their declaration through
+  // the schema table; a restricted statement (a named query) may not touch it, so they are
+  // connected here, once per connection (they stay connected across schema changes).
+  PXT_CHECK(c->exec("SELECT 1 FROM json_each('[]'), json_tree('[]')"));
   sqlite3_set_authorizer(c->db_, &Conn::authorize, c.get());
   return c;
 }
@@ -153,6 +173,8 @@ int Conn::authorize(void* self, int action, const char* a, const char* b, const 
   if (!static_cast<Conn*>(self)->restricted_) return SQLITE_OK;
   // Table names arrive in a for reads and most actions; the column (b) is irrelevant here.
   (void)b;
+  // The embeddings of indexes ("pxt$idx_<id>") are data, read by queries that use the index.
+  if (action == SQLITE_READ && a && std::string_view(a).substr(0, 8) == "pxt$idx_") return SQLITE_OK;
   if ((action == SQLITE_READ || action == SQLITE_INSERT || action == SQLITE_UPDATE ||
        action == SQLITE_DELETE) &&
       a &&
@@ -300,9 +322,12 @@ void read_value(sqlite3_stmt* s, int i, std::optional<ColumnType> type, Value& o
       out = sqlite3_column_double(s, i);
       return;
     case SQLITE_TEXT:
-    case SQLITE_BLOB: {
-      const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    case SQLITE_BLOB: {  // BLOB: a Vector
+      const char* p = sqlite3_column_type(s, i) == SQLITE_BLOB
+                          ? static_cast<const char*>(sqlite3_column_blob(s, i))
+                          : reinterpret_cast<const char*>(sqlite3_column_text(s, i));
       size_t n = static_cast<size_t>(sqlite3_column_bytes(s, i));
+      if (p == nullptr) p = "";
       if (auto* str = std::get_if<std::string>(&out)) {
         str->assign(p, n);
       } else {
@@ -322,6 +347,8 @@ const char* sql_type(ColumnType t) {
       return "INTEGER";
     case ColumnType::Float:
       return "REAL";
+    case ColumnType::Vector:
+      return "BLOB";
     default:
       return "TEXT";
   }

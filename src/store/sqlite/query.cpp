@@ -94,6 +94,13 @@ Result<void> check_unique_names(const QueryDef& q, const std::vector<ResultColum
   return {};
 }
 
+TableLookup table_lookup(const Catalog& cat) {
+  return [&cat](const std::string& path) -> const TableDef* {
+    auto it = cat.tables.find(path);
+    return it == cat.tables.end() ? nullptr : &it->second->def;
+  };
+}
+
 std::string retrieval_sql(const TableInfo& t, const QueryDef& q) {
   std::vector<std::string> terms;
   for (size_t k = 0; k < q.match.size(); ++k) {
@@ -138,6 +145,8 @@ Result<std::vector<ResultColumn>> SqliteStore::describe_query(const QueryDef& q)
     return out;
   }
   if (trim(q.sql).empty()) return bad(q, "the SQL is empty");
+  auto similar = plan_similarity(q.sql, table_lookup(*cat));
+  if (!similar) return bad(q, similar.error().message);
   auto plan = plan_query_calls(q.sql);
   if (!plan) return bad(q, plan.error().message);
   auto stmt = c->prepare(*plan ? (*plan)->sql : q.sql, true);
@@ -162,6 +171,26 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
     const auto& p = cached_query_plan(q.sql);
     if (!p) return bad(q, p.error().message);
     plan = *p;
+    // similarity(COLUMN, :param) on an indexed column: embeds the parameter, then asks the index.
+    PXT_TRY(Lease c, conn());
+    std::shared_ptr<const Catalog> cat;
+    {
+      ReadTxn txn(*c);
+      PXT_CHECK(txn.begin());
+      PXT_TRY(cat, catalog(*c, false));
+    }
+    auto similar = plan_similarity(q.sql, table_lookup(*cat));
+    if (!similar) return bad(q, similar.error().message);
+    if (!similar->calls.empty()) {
+      for (size_t k = 0; k < params.size(); ++k) {
+        ColumnDef as_column;
+        as_column.name = q.params[k].name;
+        as_column.type = q.params[k].type;
+        if (auto ok = check_param_value(as_column, params[k]); !ok.ok())
+          return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
+      }
+      return run_similarity(*c, *cat, q, *similar, params, cb);
+    }
   }
   std::vector<Row> raw;  // with calls to make: every row, read before any call is made
   {
@@ -193,10 +222,7 @@ Result<void> SqliteStore::run_query(const QueryDef& q, const std::vector<Value>&
         as_column.name = q.params[k].name;
         as_column.type = q.params[k].type;
       }
-      // A Float parameter may be NaN or infinite, as pydantic's float allows; only a stored Float
-      // must be finite (SQLite binds NaN as NULL, so it matches nothing).
-      bool any_float = as_column.type == ColumnType::Float && std::holds_alternative<double>(params[k]);
-      if (auto ok = any_float ? Result<void>() : check_value(as_column, params[k]); !ok.ok()) {
+      if (auto ok = check_param_value(as_column, params[k]); !ok.ok()) {
         return bad(q, "parameter " + ok.error().message.substr(std::string("column ").size()));
       }
       int i =

@@ -2,6 +2,7 @@
 #include "store/model/iso_time.hpp"
 #include "store/model/time_zone.hpp"
 #include "store/model/values.hpp"
+#include "store/model/vector.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -10,6 +11,10 @@ namespace pxt::sqlite {
 int bind_typed(sqlite3_stmt* s, int i, ColumnType t, const Value& v) {
   if (t == ColumnType::Float) {
     if (auto* n = std::get_if<int64_t>(&v)) return sqlite3_bind_double(s, i, static_cast<double>(*n));
+  }
+  if (t == ColumnType::Vector) {
+    if (auto* b = std::get_if<std::string>(&v))
+      return sqlite3_bind_blob64(s, i, b->data(), b->size(), SQLITE_STATIC);
   }
   if (t == ColumnType::Timestamp) {
     // Every spelling of an instant is stored (and compared) in one form (doc/timestamps.md).

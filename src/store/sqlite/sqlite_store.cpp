@@ -232,6 +232,7 @@ Result<void> SqliteStore::init_catalog(Conn& c) {
                           std::to_string(kFormatVersion) + " and older): upgrade pxt or use another --home");
   }
   PXT_CHECK(init_jobs_table(c));
+  PXT_CHECK(init_index_catalog(c));
   return normalize_timestamps(c);
 }
 
@@ -343,6 +344,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
   media::sweep_temp(media_dir);
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->home_ = options.home;
+  s->graphs_ = std::make_unique<GraphCache>(options.home + "/indexes");
   s->media_dir_ = media_dir;
   s->write_timeout_ms_ = options.busy_timeout_ms;
   if (options.wal_restart_bytes > 0) {
@@ -372,6 +374,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options) 
 }
 
 SqliteStore::~SqliteStore() {
+  if (graphs_) graphs_->save_all();
   {
     std::lock_guard lock(ckpt_mu_);
     ckpt_stop_ = true;
@@ -402,9 +405,10 @@ Result<std::shared_ptr<const Catalog>> SqliteStore::reload(Conn& c, int64_t sche
       cat->dirs.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
   }
   PXT_TRY(sqlite3_stmt * s,
-          c.cached("SELECT t.id, t.path, t.version, c.name, c.type, c.required, c.computed, c.depends_on, "
-                   "c.pk_position FROM \"pxt$tables\" t JOIN \"pxt$columns\" c ON c.table_id = t.id "
-                   "ORDER BY t.id, c.position"));
+          c.cached(
+              "SELECT t.id, t.path, t.version, c.name, c.type, c.required, c.computed, c.depends_on, "
+              "c.pk_position, c.vector_dim FROM \"pxt$tables\" t JOIN \"pxt$columns\" c ON c.table_id = t.id "
+              "ORDER BY t.id, c.position"));
   StmtUse use(s);
   std::shared_ptr<TableInfo> cur;
   std::vector<std::pair<int64_t, std::string>> pk;
@@ -444,10 +448,12 @@ Result<std::shared_ptr<const Catalog>> SqliteStore::reload(Conn& c, int64_t sche
       }
     }
     if (sqlite3_column_type(s, 8) != SQLITE_NULL) pk.emplace_back(sqlite3_column_int64(s, 8), col.name);
+    col.vector_dim = sqlite3_column_int64(s, 9);
     cur->def.columns.push_back(std::move(col));
   }
   if (rc != SQLITE_DONE) return map_error(c.db(), rc, "cannot read the catalog");
   PXT_CHECK(finish());
+  PXT_CHECK(load_indexes(c, *cat));
   std::shared_ptr<const Catalog> out = cat;
   std::lock_guard lock(catalog_mu_);
   catalog_ = out;
@@ -478,6 +484,13 @@ Result<std::shared_ptr<const TableInfo>> SqliteStore::fresh(Conn& c, const Table
     return stale_error();
   }
   return it->second;
+}
+
+std::vector<IndexDef> SqliteStore::indexes_of(const std::string& path) {
+  std::lock_guard lock(catalog_mu_);
+  if (!catalog_) return {};
+  auto it = catalog_->tables.find(path);
+  return it == catalog_->tables.end() ? std::vector<IndexDef>{} : it->second->def.indexes;
 }
 
 Result<std::shared_ptr<const TableInfo>> SqliteStore::current(Conn& c, const TableDef& t) {

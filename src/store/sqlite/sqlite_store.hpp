@@ -17,6 +17,9 @@
 #include <thread>
 
 #include "store/functions/context.hpp"
+#include "store/index/graph_cache.hpp"
+#include "store/index/similarity_sql.hpp"
+#include "store/index/vector_index.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/store.hpp"
 #include "store/write_check.hpp"
@@ -154,6 +157,9 @@ class SqliteStore final : public Store {
   Result<std::vector<JobRecord>> jobs_unfinished() override;
   Result<int64_t> jobs_expire(int64_t finished_before_ms) override;
 
+  Result<IndexDef> create_index(std::string_view table, IndexDef index, IfExists if_exists) override;
+  Result<void> drop_index(std::string_view table, std::string_view name, bool ignore_missing) override;
+  Result<IndexStatus> index_status(std::string_view table, std::string_view name) override;
   Result<void> jobs_scan(const std::function<bool(const JobRecord&)>& cb) override;
   Result<void> import_copy(const StoreCopy& copy) override;
 
@@ -164,6 +170,22 @@ class SqliteStore final : public Store {
   void release_idle_memory() override;
 
  private:
+  // ---- embedding indexes (indexes.cpp, index_runtime.cpp, similarity.cpp) ----
+  Result<void> init_index_catalog(Conn& c);
+  // Computes ahead the embeddings of every row of def for idx (batched), into created's memo.
+  Result<void> embed_existing_rows(CreatedFiles& created, const TableDef& def, const IndexDef& idx);
+  // Drops the graph of a dropped index and its files.
+  void forget_index(int64_t id) { graphs_->forget(id); }
+  // The graph of idx, caught up with c's snapshot (loaded from disk or rebuilt the first time).
+  Result<std::shared_ptr<VectorIndex>> synced_index(Conn& c, const IndexDef& idx);
+  // The embedding of a query text with idx's expression (cached per index).
+  Result<std::string> query_embedding(Conn& c, const TableDef& def, const IndexDef& idx,
+                                      const std::string& text);
+  // run_query for SQL that calls similarity() on indexed columns.
+  Result<void> run_similarity(Conn& c, const Catalog& cat, const QueryDef& q, const SimilarityPlan& plan,
+                              const std::vector<Value>& params, const RowCallback& cb);
+  std::unique_ptr<GraphCache> graphs_;  // the home's indexes/ folder
+
   SqliteStore() = default;
   Result<Lease> conn();
   // The catalog as of c's current transaction; reloads when the schema cookie (and, with
@@ -176,14 +198,19 @@ class SqliteStore final : public Store {
   // ahead runs after it, outside any transaction (checkpoint.cpp says why).
   Result<std::shared_ptr<const TableInfo>> current(Conn& c, const TableDef& t);
   Result<void> bump_generation(Conn& c);
+  // The embedding indexes of the table at path in the catalog as last loaded (no store access).
+  std::vector<IndexDef> indexes_of(const std::string& path);
   // Evaluates every column of info's table for one input row, on c outside any transaction
   // (compute() and the computing-ahead of slow functions, store/functions/context.hpp). The caller
-  // puts a CreatedFilesScope around it for the files image functions create.
-  Result<Row> evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& inputs);
+  // puts a CreatedFilesScope around it for the files image functions create. with_indexes: also
+  // the embeddings of the table's indexes (a write computing ahead).
+  Result<Row> evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& inputs,
+                       bool with_indexes = false);
   // Computes ahead the slow calls of inserting `rows` (stops at the first failing row; its
-  // failure is remembered by the call itself).
+  // failure is remembered by the call itself); with batch, embed() calls are first collected
+  // and made in batches.
   void insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                    const std::vector<Row>& rows);
+                    const std::vector<Row>& rows, bool batch);
   // Computes ahead (store/functions/context.hpp) the calls an update of the rows matching filter to
   // `values` of columns idx would make in the columns it recomputes: the rows are read in a short
   // read transaction, the calls made after it ended. Failures are remembered by the calls
@@ -261,6 +288,12 @@ Result<void> collect_media(Conn& c, const TableInfo& t, const std::vector<int>& 
 // caller's write transaction.
 Result<void> probe_computed(Conn& c, const TableDef& def);
 Result<void> create_table_storage(Conn& c, TableDef& def);
+
+// Embedding indexes (indexes.cpp): an index's table of embeddings, quoted ("pxt$idx_7"); reading
+// the indexes into a catalog being loaded; dropping an index's table, triggers and catalog row.
+std::string index_table(int64_t id);
+Result<void> load_indexes(Conn& c, Catalog& cat);
+Result<void> drop_index_rows(Conn& c, const IndexDef& idx);
 
 // Built-in SQL function names, for "did you mean" on an unknown function (pxt's own are added).
 const std::vector<std::string>& known_function_names();

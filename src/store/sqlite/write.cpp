@@ -204,6 +204,81 @@ bool computes_ahead(const TableDef& def) {
                      [](const ColumnDef& c) { return c.is_computed() && pxt::computes_ahead(c.computed); });
 }
 
+// Whether an expression calls a function that computes many calls at once (embed()).
+bool calls_batch_function(std::string_view expr) {
+  std::vector<SqlToken> toks = tokenize_sql(expr);
+  for (size_t i = 0; i + 1 < toks.size(); ++i) {
+    if (toks[i].kind != SqlToken::Kind::Ident || toks[i + 1].kind != SqlToken::Kind::LParen) continue;
+    auto fn = find_sql_function(toks[i].text);
+    if (fn && fn->batch) return true;
+  }
+  return false;
+}
+
+// Whether writing def's rows makes such calls (computed columns, embedding indexes).
+bool batches(const TableDef& def, const std::vector<IndexDef>& indexes) {
+  for (const auto& c : def.columns)
+    if (c.is_computed() && calls_batch_function(c.computed)) return true;
+  for (const auto& i : indexes)
+    if (calls_batch_function(i.embedding)) return true;
+  return false;
+}
+
+// Vector values against their column's dimension, which the first value stored decides and the
+// catalog keeps (pxt$columns.vector_dim, doc/catalog.md). Used inside a write, on its connection:
+// learning a dimension is part of the write, and rolled back with it.
+class VectorDims {
+ public:
+  VectorDims(Conn& c, const TableInfo& t) : c_(c), t_(t) {
+    for (const auto& col : t.def.columns) {
+      dims_.push_back(col.vector_dim);
+      any_ = any_ || col.type == ColumnType::Vector;
+    }
+  }
+  // A row of every column, in table order.
+  Result<void> check_row(const Row& row) {
+    if (!any_) return {};
+    for (size_t i = 0; i < row.size() && i < dims_.size(); ++i) PXT_CHECK(check(i, row[i]));
+    return {};
+  }
+  // Values given for columns idx.
+  Result<void> check_inputs(const std::vector<int>& idx, const Row& row) {
+    if (!any_) return {};
+    for (size_t k = 0; k < idx.size() && k < row.size(); ++k)
+      PXT_CHECK(check(static_cast<size_t>(idx[k]), row[k]));
+    return {};
+  }
+
+ private:
+  Result<void> check(size_t i, const Value& v) {
+    const ColumnDef& col = t_.def.columns[i];
+    const auto* s = std::get_if<std::string>(&v);
+    if (col.type != ColumnType::Vector || !s) return {};
+    auto n = static_cast<int64_t>(s->size() / 4);
+    std::string where = "table_id = " + std::to_string(t_.def.id) + " AND name = " + quote_literal(col.name);
+    if (dims_[i] == 0) {
+      // Another write may have learned it since the catalog was read.
+      PXT_TRY(dims_[i], c_.scalar_int("SELECT vector_dim FROM \"pxt$columns\" WHERE " + where));
+    }
+    if (dims_[i] == 0) {
+      PXT_CHECK(c_.exec(
+          ("UPDATE \"pxt$columns\" SET vector_dim = " + std::to_string(n) + " WHERE " + where).c_str()));
+      dims_[i] = n;
+    }
+    if (n != dims_[i]) {
+      return make_error(Errc::invalid_argument, "column '" + col.name + "' holds Vectors of " +
+                                                    std::to_string(dims_[i]) + " dimensions; this one has " +
+                                                    std::to_string(n) + " (a different model?)");
+    }
+    return {};
+  }
+
+  Conn& c_;
+  const TableInfo& t_;
+  std::vector<int64_t> dims_;
+  bool any_ = false;
+};
+
 }  // namespace
 
 Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vector<std::string>& columns,
@@ -212,15 +287,15 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   std::vector<Row> out;
   CreatedFiles created(media_dir());  // files made by image functions; removed unless committed
-  if (computes_ahead(t)) {
-    // Image work and text extraction take milliseconds to seconds: do them before the write,
-    // outside the writer lock, so other writers are not held up and several inserts' slow calls
-    // run in parallel. A row that fails ends this early: its error is remembered, and the write
-    // below reports it where it would have without computing ahead (after an earlier row's key
-    // conflict, say).
-    created.set_ahead(true);
-    insert_ahead(created, t, idx, rows);
-    created.set_ahead(false);
+  // The indexes as the catalog last loaded them: the route's definition may predate one (an index
+  // added later does not change the table's version). One added since this check is still kept up
+  // to date by its triggers, only with its model call inside the write.
+  std::vector<IndexDef> indexes = indexes_of(t.path);
+  if (computes_ahead(t) || !indexes.empty()) {
+    // Image work, text extraction and model calls take milliseconds to seconds: do them before
+    // the write, outside the writer lock, so other writers are not held up and several inserts'
+    // slow calls run in parallel (insert_ahead).
+    insert_ahead(created, t, idx, rows, rows.size() > 1 && batches(t, indexes));
   }
   PXT_CHECK(write_grouped([&](Conn& c) -> Result<void> {
     CreatedFilesScope scope(created);
@@ -228,13 +303,17 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
     PXT_TRY(sqlite3_stmt * s,
             c.cached_as(insert_key(*info, idx, true), [&] { return insert_sql(*info, idx, true); }));
     out.reserve(rows.size());
+    VectorDims dims(c, *info);
     for (const Row& row : rows) {
+      // A given Vector of another dimension is named as such, before computed columns over it fail.
+      PXT_CHECK(dims.check_inputs(idx, row));
       StmtUse use(s);
       bind_row(s, info->def, idx, row);
       int rc;
       while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         out.emplace_back();
         read_row(s, info->def, out.back());
+        if (auto fits = dims.check_row(out.back()); !fits.ok()) return fits.error();
       }
       if (rc != SQLITE_DONE) {
         return write_error(
@@ -254,6 +333,22 @@ Result<std::vector<Row>> SqliteStore::insert(const TableDef& t, const std::vecto
 Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<std::string>& columns,
                                            const RowSource& next) {
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
+  if (computes_ahead(t) || !indexes_of(t.path).empty()) {
+    // Slow calls (model calls, image work) never run inside the writer lock, and the load is one
+    // transaction: read every row first, compute ahead, then write them all (insert()).
+    std::vector<Row> rows;
+    for (Row row;;) {
+      PXT_TRY(bool more, next(row));
+      if (!more) break;
+      if (auto ok = check_row(t, idx, row, true); !ok.ok()) {
+        return make_error(ok.error().code,
+                          "row " + std::to_string(rows.size() + 1) + ": " + ok.error().message);
+      }
+      rows.push_back(std::move(row));
+    }
+    PXT_TRY(std::vector<Row> stored, insert(t, columns, rows));
+    return static_cast<int64_t>(stored.size());
+  }
   PXT_TRY(Lease c, conn());
   CreatedFiles created(media_dir());
   CreatedFilesScope scope(created);
@@ -264,6 +359,7 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
           c->cached_as(insert_key(*info, idx, false), [&] { return insert_sql(*info, idx, false); }));
   Row row;
   int64_t n = 0;
+  VectorDims dims(*c, *info);
   while (true) {
     PXT_TRY(bool more, next(row));
     if (!more) break;
@@ -273,6 +369,8 @@ Result<int64_t> SqliteStore::insert_stream(const TableDef& t, const std::vector<
     }
     StmtUse use(s);
     bind_row(s, info->def, idx, row);
+    if (auto ok = dims.check_inputs(idx, row); !ok.ok())
+      return make_error(ok.error().code, "row " + std::to_string(n) + ": " + ok.error().message);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
       Error e = write_error(
@@ -302,8 +400,15 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
   CreatedFiles created(media_dir());
   std::vector<int> replaced;           // changed media columns: their old files go unless reused
   std::vector<std::string> old_files;  // their values before the update
-  if (computes_ahead(t)) {
-    // As insert does: the slow calls first, outside the writer lock (a failure is remembered).
+  std::vector<IndexDef> indexes = indexes_of(t.path);
+  if (computes_ahead(t) || !indexes.empty()) {
+    // As insert does: the slow calls first, outside the writer lock (a failure is remembered),
+    // those of many rows in batches.
+    if (filter.equals.empty() && batches(t, indexes)) {
+      CallCollector collector;
+      (void)update_ahead(created, t, idx, values, filter);
+      collector.run(FunctionContext{media_dir(), &created}, created);
+    }
     created.set_ahead(true);
     (void)update_ahead(created, t, idx, values, filter);
     created.set_ahead(false);
@@ -336,9 +441,11 @@ Result<std::vector<Row>> SqliteStore::update(const TableDef& t, const Filter& fi
     };
     bind_all(s);
     int rc;
+    VectorDims dims(c, *info);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       out.emplace_back();
       read_row(s, def, out.back());
+      if (auto fits = dims.check_row(out.back()); !fits.ok()) return fits.error();
     }
     if (rc != SQLITE_DONE) {
       std::string diag_base = base + " FROM " + info->qname + where.where;
@@ -396,15 +503,26 @@ Result<Row> SqliteStore::compute(const TableDef& t, const std::vector<std::strin
 // without bound (1.9 GB in a soak with 5% uploads). The catalog is read in a short transaction
 // (current()); the statements below read no table, so SQLite takes no snapshot for them.
 void SqliteStore::insert_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
-                               const std::vector<Row>& rows) {
+                               const std::vector<Row>& rows, bool batch) {
   auto c = conn();
   if (!c.ok()) return;  // the write itself reports it
   auto info = current(**c, t);
   if (!info.ok()) return;
   CreatedFilesScope scope(created);
-  for (const Row& row : rows) {
-    if (!evaluate(**c, **info, idx, row).ok()) break;
+  if (batch) {
+    // Many rows calling embed(): record those calls first, then make them in batches of up to 32
+    // inputs with several requests in flight, instead of one request per row in turn.
+    CallCollector collector;
+    for (const Row& row : rows) (void)evaluate(**c, **info, idx, row, true);
+    collector.run(FunctionContext{media_dir(), &created}, created);
   }
+  // A row that fails ends this early: its error is remembered, and the write reports it where it
+  // would have without computing ahead (after an earlier row's key conflict, say).
+  created.set_ahead(true);
+  for (const Row& row : rows) {
+    if (!evaluate(**c, **info, idx, row, true).ok()) break;
+  }
+  created.set_ahead(false);
 }
 
 Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t, const std::vector<int>& idx,
@@ -413,13 +531,20 @@ Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t,
   std::shared_ptr<const TableInfo> info;
   std::vector<int> affected, kept;  // recomputed columns; the columns of the rows read
   std::vector<Row> rows;
+  std::string index_exprs;  // the embeddings of the indexes whose column the update changes
   {
     ReadTxn txn(*c);
     PXT_CHECK(txn.begin());
     PXT_TRY(info, fresh(*c, t));
     const TableDef& def = info->def;
     affected = affected_computed(def, info->order, idx);
-    if (std::none_of(affected.begin(), affected.end(), [&](int i) {
+    for (const auto& ix : def.indexes) {
+      int col = def.index_of(ix.column);
+      bool changed = std::find(idx.begin(), idx.end(), col) != idx.end() ||
+                     std::find(affected.begin(), affected.end(), col) != affected.end();
+      if (changed) index_exprs += ", (" + ix.embedding + ")";
+    }
+    if (index_exprs.empty() && std::none_of(affected.begin(), affected.end(), [&](int i) {
           return pxt::computes_ahead(def.columns[static_cast<size_t>(i)].computed);
         }))
       return {};  // the update recomputes no slow call
@@ -450,8 +575,8 @@ Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t,
             quote_ident(def.columns[static_cast<size_t>(kept[k])].name);
   }
   CreatedFilesScope scope(created);
-  PXT_TRY(sqlite3_stmt * s,
-          c->cached("SELECT * FROM (" + layered_select(def, base, affected) + ") AS _ahead"));
+  PXT_TRY(sqlite3_stmt * s, c->cached("SELECT *" + index_exprs + " FROM (" +
+                                      layered_select(def, base, affected) + ") AS _ahead"));
   for (const Row& r : rows) {
     StmtUse use(s);
     for (size_t k = 0; k < kept.size(); ++k)
@@ -465,10 +590,13 @@ Result<void> SqliteStore::update_ahead(CreatedFiles& created, const TableDef& t,
 }
 
 Result<Row> SqliteStore::evaluate(Conn& c, const TableInfo& info, const std::vector<int>& idx,
-                                  const Row& inputs) {
+                                  const Row& inputs, bool with_indexes) {
   const TableDef& def = info.def;
   std::vector<std::string> cols;
   for (const auto& col : def.columns) cols.push_back(quote_ident(col.name));
+  // The embeddings the indexes' triggers will compute, computed ahead with the row.
+  if (with_indexes)
+    for (const auto& ix : def.indexes) cols.push_back("(" + ix.embedding + ")");
   std::string base = input_select(def, idx);
   PXT_TRY(sqlite3_stmt * s, c.cached("SELECT " + join(cols, ", ") + " FROM (" +
                                      layered_select(def, base, info.order) + ") AS _c"));
@@ -481,6 +609,7 @@ Result<Row> SqliteStore::evaluate(Conn& c, const TableInfo& info, const std::vec
         c, rc, def, info.order, base, [&](sqlite3_stmt* d) { bind_row(d, def, idx, inputs); }, "");
   }
   read_row(s, def, out);
+  out.resize(def.columns.size());
   return out;
 }
 
