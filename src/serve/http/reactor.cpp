@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "serve/app/app.hpp"
 #include "serve/http/metrics.hpp"
 
 namespace pxt {
