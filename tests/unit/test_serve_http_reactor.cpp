@@ -306,3 +306,16 @@ TEST_CASE("a handler about to block for a model gives its place at once, and get
   reactor.stop();
   reactor.wait();
 }
+
+TEST_CASE("quiet watch: caches go back once after traffic, not while busy or for health checks") {
+  constexpr int64_t s = 1'000'000'000;
+  QuietWatch w;
+  CHECK_FALSE(w.due(0, 10 * s));     // the first window: nothing served yet
+  CHECK_FALSE(w.due(500, 12 * s));   // the window has not ended
+  CHECK_FALSE(w.due(5000, 15 * s));  // a busy window
+  CHECK(w.due(5003, 20 * s));        // quiet after traffic: give back
+  CHECK_FALSE(w.due(5008, 25 * s));  // still quiet (health checks): already given back
+  CHECK_FALSE(w.due(5010, 30 * s));
+  CHECK_FALSE(w.due(9000, 35 * s));  // traffic again
+  CHECK(w.due(9000, 40 * s));        // and quiet again
+}

@@ -130,6 +130,20 @@ bool watchdog_cuts(Session::Phase phase, int64_t deadline, int64_t now, bool sto
 // system instead of staying in per-thread arenas. Call once, before threads start.
 void tune_allocator();
 
+// Tells the watchdog when a burst of traffic has been followed by a quiet window, the time to
+// give caches back. Used by one thread.
+class QuietWatch {
+ public:
+  // answered: requests answered so far; now: steady nanoseconds. True once per quiet window
+  // that follows traffic.
+  bool due(uint64_t answered, int64_t now);
+
+ private:
+  int64_t window_start_ = 0;
+  uint64_t window_answered_ = 0;
+  uint64_t released_answered_ = 0;
+};
+
 // Raises the soft limit on open files to the hard limit (thousands of idle keep-alive clients
 // are each a socket). Returns the new soft limit.
 uint64_t raise_open_files_limit();
