@@ -42,10 +42,11 @@ export PXT_HOME=$TMP/home
 export BENCH_IMAGE=$TMP/photo.jpg
 $PY - "$BENCH_IMAGE" <<'PY'
 import sys
-from PIL import Image
+from PIL import Image, ImageChops
 w, h = 900, 675
 m = Image.effect_mandelbrot((w, h), (-2.2, -1.2, 1.0, 1.2), 120)
-gx = Image.linear_gradient("L").resize((w, h))
+# Sensor-like noise makes it compress as a photo does (about 200 KB; 57 KB without it).
+gx = ImageChops.add(Image.linear_gradient("L").resize((w, h)), Image.effect_noise((w, h), 10), 1.0, -128)
 gy = Image.linear_gradient("L").rotate(90).resize((w, h))
 Image.merge("RGB", (m, gx, gy)).save(sys.argv[1], quality=92)
 PY
@@ -146,9 +147,14 @@ PIDS+=($!)
   echo "# soak: $MINUTES x 60 s, $CONNS connections, $ROWS pre-filled rows, photo $(stat -c %s "$BENCH_IMAGE") bytes"
   echo "# pxt: $PXT ($(git rev-parse --short HEAD 2>/dev/null || echo ?)); $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT"
-declare -a RPS
+# The server's CPU time (utime + stime, clock ticks): CPU per request says whether the server
+# itself got slower, which a busy machine's throughput cannot tell apart from its neighbours.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+declare -a RPS CPU_US
 bad_total=0
 for m in $(seq 1 "$MINUTES"); do
+  t0=$(cpu_ticks)
   wrk -t2 -c"$CONNS" -d60s --latency --timeout 10s -s bench/wrk/soak.lua "http://127.0.0.1:$PORT" -- $((m * 100000000)) "$ROWS" >"$TMP/wrk$m.txt"
   rps=$(awk '/^Requests\/sec/ {print $2}' "$TMP/wrk$m.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$TMP/wrk$m.txt")
@@ -156,8 +162,9 @@ for m in $(seq 1 "$MINUTES"); do
   bad=$(awk -F= '/^soak: bad=/ {print $2}' "$TMP/wrk$m.txt")
   bad_total=$((bad_total + ${bad:-0}))
   RPS[$m]=$rps
+  CPU_US[$m]=$($PY -c "print('%.0f' % (($(cpu_ticks) - $t0) * $TICK_US / ($rps * 60)))")
   wal_mb=$(sort -n "$TMP/wal.txt" | tail -1 | awk '{printf "%.1f", $1 / 1048576}')
-  echo "minute $m: $rps req/s, p99 $(awk '/99%/ {print $2}' "$TMP/wrk$m.txt"), bad answers ${bad:-?} ${non2xx:+(non-2xx $non2xx)} ${errs}, largest WAL so far $wal_mb MB, RSS $(( $(rss_kb) / 1024 )) MB" | tee -a "$OUT"
+  echo "minute $m: $rps req/s, p99 $(awk '/99%/ {print $2}' "$TMP/wrk$m.txt"), bad answers ${bad:-?} ${non2xx:+(non-2xx $non2xx)} ${errs}, largest WAL so far $wal_mb MB, RSS $(( $(rss_kb) / 1024 )) MB, server CPU ${CPU_US[$m]} us/request" | tee -a "$OUT"
 done
 sleep 30
 after=$(rss_kb)
@@ -176,6 +183,7 @@ bound=$((160 * 1048576))
 {
   echo "WAL: largest $(awk -v b="$wal_max" 'BEGIN {printf "%.1f", b / 1048576}') MB (bound 160 MB)"
   echo "throughput: first minute $first req/s, last $last req/s: ratio $ratio (>= 0.90)"
+  echo "server CPU per request: first minute ${CPU_US[1]} us, last ${CPU_US[$MINUTES]} us (a server that slows down costs more per request, whatever the machine's load)"
   echo "RSS: idle $((idle / 1024)) MB, peak $((peak_rss / 1024)) MB, 30 s after the load $((after / 1024)) MB"
   echo "  idle:  $idle_parts"
   echo "  after: $after_parts(VmRSS <= 2x idle)"

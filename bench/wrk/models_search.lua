@@ -1,13 +1,15 @@
--- POST /search with {"query_text": ...}, cycling through a fixed list of query texts (so their
--- embeddings are cached after the first round: the search itself is measured).
+-- POST /search with {"query_text": ...}, cycling through the query texts of a file (one per line,
+-- written by bench/models.sh), so their embeddings are cached after the first round: the search
+-- itself is measured. Args: the file.
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "common.lua")
-local n, count = 0, 200
+local texts, n = {}, 0
 function init(args)
-  count = tonumber(args[1] or "200")
+  for line in io.lines(args[1]) do
+    texts[#texts + 1] = line
+  end
   n = tid * 7
 end
 function request()
   n = n + 1
-  return wrk.format("POST", "/search", json_headers,
-    '{"query_text":"query ' .. (n % count) .. ' about ' .. ((n % count) * 7 % 97) .. ' things"}')
+  return wrk.format("POST", "/search", json_headers, '{"query_text":"' .. texts[n % #texts + 1] .. '"}')
 end

@@ -270,6 +270,11 @@ class Store {
   // Writes of this process waiting for their turn (SQLite: queued for the group commit's leader),
   // a gauge for /metrics; 0 for a backend that does not queue. Thread-safe, never fails.
   virtual int64_t writes_queued() { return 0; }
+  // Gives back memory the store keeps for speed that an idle process does not need (SQLite: the
+  // page caches of connections no thread is using; one in use is skipped). Called when the
+  // server has been quiet for a while, so its RSS returns near its idle figure after a load.
+  // Thread-safe, never fails; does nothing for a backend that keeps no such caches.
+  virtual void release_idle_memory() {}
 
   // ---- settings kept with the data, shared by every process using the store ----
   // Keys: "time_zone" (the zone of naive Timestamps and of answers, doc/timestamps.md).

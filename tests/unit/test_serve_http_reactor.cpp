@@ -19,6 +19,7 @@
 #include "serve/app/app.hpp"
 #include "serve/http/reactor.hpp"
 #include "serve_test_support.hpp"
+#include "util/blocking.hpp"
 
 using namespace pxt;
 using namespace pxt::test;
@@ -230,4 +231,91 @@ TEST_CASE("a handler that blocks gives its place to a parked thread") {
   ::close(a);
   reactor.stop();
   reactor.wait();
+}
+
+namespace {
+
+// Its queries say they are about to block (util/blocking.hpp), as a model call does, then wait
+// (up to 5 s) until `want` of them are inside at once. With `blocking` off they neither say so
+// nor wait long: they only count how many run at once.
+class ModelLikeStore : public FakeStore {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool blocking = true;
+  int want = 4, inside = 0, most = 0;
+  bool met = false;  // `want` were inside at once
+  Result<void> run_query(const QueryDef& q, const std::vector<Value>& params,
+                         const RowCallback& cb) override {
+    if (blocking) about_to_block();
+    std::unique_lock<std::mutex> lock(mu);
+    most = std::max(most, ++inside);
+    if (inside >= want) met = true;
+    cv.notify_all();
+    auto wait = blocking ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(200);
+    cv.wait_for(lock, wait, [this] { return met; });
+    --inside;
+    return FakeStore::run_query(q, params, cb);  // under mu: FakeStore records calls unguarded
+  }
+};
+
+}  // namespace
+
+// bench/RESULTS.md, "Model functions": with the monitor alone, a handler waiting for a model kept
+// its place for blocked_ns (5 ms), so 64 connections inserting embedded rows went through the
+// `active` places at one per 5 ms each. A handler that calls about_to_block() gives its place at
+// once. The monitor is off here (blocked_ns of an hour): without the hook only one handler runs at
+// a time and none sees the other three (most == 1). The handed-over threads then park again: the
+// cap of `active` holds for the requests that follow (places are neither lost nor given twice).
+TEST_CASE("a handler about to block for a model gives its place at once, and gets one back after") {
+  ModelLikeStore store;
+  ServiceSpec service;
+  std::vector<BoundRoute> routes = {query_route("/q", "GET", false)};
+  auto app = ServeApp::create(store, service, routes).take();
+  SessionShared shared(*app, LogFormat::Off);
+  int port = 0;
+  int listen_fd = listen_loopback(port);
+  ReactorTuning tuning;
+  tuning.active = 1;
+  tuning.blocked_ns = 3'600'000'000'000;
+  Reactor reactor(shared, listen_fd, 6, tuning);
+  REQUIRE(reactor.start());
+  auto round = [&](int n) {
+    std::vector<int> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(connect_to(port));
+      send_all(clients.back(), "GET /q?q=x HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    for (int fd : clients) {
+      CHECK(read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+      ::close(fd);
+    }
+  };
+  round(4);
+  CHECK(store.most == 4);
+  {
+    std::lock_guard<std::mutex> lock(store.mu);
+    store.blocking = false;
+    store.want = 2;
+    store.most = 0;
+    store.met = false;
+  }
+  round(4);
+  CHECK(store.most == 1);
+  CHECK(store.calls == 8);
+  reactor.stop();
+  reactor.wait();
+}
+
+TEST_CASE("quiet watch: caches go back once after traffic, not while busy or for health checks") {
+  constexpr int64_t s = 1'000'000'000;
+  QuietWatch w;
+  CHECK_FALSE(w.due(0, 10 * s));     // the first window: nothing served yet
+  CHECK_FALSE(w.due(500, 12 * s));   // the window has not ended
+  CHECK_FALSE(w.due(5000, 15 * s));  // a busy window
+  CHECK(w.due(5003, 20 * s));        // quiet after traffic: give back
+  CHECK_FALSE(w.due(5008, 25 * s));  // still quiet (health checks): already given back
+  CHECK_FALSE(w.due(5010, 30 * s));
+  CHECK_FALSE(w.due(9000, 35 * s));  // traffic again
+  CHECK(w.due(9000, 40 * s));        // and quiet again
 }

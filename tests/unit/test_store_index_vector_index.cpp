@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <random>
 
 #include "store/index/vector_index.hpp"
@@ -125,4 +126,81 @@ TEST_CASE("vectors: packing, JSON and metrics") {
   CHECK(vec::cosine(c.data(), c.data(), 2) == doctest::Approx(1));
   CHECK(vec::dot(a.data(), c.data(), 2) == doctest::Approx(3));
   CHECK(vec::l2_distance(a.data(), c.data(), 2) == doctest::Approx(std::sqrt(4.0 + 16.0)));
+}
+
+namespace {
+
+// The share of the exact top 10 that idx finds, over queries.
+double recall_at_10(const VectorIndex& idx, const std::vector<std::vector<float>>& data,
+                    const std::vector<std::vector<float>>& queries) {
+  size_t hits = 0;
+  for (const auto& q : queries) {
+    auto found = idx.search(vec::pack(q), 10);
+    REQUIRE(found.ok());
+    auto want = exact_top(data, q, 10);
+    for (const auto& n : *found) hits += std::count(want.begin(), want.end(), n.row);
+  }
+  return static_cast<double>(hits) / static_cast<double>(10 * queries.size());
+}
+
+// The graph of data; `chunk` rows per apply(): 512 or more are inserted from every core at once,
+// fewer one at a time on the calling thread.
+std::unique_ptr<VectorIndex> built(const std::vector<std::vector<float>>& data, int ef_search,
+                                   size_t chunk = SIZE_MAX) {
+  auto idx = std::make_unique<VectorIndex>(Metric::cosine, 0, ef_search);
+  std::vector<VectorIndex::Change> changes;
+  for (size_t i = 0; i < data.size(); ++i) {
+    changes.push_back({int64_t(i), vec::pack(data[i]), int64_t(i + 1)});
+    if (changes.size() == chunk || i + 1 == data.size()) {
+      REQUIRE(idx->apply(changes).ok());
+      changes.clear();
+    }
+  }
+  return idx;
+}
+
+// Points around a few centres, as embeddings of real text cluster by topic.
+std::vector<std::vector<float>> clustered_vectors(size_t n, size_t dim, size_t centres, unsigned seed,
+                                                  unsigned noise_seed) {
+  auto c = random_vectors(centres, dim, seed);
+  auto noise = random_vectors(n, dim, noise_seed);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < dim; ++j) noise[i][j] += c[i % centres][j] * 1.5f;
+  return noise;
+}
+
+}  // namespace
+
+// bench/RESULTS.md: recall@10 0.47 at ef_search 40 on the stand-in's 100,000 x 384 vectors for
+// queries that share no trigram with any row ("unlike the rows"), 0.97 for queries drawn as the
+// rows were. hnswlib's own graph, built on one thread outside pxt from the same vectors, finds the
+// same (0.469 and 0.969 at ef 40; 0.958 and 0.998 at ef 800): the hard case is a query far from
+// every row, whose nearest neighbours are barely nearer than the rest, so a greedy search needs
+// many candidates to tell them apart. i.i.d. random vectors are that case for every query
+// (hnswlib alone, 384-d, ef 40: 0.68 on 2,000 points, 0.45 on 5,000, 0.10 on 50,000). These tests
+// pin down the two facts that argument rests on, small enough to run in a second: pxt's parallel
+// build is as good as hnswlib's serial one, and clustered data is found at the default ef.
+TEST_CASE(
+    "HNSW on i.i.d. random 384-d vectors: the parallel build as good as a serial one, >= 95% at ef 400") {
+  auto data = random_vectors(2000, 384, 11);
+  auto queries = random_vectors(30, 384, 12);
+  auto fast = built(data, kDefaultEfSearch), wide = built(data, 400);
+  double at40 = recall_at_10(*fast, data, queries), at400 = recall_at_10(*wide, data, queries);
+  INFO("recall@10: " << at40 << " at ef_search 40, " << at400 << " at 400");
+  CHECK(at400 >= 0.95);
+  // The same points inserted one at a time (hnswlib's own order of work): the parallel build
+  // loses nothing against it.
+  auto serial = built(data, kDefaultEfSearch, 256);
+  double reference = recall_at_10(*serial, data, queries);
+  INFO("inserted one at a time: " << reference << " at ef_search 40");
+  CHECK(at40 >= reference - 0.1);  // 300 samples; the parallel build's order varies a little
+}
+
+TEST_CASE("HNSW on clustered 384-d vectors (as real embeddings are): >= 95% at the default ef_search 40") {
+  auto data = clustered_vectors(2000, 384, 20, 21, 22);
+  auto queries = clustered_vectors(30, 384, 20, 21, 23);  // the same centres, other points
+  auto idx = built(data, kDefaultEfSearch);
+  double r = recall_at_10(*idx, data, queries);
+  INFO("recall@10: " << r);
+  CHECK(r >= 0.95);
 }

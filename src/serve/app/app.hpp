@@ -48,6 +48,8 @@ class ServeApp {
   }
   // CORS headers for a response produced outside handle() (e.g. the connection layer's 413).
   void decorate(const httplib::Request& req, httplib::Response& res) const { cors_.decorate(req, res); }
+  // The store's caches go back to the system (Store::release_idle_memory). Thread-safe.
+  void release_idle_memory() const { store_.release_idle_memory(); }
   // The same for a request whose file parts the server streamed to temp files.
   void handle(const httplib::Request& req, httplib::Response& res, const Uploads* uploads) const noexcept;
 

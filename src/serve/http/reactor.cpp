@@ -18,7 +18,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "serve/app/app.hpp"
 #include "serve/http/metrics.hpp"
+#include "util/blocking.hpp"
 
 namespace pxt {
 
@@ -32,13 +34,19 @@ constexpr int kReadsPerRound = 4;
 constexpr size_t kMaxInput = 256 * 1024;
 // After an answer that closes the connection, what the client still sends is read and dropped
 // for this long (or this many bytes), so its unread bytes do not turn our FIN into a reset that
-// destroys the answer before the client reads it (nginx's lingering close).
-constexpr int64_t kLingerNs = 2'000'000'000;
-constexpr size_t kLingerBytes = 1 << 20;
+// destroys the answer before the client reads it (nginx's lingering close). A client uploading
+// a refused body on a busy machine may send megabytes before it reads its 413; discarding them
+// costs no worker, so the bounds are generous (nginx: 30 s, no byte bound).
+constexpr int64_t kLingerNs = 5'000'000'000;
+constexpr size_t kLingerBytes = size_t{64} << 20;
 constexpr auto kTick = std::chrono::milliseconds(100);
 // malloc_trim walks every arena: at most once a second, and only after large requests.
 constexpr int64_t kTrimIntervalNs = 1'000'000'000;
 constexpr int64_t kAcceptPauseNs = 100'000'000;
+// Caches are given back after a window of this length with at most kQuietRequests answers (a
+// load balancer's health checks leave a server quiet), once per burst of traffic before it.
+constexpr int64_t kQuietWindowNs = 5'000'000'000;
+constexpr uint64_t kQuietRequests = 10;
 
 std::atomic<uint64_t> g_open{0};
 std::atomic<uint64_t> g_slow_closed{0};
@@ -179,7 +187,29 @@ void Reactor::wait() {
   if (monitor_.joinable()) monitor_.join();
 }
 
+namespace {
+
+// The reactor and pool thread running on this thread, for the blocking hook.
+thread_local Reactor* t_reactor = nullptr;
+thread_local Reactor::Worker* t_worker = nullptr;
+
+}  // namespace
+
+void Reactor::hand_over_place() {
+  if (t_reactor == nullptr || t_worker == nullptr) return;
+  // Busy -> Handed, as the monitor does: whichever of the two comes first gives the place, once;
+  // the worker loop sees Handed when the handler returns and parks for a new place.
+  int busy = Worker::Busy;
+  if (t_worker->state.compare_exchange_strong(busy, Worker::Handed)) t_reactor->give_place();
+}
+
 void Reactor::worker(Worker& me) {
+  // A handler about to wait for a model (util/blocking.hpp) gives its place away at once: with
+  // many connections waiting on one, the monitor's 5 ms per hand-over capped them at
+  // active / 5 ms (bench/RESULTS.md, "Model functions").
+  t_reactor = this;
+  t_worker = &me;
+  set_blocking_hook(&Reactor::hand_over_place);
   bool placed = false;
   for (;;) {
     if (!placed && !(placed = take_place())) return;
@@ -416,13 +446,35 @@ void Reactor::cut(Conn* c) {
   ::shutdown(c->fd, SHUT_RDWR);
 }
 
+bool QuietWatch::due(uint64_t answered, int64_t now) {
+  if (now - window_start_ < kQuietWindowNs) return false;
+  const uint64_t in_window = answered - window_answered_;
+  window_start_ = now;
+  window_answered_ = answered;
+  // Traffic since the last release, and a quiet window now: the caches it filled are not needed.
+  if (in_window > kQuietRequests) return false;
+  const bool busy_before = answered - released_answered_ > in_window;
+  released_answered_ = answered;
+  return busy_before;
+}
+
 void Reactor::watchdog() {
   int64_t last_trim = 0;
+  QuietWatch quiet;
   std::unique_lock<std::mutex> lock(mu_);
   while (!exit_.load()) {
     cv_.wait_for(lock, kTick);
     const int64_t now = now_ns();
     const bool stopping = stopping_.load();
+    if (!stopping && quiet.due(shared_.answered.load(std::memory_order_relaxed), now)) {
+      // After a load the store's caches (SQLite's page cache per pooled connection: up to
+      // 16 MB each) and the freed heap would keep the RSS at its peak (issue 18's soak).
+      lock.unlock();
+      shared_.app.release_idle_memory();
+      malloc_trim(0);
+      lock.lock();
+      last_trim = now;
+    }
     for (Conn* c : conns_) {
       if (c->owned.load(std::memory_order_acquire) || c->expired.load(std::memory_order_relaxed)) continue;
       auto phase = static_cast<Session::Phase>(c->phase.load(std::memory_order_relaxed));

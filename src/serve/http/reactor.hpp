@@ -24,7 +24,10 @@
 // and a longer p99 at 64 connections (bench/RESULTS.md, issue 18.11). The parked threads are
 // there for handlers that block (a model call, a write waiting for the writer lock): a monitor
 // thread sees a handler running longer than `blocked_ns` and hands its place to a parked thread,
-// so blocked handlers never hold up the other connections for longer than that. A watchdog
+// so blocked handlers never hold up the other connections for longer than that. A handler that
+// knows it is about to wait (a model call: about_to_block(), util/blocking.hpp) gives its place
+// itself, at once: with the monitor alone, 64 connections waiting on a model went through the
+// places at one per blocked_ns each (bench/RESULTS.md, "Model functions"). A watchdog
 // thread applies the deadlines (read_timeout_s for a head or a body's start, a minimum body rate,
 // the keep-alive timeout, a slow reader's progress); a connection with bytes waiting unread is
 // never cut, since then the server is behind, not the client.
@@ -76,6 +79,9 @@ class Reactor {
   void worker(Worker& me);
   bool take_place();
   void give_place();
+  // The blocking hook of pool threads (util/blocking.hpp): the calling thread's handler is about
+  // to wait for a model, so its place goes to a parked thread now.
+  static void hand_over_place();
   void monitor();
   void watchdog();
   void accept_all();
@@ -123,6 +129,20 @@ bool watchdog_cuts(Session::Phase phase, int64_t deadline, int64_t now, bool sto
 // arenas and a fixed mmap threshold, so memory freed after a large request goes back to the
 // system instead of staying in per-thread arenas. Call once, before threads start.
 void tune_allocator();
+
+// Tells the watchdog when a burst of traffic has been followed by a quiet window, the time to
+// give caches back. Used by one thread.
+class QuietWatch {
+ public:
+  // answered: requests answered so far; now: steady nanoseconds. True once per quiet window
+  // that follows traffic.
+  bool due(uint64_t answered, int64_t now);
+
+ private:
+  int64_t window_start_ = 0;
+  uint64_t window_answered_ = 0;
+  uint64_t released_answered_ = 0;
+};
 
 // Raises the soft limit on open files to the hard limit (thousands of idle keep-alive clients
 // are each a socket). Returns the new soft limit.

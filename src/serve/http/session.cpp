@@ -307,6 +307,7 @@ void Session::answer(bool close) {
   o.gzip = ae != req_.headers.end() && wire::accepts_gzip(ae->second);
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   if (!req_.method.empty()) shared_.app.record(req_, res.status, elapsed);
+  shared_.answered.fetch_add(1, std::memory_order_relaxed);
   OutItem item;
   item.has_note = true;
   item.note.method = req_.method;

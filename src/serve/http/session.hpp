@@ -47,6 +47,7 @@ struct SessionShared {
   std::atomic<bool> stopping{false};     // graceful stop: finish in-flight requests, then close
   std::atomic<bool> trim_wanted{false};  // a large buffer was freed: give memory back to the OS
   std::atomic<uint64_t> slow_closed{0};  // connections cut for being too slow
+  std::atomic<uint64_t> answered{0};     // requests answered: the watchdog tells quiet times by it
 };
 
 class Session {

@@ -13,6 +13,7 @@
 
 #include "store/model/vector.hpp"
 #include "store/models/metrics.hpp"
+#include "util/blocking.hpp"
 #include "util/json.hpp"
 
 namespace pxt::models {
@@ -158,6 +159,7 @@ std::vector<Result<std::string>> embed_texts(Provider& provider, const std::stri
 }
 
 Result<std::string> embed_batched(Provider& provider, const std::string& model, const std::string& text) {
+  about_to_block();  // every caller waits at least for one upstream request
   const ProviderConfig& cfg = provider.config();
   const auto window = std::chrono::milliseconds(cfg.batch_window_ms);
   const size_t max_batch = static_cast<size_t>(cfg.max_batch);

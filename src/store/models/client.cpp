@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/models/metrics.hpp"
+#include "util/blocking.hpp"
 #include "util/json.hpp"
 #include "util/strings.hpp"
 
@@ -273,6 +274,7 @@ Provider::Attempt Provider::send(std::string_view path, const std::string* body)
 Result<Reply> Provider::post_json(std::string_view path, const std::string& body, std::string_view model,
                                   Slot first) {
   ModelStats& stats = model_stats(config_.name, model);
+  about_to_block();  // the answer takes an upstream round trip at least
   Reply reply;
   for (int attempt = 0;; ++attempt) {
     Slot slot = first.held() ? first.take() : reserve();

@@ -4,6 +4,7 @@
 // A Conn is used by one thread at a time (it is opened with SQLITE_OPEN_NOMUTEX).
 #include <sqlite3.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,12 @@ class Conn {
   Result<int64_t> scalar_int(const std::string& sql);
 
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // One thread uses a connection at a time (it is opened NOMUTEX): the one that claimed it.
+  // try_claim is false while another holds it. Thread-safe.
+  bool try_claim() { return !claimed_.exchange(true, std::memory_order_acquire); }
+  void unclaim() { claimed_.store(false, std::memory_order_release); }
+  // Frees the page cache's unused pages (sqlite3_db_release_memory). Only by its claimer.
+  void release_memory() { sqlite3_db_release_memory(db_); }
   int busy_timeout_ms() const { return busy_timeout_ms_; }
 
  private:
@@ -89,6 +96,7 @@ class Conn {
                        const char* trigger);
   sqlite3* db_ = nullptr;
   int busy_timeout_ms_ = 0;
+  std::atomic<bool> claimed_{false};
   bool restricted_ = false;  // read by the authorizer: deny pxt's catalog tables while set
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   std::unordered_map<std::string, sqlite3_stmt*> keyed_;  // key -> a statement owned by cache_

@@ -26,20 +26,34 @@ class ConnPool {
  public:
   ConnPool(ConnSettings settings, uint64_t uid) : settings_(std::move(settings)), uid_(uid) {}
   uint64_t uid() const { return uid_; }
+  // A connection for one thread, claimed for it (Conn::try_claim).
   Result<Conn*> acquire() {
     std::lock_guard lock(mu_);
     if (!free_.empty()) {
       Conn* c = free_.back();
       free_.pop_back();
+      (void)c->try_claim();  // free ones are unclaimed outside release_memory, which holds mu_
       return c;
     }
     PXT_TRY(auto c, Conn::open(settings_));
+    (void)c->try_claim();
     all_.push_back(std::move(c));
     return all_.back().get();
   }
+  // c is unclaimed by the caller.
   void release(Conn* c) {
     std::lock_guard lock(mu_);
     free_.push_back(c);
+  }
+  // Frees the page cache of every connection no thread is using at this moment. A thread
+  // wanting its own connection meanwhile takes a spare one (SqliteStore::conn).
+  void release_memory() {
+    std::lock_guard lock(mu_);
+    for (auto& c : all_) {
+      if (!c->try_claim()) continue;
+      c->release_memory();
+      c->unclaim();
+    }
   }
 
  private:
@@ -56,8 +70,7 @@ std::atomic<uint64_t> next_pool_uid{1};
 
 struct Slot {
   std::weak_ptr<ConnPool> pool;
-  Conn* conn = nullptr;
-  bool in_use = false;
+  Conn* conn = nullptr;  // unclaimed while the thread is not using it
 };
 
 // This thread's connection per open store (keyed by pool uid, never reused). On thread exit the
@@ -66,7 +79,7 @@ struct ThreadSlots {
   std::unordered_map<uint64_t, Slot> slots;
   ~ThreadSlots() {
     for (auto& [uid, s] : slots) {
-      if (auto p = s.pool.lock()) p->release(s.conn);
+      if (auto p = s.pool.lock()) p->release(s.conn);  // unclaimed: no lease outlives its thread
     }
   }
 };
@@ -77,11 +90,8 @@ thread_local std::vector<const std::timed_mutex*> tls_writers;
 
 Lease::~Lease() {
   if (!c_) return;
-  if (in_use_) {
-    *in_use_ = false;
-  } else {
-    pool_->release(c_);
-  }
+  c_->unclaim();
+  if (pool_) pool_->release(c_);
 }
 
 Result<Lease> SqliteStore::conn() {
@@ -90,15 +100,13 @@ Result<Lease> SqliteStore::conn() {
     // Drop slots of stores closed since, then take a connection for this thread.
     std::erase_if(tls_slots.slots, [](const auto& kv) { return kv.second.pool.expired(); });
     PXT_TRY(Conn * c, pool_->acquire());
-    it = tls_slots.slots.emplace(pool_->uid(), Slot{pool_, c, false}).first;
+    c->unclaim();
+    it = tls_slots.slots.emplace(pool_->uid(), Slot{pool_, c}).first;
   }
-  Slot& s = it->second;
-  if (!s.in_use) {
-    s.in_use = true;
-    return Lease(s.conn, &s.in_use, nullptr);
-  }
+  // Claimed already: in use further up this thread's stack, or for a moment by release_memory.
+  if (Conn* own = it->second.conn; own->try_claim()) return Lease(own, nullptr);
   PXT_TRY(Conn * spare, pool_->acquire());
-  return Lease(spare, nullptr, pool_.get());
+  return Lease(spare, pool_.get());
 }
 
 // ---- transactions ----
@@ -495,6 +503,8 @@ Result<void> SqliteStore::bump_generation(Conn& c) {
   return c.exec(
       "UPDATE \"pxt$meta\" SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'");
 }
+
+void SqliteStore::release_idle_memory() { pool_->release_memory(); }
 
 Result<void> SqliteStore::ping() {
   PXT_TRY(Lease c, conn());

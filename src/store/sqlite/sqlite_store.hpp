@@ -57,8 +57,10 @@ class ConnPool;
 // spare one when that is already in use further up the stack (e.g. a store call in a callback).
 class Lease {
  public:
-  Lease(Conn* c, bool* in_use, ConnPool* spare_pool) : c_(c), in_use_(in_use), pool_(spare_pool) {}
-  Lease(Lease&& o) noexcept : c_(o.c_), in_use_(o.in_use_), pool_(o.pool_) { o.c_ = nullptr; }
+  // c is claimed (Conn::try_claim) by this thread; spare_pool: the pool it goes back to, or
+  // nullptr for the thread's own connection.
+  Lease(Conn* c, ConnPool* spare_pool) : c_(c), pool_(spare_pool) {}
+  Lease(Lease&& o) noexcept : c_(o.c_), pool_(o.pool_) { o.c_ = nullptr; }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
   Lease& operator=(Lease&&) = delete;
@@ -68,7 +70,6 @@ class Lease {
 
  private:
   Conn* c_;
-  bool* in_use_;
   ConnPool* pool_;
 };
 
@@ -166,6 +167,7 @@ class SqliteStore final : public Store {
   Result<std::string> get_setting(std::string_view key) override;
   Result<void> set_setting(std::string_view key, std::string_view value) override;
   int64_t writes_queued() override;
+  void release_idle_memory() override;
 
  private:
   // ---- embedding indexes (indexes.cpp, index_runtime.cpp, similarity.cpp) ----
