@@ -110,10 +110,13 @@ class [[nodiscard]] Result<void> {
   if (!tmp.ok()) return tmp.error();  \
   decl = std::move(tmp).value()
 #define PXT_TRY(decl, expr) PXT_TRY_IMPL(PXT_CONCAT(pxt_try_, __LINE__), decl, expr)
-#define PXT_CHECK(expr)                              \
-  do {                                               \
-    auto pxt_check_ = (expr);                        \
-    if (!pxt_check_.ok()) return pxt_check_.error(); \
+// The temporary is named after the line so that a PXT_CHECK inside a lambda that is itself the
+// argument of a PXT_CHECK does not shadow the outer one (-Wshadow, an error in CI).
+#define PXT_CHECK_IMPL(tmp, expr)      \
+  do {                                 \
+    auto tmp = (expr);                 \
+    if (!tmp.ok()) return tmp.error(); \
   } while (0)
+#define PXT_CHECK(expr) PXT_CHECK_IMPL(PXT_CONCAT(pxt_check_, __LINE__), expr)
 
 }  // namespace pxt
