@@ -4,10 +4,16 @@ FastAPI + uvicorn with 2 worker processes (one per core), psycopg2 (Debian's pyt
 doing the same work as the bench service on PostgreSQL: insert {id, prompt} storing result =
 upper(prompt) in SQL and returning the row; update by id (404 when missing); delete by id
 ({"num_rows": N}); GET lookup by id (404 when missing). Request and response bodies are pydantic
-models, as FastAPI users write them. Each worker keeps a psycopg2 ThreadedConnectionPool (up to
-10 connections, as pxt's and the ceiling's pools) used by plain `def` handlers, which FastAPI
+models, as FastAPI users write them. Each worker keeps a psycopg2 ThreadedConnectionPool of 10
+open connections (as pxt's and the ceiling's pools) used by plain `def` handlers, which FastAPI
 runs in its thread pool so a worker overlaps its database round trips; autocommit (one
 transaction per statement, as the other servers); no access log.
+
+Two traps of psycopg2.pool that made earlier figures meaningless (155-388 req/s): putconn closes
+every connection beyond `minconn`, so with minconn=1 most requests opened a new PostgreSQL backend
+(a fork each); and getconn raises PoolError instead of waiting when all `maxconn` are out, which
+FastAPI's 40 handler threads per worker reach at 64 client connections. Here minconn = maxconn,
+and a semaphore makes a handler wait for a free connection as pxt's and the ceiling's pools do.
 
 Usage: /usr/bin/python3 bench/fastapi_pg_peer.py --dsn CONNINFO [--host 127.0.0.1] --port N
 """
@@ -15,6 +21,7 @@ Usage: /usr/bin/python3 bench/fastapi_pg_peer.py --dsn CONNINFO [--host 127.0.0.
 import argparse
 import os
 import sys
+import threading
 from typing import Optional
 
 import fastapi
@@ -48,25 +55,33 @@ class DeleteOut(pydantic.BaseModel):
 
 
 app = fastapi.FastAPI(title="fastapi postgres peer")
+POOL_SIZE = 10
 _pool = None
+_pool_lock = threading.Lock()
+_free = threading.BoundedSemaphore(POOL_SIZE)
 
 
 def pool() -> psycopg2.pool.ThreadedConnectionPool:
     global _pool
-    if _pool is None:  # one pool per worker process, made in the worker
-        _pool = psycopg2.pool.ThreadedConnectionPool(1, 10, os.environ["PEER_DSN"])
+    with _pool_lock:
+        if _pool is None:  # one pool per worker process, made in the worker
+            _pool = psycopg2.pool.ThreadedConnectionPool(POOL_SIZE, POOL_SIZE, os.environ["PEER_DSN"])
+            conns = [_pool.getconn() for _ in range(POOL_SIZE)]
+            for conn in conns:  # autocommit once per connection, not per request
+                conn.autocommit = True
+                _pool.putconn(conn)
     return _pool
 
 
 def run(sql, args, fetch=True):
-    conn = pool().getconn()
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchone() if fetch else cur.rowcount
-    finally:
-        pool().putconn(conn)
+    with _free:  # wait for a connection instead of PoolError
+        conn = pool().getconn()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchone() if fetch else cur.rowcount
+        finally:
+            pool().putconn(conn)
 
 
 @app.post("/insert", response_model=Row)

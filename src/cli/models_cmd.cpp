@@ -37,10 +37,10 @@ std::optional<std::vector<std::string>> model_ids(const std::string& body) {
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto data = d.FindMember("data");
-  if (data == d.MemberEnd() || !data->value.IsArray()) return std::nullopt;
+  const rapidjson::Value* data = member(d, "data");
+  if (!data || !data->IsArray()) return std::nullopt;
   std::vector<std::string> ids;
-  for (const auto& m : data->value.GetArray()) {
+  for (const auto& m : data->GetArray()) {
     if (m.IsObject() && m.HasMember("id") && m["id"].IsString()) ids.emplace_back(m["id"].GetString());
   }
   return ids;

@@ -21,6 +21,15 @@ template <class W>
 void write_key(W& w, std::string_view s) {
   w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
+// The member `name` of v, or nullptr when v is not an object or has no such member. Lookups go
+// through this rather than `FindMember(k) != MemberEnd()` on a Document: RapidJSON's non-const
+// member iterators compare ambiguously under C++20's reversed operators, which clang reports
+// (-Wambiguous-reversed-operator, an error in the lint test).
+inline const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto m = v.FindMember(name);
+  return m == v.MemberEnd() ? nullptr : &m->value;
+}
 // True when v holds a NaN or an infinite number anywhere (RapidJSON parses NaN, Infinity and
 // literals past the double range with kParseNanAndInfFlag, as Python's json module reads them).
 inline bool has_non_finite(const rapidjson::Value& v) {

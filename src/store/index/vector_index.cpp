@@ -270,12 +270,12 @@ std::unique_ptr<VectorIndex> VectorIndex::load(const std::string& dir, const std
   d.Parse(s.c_str(), s.size());
   if (d.HasParseError() || !d.IsObject()) return nullptr;
   auto num = [&](const char* k) -> int64_t {
-    auto m = d.FindMember(k);
-    return m != d.MemberEnd() && m->value.IsInt64() ? m->value.GetInt64() : -1;
+    const rapidjson::Value* m = member(d, k);
+    return m && m->IsInt64() ? m->GetInt64() : -1;
   };
-  auto m = d.FindMember("metric");
-  if (num("format") != kMetaFormat || m == d.MemberEnd() || !m->value.IsString() ||
-      std::string_view(m->value.GetString()) != metric_name(metric))
+  const rapidjson::Value* m = member(d, "metric");
+  if (num("format") != kMetaFormat || !m || !m->IsString() ||
+      std::string_view(m->GetString()) != metric_name(metric))
     return nullptr;
   int64_t dim = num("dimension"), seq = num("seq"), live = num("live"), bytes = num("bytes");
   if (dim < 0 || seq < 0 || live < 0 || bytes < 0 || seq > max_seq) return nullptr;

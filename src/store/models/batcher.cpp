@@ -76,25 +76,24 @@ Result<std::vector<std::string>> parse_answer(const Provider& p, const std::stri
   rapidjson::Document d;
   d.Parse(body.c_str(), body.size());
   if (d.HasParseError() || !d.IsObject()) return bad("not a JSON object");
-  auto data = d.FindMember("data");
-  if (data == d.MemberEnd() || !data->value.IsArray()) return bad("no \"data\" list");
-  if (data->value.Size() != expected)
-    return bad(std::to_string(data->value.Size()) + " embeddings for " + std::to_string(expected) +
-               " inputs");
+  const rapidjson::Value* data = member(d, "data");
+  if (!data || !data->IsArray()) return bad("no \"data\" list");
+  if (data->Size() != expected)
+    return bad(std::to_string(data->Size()) + " embeddings for " + std::to_string(expected) + " inputs");
   std::vector<std::string> out(expected);
   size_t dim = 0;
-  for (rapidjson::SizeType k = 0; k < data->value.Size(); ++k) {
-    const auto& item = data->value[k];
+  for (rapidjson::SizeType k = 0; k < data->Size(); ++k) {
+    const auto& item = (*data)[k];
     if (!item.IsObject()) return bad("item " + std::to_string(k) + " is not an object");
     size_t at = k;
-    if (auto idx = item.FindMember("index"); idx != item.MemberEnd()) {
-      if (!idx->value.IsUint() || idx->value.GetUint() >= expected)
+    if (const rapidjson::Value* idx = member(item, "index")) {
+      if (!idx->IsUint() || idx->GetUint() >= expected)
         return bad("item " + std::to_string(k) + " has a bad index");
-      at = idx->value.GetUint();
+      at = idx->GetUint();
     }
-    auto emb = item.FindMember("embedding");
-    if (emb == item.MemberEnd()) return bad("item " + std::to_string(k) + " has no \"embedding\"");
-    auto packed = vec::from_json(emb->value);
+    const rapidjson::Value* emb = member(item, "embedding");
+    if (!emb) return bad("item " + std::to_string(k) + " has no \"embedding\"");
+    auto packed = vec::from_json(*emb);
     if (!packed) return bad("item " + std::to_string(k) + ": " + packed.error().message);
     size_t n = packed->size() / 4;
     if (dim != 0 && n != dim)
@@ -104,10 +103,9 @@ Result<std::vector<std::string>> parse_answer(const Provider& p, const std::stri
     if (!out[at].empty()) return bad("index " + std::to_string(at) + " answered twice");
     out[at] = std::move(*packed);
   }
-  if (auto usage = d.FindMember("usage"); usage != d.MemberEnd() && usage->value.IsObject()) {
-    auto tokens = usage->value.FindMember("prompt_tokens");
-    if (tokens != usage->value.MemberEnd() && tokens->value.IsInt64())
-      model_stats(p.config().name, model).count_tokens(tokens->value.GetInt64(), 0);
+  if (const rapidjson::Value* usage = member(d, "usage")) {
+    const rapidjson::Value* tokens = member(*usage, "prompt_tokens");
+    if (tokens && tokens->IsInt64()) model_stats(p.config().name, model).count_tokens(tokens->GetInt64(), 0);
   }
   return out;
 }

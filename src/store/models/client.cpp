@@ -55,14 +55,14 @@ std::string upstream_words(const std::string& body) {
   d.Parse(body.c_str(), body.size());
   std::string text;
   if (!d.HasParseError() && d.IsObject()) {
-    auto e = d.FindMember("error");
-    if (e != d.MemberEnd() && e->value.IsObject()) {
-      auto m = e->value.FindMember("message");
-      if (m != e->value.MemberEnd() && m->value.IsString()) text = m->value.GetString();
-    } else if (e != d.MemberEnd() && e->value.IsString()) {
-      text = e->value.GetString();
-    } else if (auto m = d.FindMember("detail"); m != d.MemberEnd() && m->value.IsString()) {
-      text = m->value.GetString();
+    const rapidjson::Value* e = member(d, "error");
+    if (e && e->IsObject()) {
+      const rapidjson::Value* m = member(*e, "message");
+      if (m && m->IsString()) text = m->GetString();
+    } else if (e && e->IsString()) {
+      text = e->GetString();
+    } else if (const rapidjson::Value* m = member(d, "detail"); m && m->IsString()) {
+      text = m->GetString();
     }
   }
   if (text.empty()) text = body;

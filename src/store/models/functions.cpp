@@ -61,12 +61,12 @@ std::string chat_body(const std::string& model, const rapidjson::Value& messages
   write_key(w, "messages");
   w.StartArray();
   if (options) {
-    if (auto sys = options->FindMember("system"); sys != options->MemberEnd()) {
+    if (const rapidjson::Value* sys = member(*options, "system")) {
       w.StartObject();
       write_key(w, "role");
       write_string(w, "system");
       write_key(w, "content");
-      sys->value.Accept(w);
+      sys->Accept(w);
       w.EndObject();
     }
   }
@@ -92,10 +92,10 @@ Result<rapidjson::Document> call_chat(Provider& p, const ModelRef& ref, const st
     return model_error(
         Failure::provider_error, ref.provider, ref.model,
         "malformed chat answer: not a JSON object (" + std::to_string(reply.body.size()) + " bytes)");
-  if (auto usage = d.FindMember("usage"); usage != d.MemberEnd() && usage->value.IsObject()) {
+  if (const rapidjson::Value* usage = member(d, "usage")) {
     auto get = [&](const char* k) -> int64_t {
-      auto m = usage->value.FindMember(k);
-      return m != usage->value.MemberEnd() && m->value.IsInt64() ? m->value.GetInt64() : 0;
+      const rapidjson::Value* m = member(*usage, k);
+      return m && m->IsInt64() ? m->GetInt64() : 0;
     };
     model_stats(ref.provider, ref.model).count_tokens(get("prompt_tokens"), get("completion_tokens"));
   }
@@ -118,20 +118,18 @@ Result<Value> chat(const std::vector<Value>& args) {
   messages.PushBack(user, alloc);
   const ModelRef& ref = target.second;
   PXT_TRY(rapidjson::Document d, call_chat(*target.first, ref, chat_body(ref.model, messages, options)));
-  auto choices = d.FindMember("choices");
-  if (choices == d.MemberEnd() || !choices->value.IsArray() || choices->value.Empty() ||
-      !choices->value[0].IsObject())
+  const rapidjson::Value* choices = member(d, "choices");
+  if (!choices || !choices->IsArray() || choices->Empty() || !(*choices)[0].IsObject())
     return model_error(Failure::provider_error, ref.provider, ref.model, "malformed chat answer: no choices");
-  const auto& first = choices->value[0];
-  auto message = first.FindMember("message");
-  if (message == first.MemberEnd() || !message->value.IsObject())
+  const rapidjson::Value* message = member((*choices)[0], "message");
+  if (!message || !message->IsObject())
     return model_error(Failure::provider_error, ref.provider, ref.model, "malformed chat answer: no message");
-  auto content = message->value.FindMember("content");
-  if (content == message->value.MemberEnd() || content->value.IsNull()) return Value();  // e.g. a tool call
-  if (!content->value.IsString())
+  const rapidjson::Value* content = member(*message, "content");
+  if (!content || content->IsNull()) return Value();  // e.g. a tool call
+  if (!content->IsString())
     return model_error(Failure::provider_error, ref.provider, ref.model,
                        "malformed chat answer: content is not text");
-  return Value(std::string(content->value.GetString(), content->value.GetStringLength()));
+  return Value(std::string(content->GetString(), content->GetStringLength()));
 }
 
 Result<Value> chat_completion(const std::vector<Value>& args) {

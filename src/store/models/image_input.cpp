@@ -106,13 +106,12 @@ Result<Value> embed_image(Provider& provider, const ModelRef& ref, const std::st
                        std::string("malformed embeddings answer for an image: ") + why);
   };
   if (d.HasParseError() || !d.IsObject()) return bad("not a JSON object");
-  auto data = d.FindMember("data");
-  if (data == d.MemberEnd() || !data->value.IsArray() || data->value.Size() != 1 ||
-      !data->value[0].IsObject())
+  const rapidjson::Value* data = member(d, "data");
+  if (!data || !data->IsArray() || data->Size() != 1 || !(*data)[0].IsObject())
     return bad("expected one item in \"data\"");
-  auto emb = data->value[0].FindMember("embedding");
-  if (emb == data->value[0].MemberEnd()) return bad("no \"embedding\"");
-  auto packed = vec::from_json(emb->value);
+  const rapidjson::Value* emb = member((*data)[0], "embedding");
+  if (!emb) return bad("no \"embedding\"");
+  auto packed = vec::from_json(*emb);
   if (!packed) return bad(packed.error().message.c_str());
   return Value(std::move(*packed));
 }
