@@ -16,6 +16,11 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+# Under set -e a failing command at the test's top level, e.g. `STATUS=$(curl ...)` when curl
+# cannot connect, ends the test with no word of why (test_serve_media once failed so under load):
+# name the line, the command and its status. Only while errexit is on, so a test's own `set +e`
+# section stays quiet; functions do not inherit the trap (no errtrace), and fail() says its own.
+trap 'pxt_err_rc=$?; [[ $- == *e* ]] && echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` exited $pxt_err_rc" >&2' ERR
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 TEST_BACKEND=${PXT_TEST_BACKEND:-sqlite}
