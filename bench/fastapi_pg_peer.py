@@ -9,7 +9,8 @@ open connections (as pxt's and the ceiling's pools) used by plain `def` handlers
 runs in its thread pool so a worker overlaps its database round trips; autocommit (one
 transaction per statement, as the other servers); no access log.
 
-Two traps of psycopg2.pool that made earlier figures meaningless (155-388 req/s): putconn closes
+Two traps of psycopg2.pool made earlier figures meaningless (with uvicorn's, below main(): 155-388
+req/s where 2,500 is right): putconn closes
 every connection beyond `minconn`, so with minconn=1 most requests opened a new PostgreSQL backend
 (a fork each); and getconn raises PoolError instead of waiting when all `maxconn` are out, which
 FastAPI's 40 handler threads per worker reach at 64 client connections. Here minconn = maxconn,
@@ -22,7 +23,6 @@ import argparse
 import os
 import signal
 import socket
-import sys
 import threading
 from typing import Optional
 
@@ -58,32 +58,28 @@ class DeleteOut(pydantic.BaseModel):
 
 app = fastapi.FastAPI(title="fastapi postgres peer")
 POOL_SIZE = 10
-_pool = None
-_pool_lock = threading.Lock()
+_pool = None  # one per worker process, made in the worker before it serves (serve_worker)
 _free = threading.BoundedSemaphore(POOL_SIZE)
 
 
-def pool() -> psycopg2.pool.ThreadedConnectionPool:
-    global _pool
-    with _pool_lock:
-        if _pool is None:  # one pool per worker process, made in the worker
-            _pool = psycopg2.pool.ThreadedConnectionPool(POOL_SIZE, POOL_SIZE, os.environ["PEER_DSN"])
-            conns = [_pool.getconn() for _ in range(POOL_SIZE)]
-            for conn in conns:  # autocommit once per connection, not per request
-                conn.autocommit = True
-                _pool.putconn(conn)
-    return _pool
+def open_pool(dsn: str) -> psycopg2.pool.ThreadedConnectionPool:
+    p = psycopg2.pool.ThreadedConnectionPool(POOL_SIZE, POOL_SIZE, dsn)
+    conns = [p.getconn() for _ in range(POOL_SIZE)]
+    for conn in conns:  # autocommit once per connection, not per request
+        conn.autocommit = True
+        p.putconn(conn)
+    return p
 
 
 def run(sql, args, fetch=True):
     with _free:  # wait for a connection instead of PoolError
-        conn = pool().getconn()
+        conn = _pool.getconn()
         try:
             with conn.cursor() as cur:
                 cur.execute(sql, args)
                 return cur.fetchone() if fetch else cur.rowcount
         finally:
-            pool().putconn(conn)
+            _pool.putconn(conn)
 
 
 @app.post("/insert", response_model=Row)
@@ -122,8 +118,6 @@ def main() -> None:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
-    os.environ["PEER_DSN"] = args.dsn
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     conn = psycopg2.connect(args.dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -138,21 +132,29 @@ def main() -> None:
     for _ in range(args.workers):
         pid = os.fork()
         if pid == 0:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((args.host, args.port))
-            server = uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning"))
-            server.run(sockets=[sock])
+            serve_worker(args)
             os._exit(0)
         children.append(pid)
-    signal.signal(signal.SIGTERM, lambda *_: [os.kill(c, signal.SIGTERM) for c in children])
-    for c in children:
-        while True:
+
+    def stop(*_):
+        for c in children:
             try:
-                os.waitpid(c, 0)
-                break
-            except InterruptedError:
-                continue
+                os.kill(c, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    for c in children:
+        os.waitpid(c, 0)  # retried after the signal handler (PEP 475)
+
+
+def serve_worker(args) -> None:
+    global _pool
+    _pool = open_pool(args.dsn)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((args.host, args.port))
+    uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning")).run(sockets=[sock])
 
 
 if __name__ == "__main__":
