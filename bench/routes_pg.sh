@@ -11,7 +11,9 @@
 #   BENCH_REPEAT rounds per cell, best kept (2), BENCH_CONNS ("8 64"), BENCH_ROUTES
 #   ("lookup insert"), BENCH_ROWS pre-filled rows (200000), BENCH_PG_OPTS extra server settings
 #   (default none: fsync and synchronous_commit on, as a real deployment), BENCH_NO_NGINX=1,
-#   BENCH_RATE=0 (leaves out pxt with a rate limit per process and shared), PXT_CEILING (a built
+#   BENCH_PXT_PARAMS (pxt's store URL parameters, e.g. "group_commit=4&pool_size=20"),
+#   BENCH_RATE=0 (leaves out pxt with a rate limit per process and shared), BENCH_GROUP=0 (leaves
+#   out pxt without group commit, store URL group_commit=0), PXT_CEILING (a built
 #   ceiling server; with PXT, nothing is built).
 # Output: the table on stdout, saved with the raw wrk output under bench/out/.
 set -euo pipefail
@@ -79,7 +81,7 @@ for db in fastapi ceiling; do
 done
 url() { echo "${PG_BASE%/*}/$1"; }
 export PXT_HOME=$TMP/pxt-home PXT_STORE
-PXT_STORE=$(url pxt)
+PXT_STORE=$(url pxt)${BENCH_PXT_PARAMS:+?$BENCH_PXT_PARAMS}
 "$PXT" schema update bench/bench_schema.toml >/dev/null
 # pxt's tables are real tables: the rows go in with SQL too.
 psql_db pxt -c "INSERT INTO \"bench.items\" (id, prompt, result) SELECT i, $prompt_sql, upper($prompt_sql)
@@ -103,6 +105,11 @@ start fastapi "$PY" bench/fastapi_pg_peer.py --dsn "$(url fastapi)"
 start ceiling "$CEILING" --pg "$(url ceiling)" --pool 10
 start pxt "$PXT" serve bench --config bench/service.toml
 SERVERS=(fastapi ceiling pxt)
+if [ "${BENCH_GROUP:-1}" = 1 ]; then
+  # The same service without group commit (store URL group_commit=0): what it brings.
+  start pxtng env PXT_STORE="$(url pxt)?group_commit=0" "$PXT" serve bench --config bench/service.toml
+  SERVERS+=(pxtng)
+fi
 if [ "${BENCH_RATE:-1}" = 1 ]; then
   # The same service with a rate limit that never bites (one client, wrk), per process and
   # shared through the store (rate_limit_shared): what the shared bucket costs.
@@ -205,6 +212,13 @@ report() {
   for k in "${!BAD[@]}"; do errs=$((errs + BAD[$k])); done
   echo "non-2xx or socket errors in all runs: $errs"
   echo "WAL device: pg_test_fsync fdatasync ${FSYNC:-?} ops/s (one commit each without group commit)"
+  if [ -n "${RPS[${ROUTES[0]}/${CONNS[0]}/pxtng]:-}" ]; then
+    for route in "${ROUTES[@]}"; do
+      for c in "${CONNS[@]}"; do
+        echo "group commit $route c=$c: on ${RPS[$route/$c/pxt]} req/s (p99 ${P99[$route/$c/pxt]} ms), off ${RPS[$route/$c/pxtng]} req/s (p99 ${P99[$route/$c/pxtng]} ms); on/off $(ratio "${RPS[$route/$c/pxt]}" "${RPS[$route/$c/pxtng]}")"
+      done
+    done
+  fi
   if [ -n "${RPS[lookup/${CONNS[0]}/pxtrl]:-}" ]; then
     for route in "${ROUTES[@]}"; do
       for c in "${CONNS[@]}"; do

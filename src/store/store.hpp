@@ -270,6 +270,9 @@ class Store {
   // Writes of this process waiting for their turn (SQLite: queued for the group commit's leader),
   // a gauge for /metrics; 0 for a backend that does not queue. Thread-safe, never fails.
   virtual int64_t writes_queued() { return 0; }
+  // Writes this process committed together with others' in one transaction (group commit) since
+  // it opened the store: a counter for /metrics. Thread-safe, never fails.
+  virtual int64_t writes_grouped() { return 0; }
   // Gives back memory the store keeps for speed that an idle process does not need (SQLite: the
   // page caches of connections no thread is using; one in use is skipped). Called when the
   // server has been quiet for a while, so its RSS returns near its idle figure after a load.

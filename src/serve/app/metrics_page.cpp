@@ -74,6 +74,9 @@ std::string ServeApp::render_metrics() const {
   metrics::append_header(out, "pxt_store_writes_queued",
                          "Writes waiting for the store's group commit to take them.", "gauge");
   out += "pxt_store_writes_queued " + std::to_string(store_.writes_queued()) + "\n";
+  metrics::append_header(out, "pxt_store_writes_grouped_total",
+                         "Writes committed in one transaction with other writes (group commit).", "counter");
+  out += "pxt_store_writes_grouped_total " + std::to_string(store_.writes_grouped()) + "\n";
   metrics::collect(out);
   return out;
 }

@@ -355,6 +355,8 @@ Result<Lease> Pool::acquire() {
   return Lease(this, std::move(*c));
 }
 
+int Pool::held_by_this_thread() { return t_leases; }
+
 void Pool::release(std::unique_ptr<Conn> c) {
   std::lock_guard lock(mu_);
   if (c->broken() || pq().PQtransactionStatus(c->raw()) != PQTRANS_IDLE) {

@@ -191,6 +191,8 @@ class Pool {
   int open_count() const;
   int waiting() const { return waiting_.load(); }
   int64_t timeouts() const { return timeouts_.load(); }
+  // Connections of any pool the calling thread holds now.
+  static int held_by_this_thread();
 
  private:
   void release(std::unique_ptr<Conn> c);

@@ -138,9 +138,10 @@ struct ParsedUrl {
   std::string redacted;
   int pool_size = 10;
   int pool_timeout_ms = 5000;
+  int group_commit = 2;
 };
 
-// pxt's own settings ride in the URL's query (pool_size, pool_timeout_ms) and are removed
+// pxt's own settings ride in the URL's query (pool_size, pool_timeout_ms, group_commit) and are removed
 // before libpq sees it, which refuses parameters it does not know.
 Result<ParsedUrl> parse_url(const std::string& url) {
   ParsedUrl out;
@@ -165,6 +166,8 @@ Result<ParsedUrl> parse_url(const std::string& url) {
         PXT_TRY(out.pool_size, number(1, 1000));
       } else if (key == "pool_timeout_ms") {
         PXT_TRY(out.pool_timeout_ms, number(1, 3600000));
+      } else if (key == "group_commit") {
+        PXT_TRY(out.group_commit, number(0, 1000));
       } else {
         kept.push_back(kv);
       }
@@ -254,6 +257,7 @@ Result<std::unique_ptr<Store>> PgStore::create(const StoreOptions& options) {
     ++lease_holders()[url.conninfo];
   }
   s->pool_ = std::make_unique<Pool>(config, url.pool_size, url.pool_timeout_ms);
+  s->group_max_leaders_ = url.group_commit;
   if (::pipe2(s->wake_fd_, O_CLOEXEC | O_NONBLOCK) != 0)
     return make_error(Errc::io, "cannot create the store's wake-up pipe");
   s->listener_ = std::thread([p = s.get()] { p->listen_loop(); });

@@ -123,6 +123,8 @@ class PgStore final : public Store {
   Result<void> import_copy(const StoreCopy& copy) override;
 
   Result<void> ping() override;
+  int64_t writes_queued() override;
+  int64_t writes_grouped() override { return grouped_.load(); }
 
   // ---- embedding indexes and Vector columns (indexes.cpp; similarity queries in query.cpp) ----
   Result<IndexDef> create_index(std::string_view table, IndexDef index, IfExists if_exists) override;
@@ -184,7 +186,19 @@ class PgStore final : public Store {
   Result<std::vector<Row>> insert_pipelined(Conn& c, const TableInfo& info, const std::vector<int>& idx,
                                             const std::vector<Row>& rows, bool returning,
                                             int64_t first_row_number, std::vector<int64_t>* rids);
-  Result<std::vector<Value>> resolve_calls(Conn& c, const TableInfo& info, const std::vector<Value>& base,
+  // Group commit (group.cpp): a one-row insert with nothing for pxt to compute first joins the
+  // rows other threads insert at the same moment; a leader sends them in one pipeline, one
+  // implicit transaction and one commit. Returns the stored row, or the row's own error (a batch
+  // that fails is rerun row by row, so one row's 409 never fails another).
+  struct InsertJob;
+  Result<std::vector<Row>> insert_grouped(std::shared_ptr<const TableInfo> info, const std::vector<int>& idx,
+                                          const Row& row, std::vector<Value> slots);
+  void run_insert_batch(const std::vector<std::shared_ptr<InsertJob>>& batch);
+  // The definition of t from the cached catalog when the listener vouches for it, else null
+  // (the caller then asks the database through fresh()).
+  std::shared_ptr<const TableInfo> fresh_cached(const TableDef& t);
+  // c: for arguments the server must compute; null when groupable() said none needs it.
+  Result<std::vector<Value>> resolve_calls(Conn* c, const TableInfo& info, const std::vector<Value>& base,
                                            const std::vector<int>& cols, CreatedFiles& created);
 
   std::string home_;
@@ -203,9 +217,27 @@ class PgStore final : public Store {
   std::mutex announced_mu_;
   std::function<void()> announced_;  // on_job_announced's callback
   std::thread listener_;
+  std::mutex group_mu_;  // guards group_queue_, group_leaders_ and every queued InsertJob
+  std::vector<std::shared_ptr<InsertJob>> group_queue_;
+  int group_leaders_ = 0;            // batches running now
+  int group_max_leaders_ = 2;        // batches that may run at once (the URL's group_commit; group.cpp)
+  std::atomic<int64_t> grouped_{0};  // writes_grouped()
 };
 
 // Helpers shared by the PostgreSQL store's files.
+// The statement inserting one row of info (the columns idx, in that order, then the results of
+// pxt's calls, from resolve_calls) with RETURNING, and its parameters; the rows a write's
+// RETURNING gave; the same statement run alone on c, its rows appended to out (and their
+// "pxt$row" to rids when given), a failure in pxt's words (write.cpp).
+std::pair<std::string, Params> insert_statement(const TableInfo& info, const std::vector<int>& idx,
+                                                const Row& row, const std::vector<Value>& slots);
+std::vector<Row> returned_rows(const PgResult& r, const TableInfo& info);
+Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& row,
+                        const std::vector<Value>& slots, bool returning, std::vector<Row>& out,
+                        std::vector<int64_t>* rids);
+// Whether one row of info can join a group commit: no Vector column, no index, and pxt's calls
+// (if any) take only the row's given values and literals (made before the row queues).
+bool groupable(const TableInfo& info);
 // Rewrites the server's message about user SQL into pxt's wording ("unknown column 'x', did you
 // mean 'y'?"); `what` prefixes it.
 Error user_sql_error(const PgError& e, const TableDef* def, const Catalog* cat, std::string_view what);

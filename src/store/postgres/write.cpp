@@ -168,7 +168,7 @@ std::string quoted_between(const std::string& msg, size_t from = 0) {
 // cols are known (inputs, stored values), the others are computed here. An argument that is a
 // literal or a known column is known here; any other is computed by the server first (SELECT over
 // the columns computed so far, with the earlier calls' results).
-Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info,
+Result<std::vector<Value>> PgStore::resolve_calls(Conn* c, const TableInfo& info,
                                                   const std::vector<Value>& values,
                                                   const std::vector<int>& cols, CreatedFiles& created) {
   const auto& calls = info.compiled.calls;
@@ -197,6 +197,7 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
       if (is_vector && a < 32) ctx.blob_args |= 1u << a;  // packed floats, not JSON text
     }
     if (!remote.empty()) {
+      if (c == nullptr) return make_error(Errc::internal, call.fn->name + "(): an argument needs the server");
       // The columns computed before this call's column, as the write will compute them.
       std::vector<int> before;
       for (int col : cols) {
@@ -211,10 +212,10 @@ Result<std::vector<Value>> PgStore::resolve_calls(Conn& c, const TableInfo& info
       Params p(true);
       add_inputs(p, info.def, idx, inputs);
       add_slots(p, slots, shape.max_slot, info.compiled.calls);
-      auto r = c.run(sql, p);
+      auto r = c->run(sql, p);
       if (!r) {
-        if (is_connection_error(c.last_error())) return r.error();
-        return computed_failure(info.def.columns[static_cast<size_t>(call.column)], c.last_error().message,
+        if (is_connection_error(c->last_error())) return r.error();
+        return computed_failure(info.def.columns[static_cast<size_t>(call.column)], c->last_error().message,
                                 std::nullopt);
       }
       for (size_t k = 0; k < remote.size(); ++k)
@@ -285,6 +286,63 @@ Error write_error(Conn& c, const Shape& shape, const std::vector<int>& cols, con
 
 }  // namespace
 
+std::pair<std::string, Params> insert_statement(const TableInfo& info, const std::vector<int>& idx,
+                                                const Row& row, const std::vector<Value>& slots) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(true);
+  Params p(true);
+  add_inputs(p, info.def, idx, row);
+  add_slots(p, slots, shape.max_slot, info.compiled.calls);
+  return {std::move(sql), std::move(p)};
+}
+
+std::vector<Row> returned_rows(const PgResult& r, const TableInfo& info) {
+  std::vector<Row> out;
+  read_returned(r, info, out, nullptr);
+  return out;
+}
+
+Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& row,
+                        const std::vector<Value>& slots, bool returning, std::vector<Row>& out,
+                        std::vector<int64_t>* rids) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(returning);
+  Params p(true);
+  add_inputs(p, info.def, idx, row);
+  add_slots(p, slots, shape.max_slot, info.compiled.calls);
+  auto res = c.run(sql, p);
+  if (res) {
+    read_returned(*res, info, out, rids);
+    return {};
+  }
+  // A transaction the statement aborted is rolled back first, so the diagnosis can run.
+  if (pq().PQtransactionStatus(c.raw()) != PQTRANS_IDLE && !c.broken()) (void)c.exec("ROLLBACK");
+  Binder bind = [&](int max_slot) {
+    Params q(true);
+    add_inputs(q, info.def, idx, row);
+    add_slots(q, slots, max_slot, info.compiled.calls);
+    return q;
+  };
+  return write_error(c, shape, info.order, bind, pk_text(info.def, idx, row));
+}
+
+bool groupable(const TableInfo& info) {
+  if (!info.def.indexes.empty() || has_vectors(info.def)) return false;
+  // Each call's arguments must be the row's given values or literals: pxt then makes the call in
+  // the inserting thread, without a connection (resolve_calls), and the row can queue.
+  std::vector<bool> known(info.def.columns.size(), true);
+  for (int col : info.order) known[static_cast<size_t>(col)] = false;
+  std::vector<Value> none(info.def.columns.size());
+  for (const CallSite& call : info.compiled.calls) {
+    if (static_cast<bool>(call.fn->batch)) return false;  // embed(): batched across rows by insert_rows
+    for (const std::string& arg : call.args) {
+      Value v;
+      if (!local_value(arg, info.def, none, known, v)) return false;
+    }
+  }
+  return true;
+}
+
 // Rows with no call of pxt's to make go to the server in batches, each batch in one round trip
 // (libpq's pipeline mode): a bulk load then waits for the network once per batch, not per row
 // (figures in bench/RESULTS.md, "PostgreSQL store").
@@ -332,10 +390,7 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
                                               const std::vector<Row>& rows, CreatedFiles& created,
                                               bool returning, int64_t first_row_number,
                                               std::vector<int64_t>* rids) {
-  Shape shape{info, idx};
-  std::string sql = shape.insert(returning);
   std::vector<Row> out;
-  Params p(true);
   std::vector<Value> base(info.def.columns.size());
   std::vector<Value> slots_used;
   const bool calls = !info.compiled.calls.empty();
@@ -349,7 +404,7 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
     for (const Row& row : rows) {
       std::fill(base.begin(), base.end(), Value());
       for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = row[k];
-      (void)resolve_calls(c, info, base, info.order, created);
+      (void)resolve_calls(&c, info, base, info.order, created);
     }
     collector.run(FunctionContext{media_dir_, &created}, created);
     created.set_ahead(true);  // the calls below take the batched outcomes
@@ -369,30 +424,15 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
         e.message = "row " + std::to_string(first_row_number + int64_t(r)) + ": " + e.message;
       return e;
     };
-    p.clear();
-    add_inputs(p, info.def, idx, row);
     if (calls) {
       std::fill(base.begin(), base.end(), Value());
       for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = row[k];
-      auto slots = resolve_calls(c, info, base, info.order, created);
+      auto slots = resolve_calls(&c, info, base, info.order, created);
       if (!slots) return numbered(slots.error());
       slots_used = std::move(*slots);
-      add_slots(p, slots_used, shape.max_slot, info.compiled.calls);
     }
-    auto res = c.run(sql, p);
-    if (!res) {
-      // A transaction the statement aborted is rolled back first, so the diagnosis can run.
-      bool in_txn = pq().PQtransactionStatus(c.raw()) != PQTRANS_IDLE;
-      if (in_txn && !c.broken()) (void)c.exec("ROLLBACK");
-      Binder bind = [&](int max_slot) {
-        Params q(true);
-        add_inputs(q, info.def, idx, row);
-        add_slots(q, slots_used, max_slot, info.compiled.calls);
-        return q;
-      };
-      return numbered(write_error(c, shape, info.order, bind, pk_text(info.def, idx, row)));
-    }
-    read_returned(*res, info, out, rids);
+    auto one = insert_one(c, info, idx, row, slots_used, returning, out, rids);
+    if (!one) return numbered(one.error());
   }
   return out;
 }
@@ -414,6 +454,22 @@ Result<std::vector<Row>> PgStore::insert(const TableDef& t, const std::vector<st
   PXT_TRY(std::vector<int> idx, plan_inputs(t, columns, true));
   for (const Row& row : rows) PXT_CHECK(check_row(t, idx, row, true));
   if (rows.empty()) return std::vector<Row>();
+  // One row, no check: joins the rows other threads insert now (a thread holding a connection
+  // already, e.g. inside a row callback, writes on its own: a leader could wait for its lease).
+  if (rows.size() == 1 && !check && group_max_leaders_ > 0 && Pool::held_by_this_thread() == 0) {
+    if (auto cached = fresh_cached(t); cached && groupable(*cached)) {
+      CreatedFiles created(media_dir());  // files made by pxt's functions; removed unless stored
+      std::vector<Value> slots;
+      if (!cached->compiled.calls.empty()) {
+        std::vector<Value> base(cached->def.columns.size());
+        for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = rows[0][k];
+        PXT_TRY(slots, resolve_calls(nullptr, *cached, base, cached->order, created));
+      }
+      PXT_TRY(std::vector<Row> out, insert_grouped(std::move(cached), idx, rows[0], std::move(slots)));
+      created.keep_referenced(out);
+      return out;
+    }
+  }
   PXT_TRY(Lease c, conn());
   PXT_TRY(auto info, fresh(*c, t));
   CreatedFiles created(media_dir());  // files made by pxt's functions; removed unless committed
@@ -632,7 +688,7 @@ Result<std::vector<Row>> PgStore::update(const TableDef& t, const Filter& filter
     if (calls) {
       std::vector<Value> base(row.begin(), row.end() - 1);
       for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = values[k];
-      PXT_TRY(slots, resolve_calls(*c, *info, base, affected, created));
+      PXT_TRY(slots, resolve_calls(&*c, *info, base, affected, created));
     }
     Binder bind = [&](int max_slot) {
       Params p(true);
@@ -715,7 +771,7 @@ Result<Row> PgStore::compute(const TableDef& t, const std::vector<std::string>& 
   if (!info->compiled.calls.empty()) {
     std::vector<Value> base(def.columns.size());
     for (size_t k = 0; k < idx.size(); ++k) base[static_cast<size_t>(idx[k])] = inputs[k];
-    PXT_TRY(slots, resolve_calls(*c, *info, base, info->order, created));
+    PXT_TRY(slots, resolve_calls(&*c, *info, base, info->order, created));
   }
   std::string sql =
       "SELECT " + info->columns + " FROM (" + shape.layered(info->order) + ") AS _c WHERE " + info->guard;

@@ -71,7 +71,9 @@ void SqliteStore::run_batch(const std::vector<WriteJob*>& batch) {
     for (WriteJob* j : batch) {
       if (j->result.ok()) j->result = done.error();
     }
+    return;
   }
+  grouped_ += std::count_if(batch.begin(), batch.end(), [](const WriteJob* j) { return j->result.ok(); });
 }
 
 int64_t SqliteStore::writes_queued() {

@@ -248,6 +248,7 @@ class SqliteStore final : public Store {
   std::mutex group_mu_;          // guards group_queue_, group_leader_ and every queued WriteJob
   std::vector<WriteJob*> group_queue_;
   bool group_leader_ = false;
+  std::atomic<int64_t> grouped_{0};  // writes_grouped()
   std::mutex catalog_mu_;
   std::shared_ptr<const Catalog> catalog_;
   // Background WAL checkpointing.
