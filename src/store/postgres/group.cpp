@@ -43,16 +43,6 @@ constexpr size_t kMaxBatch = 64;
 
 }  // namespace
 
-std::shared_ptr<const TableInfo> PgStore::fresh_cached(const TableDef& t) {
-  if (!listening_ || catalog_dirty_) return nullptr;
-  std::lock_guard lock(catalog_mu_);
-  if (!catalog_) return nullptr;
-  auto it = catalog_->tables.find(t.path);
-  if (it == catalog_->tables.end() || it->second->def.id != t.id || it->second->def.version != t.version)
-    return nullptr;
-  return it->second;
-}
-
 void PgStore::run_insert_batch(const std::vector<std::shared_ptr<InsertJob>>& batch) {
   auto lease = conn();
   if (!lease) {

@@ -342,6 +342,7 @@ Result<std::shared_ptr<const Catalog>> PgStore::reload(Conn& c) {
     if (auto ix = indexes.find(cur->def.id); ix != indexes.end()) cur->def.indexes = ix->second;
     // Writes to an indexed table learn each row's "pxt$row", the key of its embeddings.
     cur->returning = cur->def.indexes.empty() ? cur->columns : cur->columns + ", \"pxt$row\"";
+    cur->groupable = groupable(*cur);
     cat->tables[cur->def.path] = cur;
     return {};
   };
@@ -402,17 +403,26 @@ Result<std::shared_ptr<const Catalog>> PgStore::catalog_cached(Conn& c) {
   return reload(c);
 }
 
+std::shared_ptr<const TableInfo> Catalog::current(const TableDef& t) const {
+  auto it = tables.find(t.path);
+  if (it == tables.end() || it->second->def.id != t.id || it->second->def.version != t.version)
+    return nullptr;
+  return it->second;
+}
+
 Result<std::shared_ptr<const TableInfo>> PgStore::fresh(Conn& c, const TableDef& t) {
   PXT_TRY(auto cat, catalog_cached(c));
-  auto it = cat->tables.find(t.path);
-  if (it == cat->tables.end() || it->second->def.id != t.id || it->second->def.version != t.version) {
-    // The cache may be older than the caller's definition (made by another process just now).
-    PXT_TRY(cat, catalog_checked(c));
-    it = cat->tables.find(t.path);
-    if (it == cat->tables.end() || it->second->def.id != t.id || it->second->def.version != t.version)
-      return stale_error();
-  }
-  return it->second;
+  if (auto info = cat->current(t)) return info;
+  // The cache may be older than the caller's definition (made by another process just now).
+  PXT_TRY(cat, catalog_checked(c));
+  if (auto info = cat->current(t)) return info;
+  return stale_error();
+}
+
+std::shared_ptr<const TableInfo> PgStore::fresh_cached(const TableDef& t) {
+  if (!listening_ || catalog_dirty_) return nullptr;
+  std::lock_guard lock(catalog_mu_);
+  return catalog_ ? catalog_->current(t) : nullptr;
 }
 
 Result<void> PgStore::change_catalog(const std::function<Result<void>(Conn&, const Catalog&)>& body) {

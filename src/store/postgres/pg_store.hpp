@@ -42,12 +42,15 @@ struct TableInfo {
   std::string columns;     // every user column, quoted, comma-separated (RETURNING, SELECT)
   std::string returning;   // what writes return: columns, then "pxt$row" when the table has indexes
   Oid oid = 0;             // the table's pg_class oid: query results name their source by it
+  bool groupable = false;  // a one-row insert may join a group commit (groupable(), write.cpp)
 };
 
 struct Catalog {
   std::map<std::string, std::shared_ptr<const TableInfo>> tables;  // by canonical path
   std::set<std::string> dirs;
   int64_t generation = -1;
+  // t's definition here when it is the one t names (same id and version), else null.
+  std::shared_ptr<const TableInfo> current(const TableDef& t) const;
   std::vector<std::string> table_paths() const;
   std::vector<std::string> dir_paths() const;
 };
@@ -236,7 +239,8 @@ Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& 
                         const std::vector<Value>& slots, bool returning, std::vector<Row>& out,
                         std::vector<int64_t>* rids);
 // Whether one row of info can join a group commit: no Vector column, no index, and pxt's calls
-// (if any) take only the row's given values and literals (made before the row queues).
+// (if any) take only the row's given values and literals (made before the row queues). Set in
+// TableInfo::groupable when the catalog is loaded.
 bool groupable(const TableInfo& info);
 // Rewrites the server's message about user SQL into pxt's wording ("unknown column 'x', did you
 // mean 'y'?"); `what` prefixes it.

@@ -286,31 +286,24 @@ Error write_error(Conn& c, const Shape& shape, const std::vector<int>& cols, con
 
 }  // namespace
 
-std::pair<std::string, Params> insert_statement(const TableInfo& info, const std::vector<int>& idx,
-                                                const Row& row, const std::vector<Value>& slots) {
-  Shape shape{info, idx};
-  std::string sql = shape.insert(true);
+namespace {
+
+// The parameters of one row's insert: its given values, then pxt's call results up to the
+// highest slot shape's SQL refers to.
+Params insert_params(const Shape& shape, const std::vector<int>& idx, const Row& row,
+                     const std::vector<Value>& slots) {
   Params p(true);
-  add_inputs(p, info.def, idx, row);
-  add_slots(p, slots, shape.max_slot, info.compiled.calls);
-  return {std::move(sql), std::move(p)};
+  add_inputs(p, shape.t.def, idx, row);
+  add_slots(p, slots, shape.max_slot, shape.t.compiled.calls);
+  return p;
 }
 
-std::vector<Row> returned_rows(const PgResult& r, const TableInfo& info) {
-  std::vector<Row> out;
-  read_returned(r, info, out, nullptr);
-  return out;
-}
-
-Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& row,
-                        const std::vector<Value>& slots, bool returning, std::vector<Row>& out,
+// One row's insert with sql (shape's insert()), its failure in pxt's words.
+Result<void> run_insert(Conn& c, const Shape& shape, const std::string& sql, const std::vector<int>& idx,
+                        const Row& row, const std::vector<Value>& slots, std::vector<Row>& out,
                         std::vector<int64_t>* rids) {
-  Shape shape{info, idx};
-  std::string sql = shape.insert(returning);
-  Params p(true);
-  add_inputs(p, info.def, idx, row);
-  add_slots(p, slots, shape.max_slot, info.compiled.calls);
-  auto res = c.run(sql, p);
+  const TableInfo& info = shape.t;
+  auto res = c.run(sql, insert_params(shape, idx, row, slots));
   if (res) {
     read_returned(*res, info, out, rids);
     return {};
@@ -324,6 +317,29 @@ Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& 
     return q;
   };
   return write_error(c, shape, info.order, bind, pk_text(info.def, idx, row));
+}
+
+}  // namespace
+
+std::pair<std::string, Params> insert_statement(const TableInfo& info, const std::vector<int>& idx,
+                                                const Row& row, const std::vector<Value>& slots) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(true);
+  return {std::move(sql), insert_params(shape, idx, row, slots)};
+}
+
+std::vector<Row> returned_rows(const PgResult& r, const TableInfo& info) {
+  std::vector<Row> out;
+  read_returned(r, info, out, nullptr);
+  return out;
+}
+
+Result<void> insert_one(Conn& c, const TableInfo& info, const std::vector<int>& idx, const Row& row,
+                        const std::vector<Value>& slots, bool returning, std::vector<Row>& out,
+                        std::vector<int64_t>* rids) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(returning);
+  return run_insert(c, shape, sql, idx, row, slots, out, rids);
 }
 
 bool groupable(const TableInfo& info) {
@@ -390,6 +406,8 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
                                               const std::vector<Row>& rows, CreatedFiles& created,
                                               bool returning, int64_t first_row_number,
                                               std::vector<int64_t>* rids) {
+  Shape shape{info, idx};
+  std::string sql = shape.insert(returning);  // once for all the rows
   std::vector<Row> out;
   std::vector<Value> base(info.def.columns.size());
   std::vector<Value> slots_used;
@@ -431,7 +449,7 @@ Result<std::vector<Row>> PgStore::insert_rows(Conn& c, const TableInfo& info, co
       if (!slots) return numbered(slots.error());
       slots_used = std::move(*slots);
     }
-    auto one = insert_one(c, info, idx, row, slots_used, returning, out, rids);
+    auto one = run_insert(c, shape, sql, idx, row, slots_used, out, rids);
     if (!one) return numbered(one.error());
   }
   return out;
@@ -457,7 +475,7 @@ Result<std::vector<Row>> PgStore::insert(const TableDef& t, const std::vector<st
   // One row, no check: joins the rows other threads insert now (a thread holding a connection
   // already, e.g. inside a row callback, writes on its own: a leader could wait for its lease).
   if (rows.size() == 1 && !check && group_max_leaders_ > 0 && Pool::held_by_this_thread() == 0) {
-    if (auto cached = fresh_cached(t); cached && groupable(*cached)) {
+    if (auto cached = fresh_cached(t); cached && cached->groupable) {
       CreatedFiles created(media_dir());  // files made by pxt's functions; removed unless stored
       std::vector<Value> slots;
       if (!cached->compiled.calls.empty()) {
