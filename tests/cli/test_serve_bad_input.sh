@@ -129,6 +129,13 @@ http POST /t '{"id": 3, "score": 1'"$(printf '0%.0s' $(seq 1 400))"'}'
 expect_eq "$STATUS" 422 "a 401-digit integer for a Float"
 http POST /t '{"id": 3, "score": NaN}'
 expect_eq "$STATUS" 422 "NaN for a Float column"
+# RapidJSON read a fraction or exponent after NaN/Inf as a number, and crashed on some (fuzzing).
+ZEROS=$(printf '0%.0s' $(seq 1 400))
+for body in '{"id": 3, "score": NaN.'"$ZEROS"'1}' '{"id": 3, "score": -Inf.'"$ZEROS"'1}' \
+  '{"id": 3, "score": NaNe5}' '{"id": 3, "score": NaN.5}'; do
+  http POST /t "$body"
+  expect_eq "$STATUS $(jq -r '.detail[0].type' <<<"$BODY")" "422 json_invalid" "${body:0:30}"
+done
 unchanged "out-of-range numbers"
 pass "out-of-range numbers"
 

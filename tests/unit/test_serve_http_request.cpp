@@ -212,6 +212,34 @@ TEST_CASE("literals RapidJSON 1.1 mis-parses are decoded exactly, never crash (f
   CHECK(bad.res.body.find("\"loc\":[\"body\"," + std::to_string(at) + "]") != std::string::npos);
 }
 
+TEST_CASE("a fraction or exponent after NaN/Infinity is Python's error, not a number (fuzz_json_request)") {
+  const std::string zeros(400, '0');
+  // RapidJSON read NaN.5 as 0.5; these three crashed the server inside RapidJSON (CI's fuzz run).
+  struct Case {
+    std::string body, message;
+    size_t at;
+  };
+  const Case cases[] = {
+      {R"({"id": 1, "score": NaN.5})", "Expecting ',' delimiter", 22},
+      {R"({"id": 1, "score": NaN.)" + zeros + "1}", "Expecting ',' delimiter", 22},
+      {R"({"id": 1, "score": NaNe5})", "Expecting ',' delimiter", 22},
+      {R"({"id": 1, "score": -InfinityE5})", "Expecting ',' delimiter", 28},
+      {R"({"id": 1, "score": Inf.)" + zeros + "1}", "Expecting value", 19},
+      {R"({"id": 1, "score": -Inf.)" + zeros + "1}", "Expecting value", 19},
+      {R"({"id": 1, Nope: 2})", "Expecting property name enclosed in double quotes", 10},
+      {R"({"id": 1, "tags": [1 Nope]})", "Expecting ',' delimiter", 21},
+  };
+  for (const Case& c : cases) {
+    INFO(c.body.substr(0, 40));
+    auto r = decode_body(c.body);
+    REQUIRE_FALSE(r.ok);
+    CHECK(r.res.status == 422);
+    CHECK(r.res.body.find(R"("type":"json_invalid")") != std::string::npos);
+    CHECK(r.res.body.find(c.message) != std::string::npos);
+    CHECK(r.res.body.find("\"loc\":[\"body\"," + std::to_string(c.at) + "]") != std::string::npos);
+  }
+}
+
 TEST_CASE("python_json_error maps RapidJSON codes to json.JSONDecodeError messages") {
   CHECK(python_json_error(rapidjson::kParseErrorObjectMissColon) == "Expecting ':' delimiter");
   CHECK(python_json_error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket) == "Expecting ',' delimiter");

@@ -43,14 +43,35 @@ ValueError null_error(ColumnType t) {
 struct ScanResult {
   bool utf8_ok = true;
   int max_depth = 0;
-  JsonNumberPatch numbers;  // literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp)
-  // Where a NaN/Infinity spelling Python's json refuses starts ("Inf", "-NaN"), which RapidJSON's
-  // kParseNanAndInfFlag would take.
-  size_t bad_constant = std::string_view::npos;
+  // Literals RapidJSON 1.1 cannot be trusted with (json_numbers.hpp), and the constants below.
+  JsonNumberPatch numbers;
   // RapidJSON takes a NUL outside a string for the end of the text, so `{...}\0garbage` would
   // parse; the first one's position lets the decoder report it as Python does ("Extra data").
   size_t first_nul = std::string_view::npos;
 };
+
+// A NaN or Infinity at `i` (outside a string). Python's json reads NaN, Infinity and -Infinity,
+// nothing else. RapidJSON's kParseNanAndInfFlag also takes "Inf", "-NaN" and "NaN" followed by a
+// fraction or an exponent ("NaN.5" as 0.5), and RapidJSON 1.1 reads outside its tables on some of
+// those (`NaN.<400 zeros>1` crashed the server, as `NaNe5` did): so it never sees them. The
+// first byte of a spelling Python refuses, or the '.'/'e'/'E' after one it reads, becomes '#',
+// where RapidJSON stops with the error Python gives there ("Expecting value" for a value,
+// "Expecting ',' delimiter" after one, "Extra data" at the top level). Returns where to go on.
+size_t scan_constant(std::string_view body, size_t i, JsonNumberPatch& patch) {
+  std::string_view rest = body.substr(i);
+  size_t n = rest.starts_with("NaN")         ? 3
+             : rest.starts_with("Infinity")  ? 8
+             : rest.starts_with("-Infinity") ? 9
+                                             : 0;
+  if (n == 0) {
+    patch.add(i, 1, "#");
+    return i + 1;
+  }
+  size_t after = i + n;
+  if (after < body.size() && (body[after] == '.' || body[after] == 'e' || body[after] == 'E'))
+    patch.add(after, 1, "#");
+  return after;
+}
 
 // One pass over the body: UTF-8 validity, bracket nesting depth outside strings, and the number
 // literals to hand RapidJSON in canonical form.
@@ -82,17 +103,7 @@ ScanResult scan_body(std::string_view body) {
     } else if (c == '\0') {
       if (r.first_nul == std::string_view::npos) r.first_nul = i;
     } else if (c == 'N' || c == 'I' || (c == '-' && i + 1 < size && (p[i + 1] == 'N' || p[i + 1] == 'I'))) {
-      // Python's json reads NaN, Infinity and -Infinity, nothing else.
-      std::string_view rest = body.substr(i);
-      size_t n = rest.starts_with("NaN")         ? 3
-                 : rest.starts_with("Infinity")  ? 8
-                 : rest.starts_with("-Infinity") ? 9
-                                                 : 0;
-      if (n == 0) {
-        if (r.bad_constant == std::string_view::npos) r.bad_constant = i;
-        n = 1;
-      }
-      i += n;
+      i = scan_constant(body, i, r.numbers);
       continue;
     } else if ((c >= '0' && c <= '9') || c == '-') {
       size_t n = json_number_prefix(body.substr(i));
@@ -273,16 +284,7 @@ bool decode_json_body(const std::vector<RequestField>& fields, const httplib::Re
             rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     size_t at = scan.numbers.original_offset(doc.GetErrorOffset());
-    // A constant Python refuses, before the error RapidJSON found, is where Python stops.
-    if (scan.bad_constant != std::string_view::npos && scan.bad_constant <= at) {
-      reply_json_invalid(res, body, scan.bad_constant, "Expecting value");
-    } else {
-      reply_json_invalid(res, body, at, python_json_error(doc.GetParseError()));
-    }
-    return false;
-  }
-  if (scan.bad_constant != std::string_view::npos) {
-    reply_json_invalid(res, body, scan.bad_constant, "Expecting value");
+    reply_json_invalid(res, body, at, python_json_error(doc.GetParseError()));
     return false;
   }
   const rapidjson::Value& root = doc;
