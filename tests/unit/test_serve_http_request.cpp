@@ -240,6 +240,34 @@ TEST_CASE("a fraction or exponent after NaN/Infinity is Python's error, not a nu
   }
 }
 
+TEST_CASE("an unfinished number is refused where Python's json stops, with its message") {
+  struct Case {
+    const char* body;
+    const char* message;
+    size_t at;
+  };
+  // Python's number pattern leaves '.', 'e' or a lone '-' unread; what follows the number decides
+  // the message. RapidJSON stopped one byte later, always with "Expecting value".
+  const Case cases[] = {
+      {R"({"id": 1.})", "Expecting ',' delimiter", 8},
+      {R"({"id": 1e})", "Expecting ',' delimiter", 8},
+      {R"({"id": 1.5e+})", "Expecting ',' delimiter", 10},
+      {R"({"id": 1.5E-})", "Expecting ',' delimiter", 10},
+      {R"({"id": -})", "Expecting value", 7},
+      {R"({"id": -x})", "Expecting value", 7},
+      {R"({"id": -.5})", "Expecting value", 7},
+      {R"({"id": 01})", "Expecting ',' delimiter", 8},
+      {"1e", "Extra data", 1},
+  };
+  for (const Case& c : cases) {
+    INFO(c.body);
+    auto r = decode_body(c.body);
+    REQUIRE_FALSE(r.ok);
+    CHECK(r.res.body.find(c.message) != std::string::npos);
+    CHECK(r.res.body.find("\"loc\":[\"body\"," + std::to_string(c.at) + "]") != std::string::npos);
+  }
+}
+
 TEST_CASE("python_json_error maps RapidJSON codes to json.JSONDecodeError messages") {
   CHECK(python_json_error(rapidjson::kParseErrorObjectMissColon) == "Expecting ':' delimiter");
   CHECK(python_json_error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket) == "Expecting ',' delimiter");

@@ -73,8 +73,9 @@ size_t scan_constant(std::string_view body, size_t i, JsonNumberPatch& patch) {
   return after;
 }
 
-// One pass over the body: UTF-8 validity, bracket nesting depth outside strings, and the number
-// literals to hand RapidJSON in canonical form.
+// One pass over the body: UTF-8 validity, bracket nesting depth outside strings, the number
+// literals to hand RapidJSON in canonical form, and the bytes where Python's json stops but
+// RapidJSON would read on, made '#' so that RapidJSON stops there too (scan_constant).
 ScanResult scan_body(std::string_view body) {
   ScanResult r;
   auto p = reinterpret_cast<const unsigned char*>(body.data());
@@ -115,8 +116,13 @@ ScanResult scan_body(std::string_view body) {
         if (check.overflow) check.replacement = body[i] == '-' ? "-Infinity" : "Infinity";
         if (check.rewrite) r.numbers.add(i, n, std::move(check.replacement));
         i += n;
+        // Python's number ends here, so an unfinished fraction or exponent after it ("1.",
+        // "1e+") is where Python stops, with the message of what may follow a value there;
+        // RapidJSON would stop a byte later, always with "Expecting value".
+        if (i < size && (p[i] == '.' || p[i] == 'e' || p[i] == 'E')) r.numbers.add(i, 1, "#");
         continue;
       }
+      r.numbers.add(i, 1, "#");  // a '-' that starts no number: Python expects a value here
     } else if (c == '[' || c == '{') {
       if (++depth > r.max_depth) r.max_depth = depth;
     } else if (c == ']' || c == '}') {
